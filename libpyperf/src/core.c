@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: MIT
+/* Version, print hook, errors, options, allocation, arenas and interning. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "internal.h"
+
+PYPERF_API const char *pyperf_version(void)
+{
+	return PYPERF_VERSION_STRING;
+}
+
+static int default_print(enum pyperf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == PYPERF_DEBUG && !getenv("PYPERF_DEBUG"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static pyperf_print_fn_t print_fn = default_print;
+
+PYPERF_API pyperf_print_fn_t pyperf_set_print(pyperf_print_fn_t fn)
+{
+	pyperf_print_fn_t old = print_fn;
+
+	print_fn = fn;
+	return old;
+}
+
+void pyperf_print(enum pyperf_print_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!print_fn)
+		return;
+	va_start(ap, fmt);
+	print_fn(level, fmt, ap);
+	va_end(ap);
+}
+
+int pyperf_error_set(struct pyperf_error *err, int code, uint64_t offset, const char *source,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return code;
+	err->code = code;
+	err->offset = offset;
+	snprintf(err->source, sizeof(err->source), "%s", source ? source : "<memory>");
+	va_start(ap, fmt);
+	vsnprintf(err->text, sizeof(err->text), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+PYPERF_API char *pyperf_error__format(const struct pyperf_error *err, char *buf, size_t size)
+{
+	if (!size)
+		return buf;
+	if (err->offset != PYPERF_NO_OFFSET)
+		snprintf(buf, size, "%s: offset %" PRIu64 " (0x%" PRIx64 "): %s", err->source,
+			 err->offset, err->offset, err->text);
+	else
+		snprintf(buf, size, "%s: %s", err->source, err->text);
+	return buf;
+}
+
+bool pyperf_validate_opts(const void *opts, size_t opts_sz, size_t user_sz, const char *type_name)
+{
+	const char *p = opts;
+
+	if (user_sz < sizeof(size_t)) {
+		pr_warn("%s: sz %zu is too small\n", type_name, user_sz);
+		return false;
+	}
+	for (size_t i = opts_sz; i < user_sz; i++) {
+		if (p[i]) {
+			pr_warn("%s has non-zero bytes past the fields this library knows\n",
+				type_name);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The allocation hook: counts down, fails when it reaches one. */
+static unsigned long fail_countdown;
+
+void pyperf__fail_alloc_after(unsigned long n)
+{
+	fail_countdown = n;
+}
+
+static bool alloc_should_fail(void)
+{
+	if (likely(!fail_countdown))
+		return false;
+	if (--fail_countdown == 0)
+		return true;
+	return false;
+}
+
+void *pp_malloc(size_t size)
+{
+	if (alloc_should_fail()) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return malloc(size ? size : 1);
+}
+
+void *pp_calloc(size_t n, size_t size)
+{
+	if (alloc_should_fail()) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return calloc(n ? n : 1, size ? size : 1);
+}
+
+void *pp_realloc(void *ptr, size_t size)
+{
+	if (alloc_should_fail()) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(ptr, size ? size : 1);
+}
+
+void *pp_reallocarray(void *ptr, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return pp_realloc(ptr, n * size);
+}
+
+char *pp_strndup(const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	char *d = pp_malloc(len + 1);
+
+	if (!d)
+		return NULL;
+	memcpy(d, s, len);
+	d[len] = 0;
+	return d;
+}
+
+char *pp_strdup(const char *s)
+{
+	return pp_strndup(s, strlen(s));
+}
+
+int pp_grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap : 16;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2 / elem)
+			return -ENOMEM;
+		ncap *= 2;
+	}
+	n = pp_reallocarray(*arr, ncap, elem);
+	if (!n)
+		return -ENOMEM;
+	*arr = n;
+	*cap = ncap;
+	return 0;
+}
+
+struct pp_arena_chunk {
+	struct pp_arena_chunk *next;
+	size_t size, used;
+	_Alignas(16) unsigned char mem[];
+};
+
+void pp_arena_init(struct pp_arena *a, size_t chunk_size)
+{
+	a->head = NULL;
+	a->chunk_size = chunk_size ? chunk_size : 64 * 1024;
+	a->used_bytes = 0;
+}
+
+void *pp_arena_alloc(struct pp_arena *a, size_t size)
+{
+	struct pp_arena_chunk *c = a->head;
+	void *p;
+
+	size = ALIGN_UP(size, 8);
+	if (!c || c->size - c->used < size) {
+		size_t csize = size > a->chunk_size / 4 ? size : a->chunk_size;
+
+		c = pp_malloc(sizeof(*c) + csize);
+		if (!c)
+			return NULL;
+		c->size = csize;
+		c->used = 0;
+		/* A big one-off allocation goes behind the current chunk so the
+		 * current chunk's free space is not wasted. */
+		if (csize != a->chunk_size && a->head) {
+			c->next = a->head->next;
+			a->head->next = c;
+		} else {
+			c->next = a->head;
+			a->head = c;
+		}
+	}
+	p = c->mem + c->used;
+	c->used += size;
+	a->used_bytes += size;
+	memset(p, 0, size);
+	return p;
+}
+
+char *pp_arena_strndup(struct pp_arena *a, const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	char *d = pp_arena_alloc(a, len + 1);
+
+	if (!d)
+		return NULL;
+	memcpy(d, s, len);
+	d[len] = 0;
+	return d;
+}
+
+char *pp_arena_strdup(struct pp_arena *a, const char *s)
+{
+	return pp_arena_strndup(a, s, strlen(s));
+}
+
+void pp_arena_free(struct pp_arena *a)
+{
+	struct pp_arena_chunk *c = a->head, *n;
+
+	while (c) {
+		n = c->next;
+		free(c);
+		c = n;
+	}
+	a->head = NULL;
+	a->used_bytes = 0;
+}
+
+void pp_strtab_init(struct pp_strtab *t)
+{
+	memset(t, 0, sizeof(*t));
+	pp_arena_init(&t->arena, 64 * 1024);
+}
+
+static int strtab_rehash(struct pp_strtab *t, size_t ncap)
+{
+	const char **slots = pp_calloc(ncap, sizeof(*slots));
+	uint64_t *hashes = pp_calloc(ncap, sizeof(*hashes));
+
+	if (!slots || !hashes) {
+		free(slots);
+		free(hashes);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < t->cap; i++) {
+		size_t j;
+
+		if (!t->slots[i])
+			continue;
+		for (j = t->hashes[i] & (ncap - 1); slots[j]; j = (j + 1) & (ncap - 1))
+			;
+		slots[j] = t->slots[i];
+		hashes[j] = t->hashes[i];
+	}
+	free(t->slots);
+	free(t->hashes);
+	t->slots = slots;
+	t->hashes = hashes;
+	t->cap = ncap;
+	return 0;
+}
+
+const char *pp_strtab_intern(struct pp_strtab *t, const char *s, size_t n)
+{
+	uint64_t h;
+	size_t i;
+	char *d;
+
+	n = strnlen(s, n);
+	if ((t->count + 1) * 4 > t->cap * 3 && strtab_rehash(t, t->cap ? t->cap * 2 : 256))
+		return NULL;
+	h = hash_bytes(s, n, HASH_SEED);
+	for (i = h & (t->cap - 1); t->slots[i]; i = (i + 1) & (t->cap - 1)) {
+		if (t->hashes[i] == h && !strncmp(t->slots[i], s, n) && !t->slots[i][n])
+			return t->slots[i];
+	}
+	d = pp_arena_strndup(&t->arena, s, n);
+	if (!d)
+		return NULL;
+	t->slots[i] = d;
+	t->hashes[i] = h;
+	t->count++;
+	return d;
+}
+
+void pp_strtab_free(struct pp_strtab *t)
+{
+	free(t->slots);
+	free(t->hashes);
+	pp_arena_free(&t->arena);
+	memset(t, 0, sizeof(*t));
+}

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/* The perf.data reader's state, shared by data_read.c and data_order.c. */
+#ifndef PYPERF_DATA_INTERNAL_H
+#define PYPERF_DATA_INTERNAL_H
+
+#include <pyperf/data.h>
+#include "internal.h"
+
+/* Where a sample keeps its event id, and how long the sample_id trailer of
+ * other records is, for one attr. */
+struct attr_layout {
+	int sample_id_pos;	/* u64 index after the header, or -1 */
+	unsigned trailer_size;	/* bytes of sample_id at the end of non-samples */
+	int trailer_id_pos;	/* u64 index counted back from the end, or -1 */
+	int trailer_time_pos;	/* same, for the timestamp */
+};
+
+struct attr_entry {
+	struct pyperf_attr attr;
+	struct attr_layout layout;
+	uint64_t *ids;		/* owned */
+	char *name;		/* owned */
+	void *raw;		/* owned copy of the attr bytes */
+};
+
+struct id_slot {
+	uint64_t id;
+	uint32_t attr_idx;
+	bool used;
+};
+
+/* An entry of the time-ordering queue (a binary min-heap). */
+struct queued {
+	uint64_t time;
+	uint64_t seq;		/* arrival order breaks ties, as in perf */
+	const void *rec;
+	uint64_t offset;
+};
+
+struct decomp_chunk;
+
+/* perf's own record types start here; the kernel's stay below. */
+#define RECORD_USER_TYPE_START 64
+
+struct pyperf_data {
+	char *name;
+	const uint8_t *base;	/* the file image */
+	uint64_t size;
+	void *map;		/* mmap of the file, or NULL */
+	void *owned;		/* aligned copy for open_mem, or NULL */
+	size_t map_size;
+
+	uint64_t attr_size;
+	struct attr_entry *attrs;
+	size_t nr_attrs, cap_attrs;
+	struct id_slot *ids;	/* id -> attr, open addressing */
+	size_t ids_cap, ids_count;
+	bool same_layout;	/* all attrs place the id alike */
+
+	uint64_t data_offset, data_size, data_end;
+	uint64_t data_size_claimed;
+	bool size_from_file;
+	uint64_t feat_offset[PYPERF_FEAT_MAX];
+	uint64_t feat_size[PYPERF_FEAT_MAX];
+	bool feat_present[PYPERF_FEAT_MAX];
+	char **cmdline;
+	size_t cmdline_argc;
+	struct pyperf_build_id *build_ids;
+	size_t nr_build_ids, cap_build_ids;
+	struct pp_arena arena;	/* strings that live as long as the file */
+
+	/* file-order iteration */
+	uint64_t pos;
+	int sticky_err;
+	struct pyperf_error sticky_error;
+	struct pyperf_record rec;
+	uint8_t *scratch;	/* aligned copy of a misaligned record */
+	bool warned_malformed[PYPERF_RECORD_TYPE_MAX];
+
+	/* records decompressed from PERF_RECORD_COMPRESSED */
+	void *zstd;
+	struct decomp_chunk *chunks;	/* all kept until close: queued records point in */
+	struct decomp_chunk *cur_chunk;
+	uint64_t chunk_pos;
+	uint64_t comp_offset;		/* offset of the COMPRESSED record */
+	uint8_t *carry;			/* a record split across COMPRESSED records */
+	size_t carry_len, carry_cap;
+
+	/* time-ordered iteration */
+	struct queued *heap;
+	size_t heap_len, heap_cap;
+	uint64_t seq;
+	uint64_t max_time;
+	uint64_t next_flush;
+	uint64_t last_flush;
+	bool flushing;		/* draining up to flush_limit */
+	uint64_t flush_limit;
+	bool input_done;
+	int pending_err;
+	struct pyperf_error pending_error;
+	uint64_t released;	/* bytes of the mapping handed back to the kernel */
+
+	struct pyperf_data_stats stats;
+};
+
+/* Decodes the record at @p (8-byte aligned, @size bytes) into d->rec. */
+int data__decode(struct pyperf_data *d, const void *p, uint64_t size, uint64_t offset);
+/* The raw next record in file order, without decoding; 1/0/-errno. */
+int data__next_raw(struct pyperf_data *d, const void **p, uint64_t *offset,
+		   struct pyperf_error *err);
+/* Takes note of perf's own records: attrs, build ids, id index. */
+void data__handle_user_record(struct pyperf_data *d, const void *rec);
+/* The timestamp a record sorts by, or 0 when it has none. */
+uint64_t data__record_time(struct pyperf_data *d, const void *p);
+
+#endif

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs (as root) or names (otherwise) the Debian packages pyperf needs.
+# usage: mk/deps.sh build|test
+# Idempotent: packages already present are not touched, and apt-get update
+# runs only when something has to be installed.
+set -euo pipefail
+
+build_pkgs=(gcc make pkg-config xz-utils libelf-dev libdw-dev libtraceevent-dev
+	    libjansson-dev zlib1g-dev libzstd-dev linux-source-6.12)
+# The tests compare against perf itself, fuzz with clang's libFuzzer and run
+# Python workloads under the interpreters of the machine.
+test_pkgs=(linux-perf clang libclang-rt-14-dev python3)
+
+case "${1:-build}" in
+build) want=("${build_pkgs[@]}") ;;
+test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+*) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "pyperf: missing Debian packages: ${missing[*]}" >&2
+	echo "pyperf: install them with: sudo apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+
+echo "pyperf: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
