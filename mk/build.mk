@@ -14,6 +14,13 @@ SANFLAGS :=
 endif
 
 LIBPERF := $(BUILD)/libperf
+ifeq ($(V),1)
+Q :=
+MSG := @true
+else
+Q := @
+MSG := @printf '  %-6s %s\n'
+endif
 VERSION := $(shell sed -n 's/^\#define PYPERF_VERSION_STRING "\(.*\)"/\1/p' libpyperf/include/pyperf/pyperf.h)
 SOMAJOR := 0
 
@@ -28,7 +35,7 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 
-WARN := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
+WARN := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers -Wno-format-truncation
 BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -D_GNU_SOURCE
 LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -Ilibpyperf/include -Ilibpyperf/src \
 	-I$(LIBPERF)/include $(PKG_CFLAGS) $(ZSTD_DEF)
@@ -62,7 +69,8 @@ all: $(STATIC) $(SHARED) $(OUT)/lib/libpyperf.so $(TOOLS) $(OUT)/lib/pkgconfig/l
 
 $(OUT)/obj/lib/%.o: libpyperf/src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CFLAGS) -c -o $@ $<
+	$(MSG) CC $@
+	$(Q)$(CC) $(LIB_CFLAGS) -c -o $@ $<
 
 # The static archive carries libperf's and libapi's objects too, so that
 # users link one archive plus the system libraries.
@@ -70,25 +78,28 @@ $(STATIC): $(LIB_OBJS) $(LIBPERF)/lib/libperf.a
 	@mkdir -p $(dir $@) $(OUT)/obj/libperf
 	@rm -f $@ $(OUT)/obj/libperf/*.o
 	@cd $(OUT)/obj/libperf && ar x $(abspath $(LIBPERF)/lib/libperf.a) && ar x $(abspath $(LIBPERF)/lib/libapi.a)
-	ar rcs $@ $(LIB_OBJS) $(OUT)/obj/libperf/*.o
+	$(MSG) AR $@
+	$(Q)ar rcs $@ $(LIB_OBJS) $(OUT)/obj/libperf/*.o
 
 $(SHARED): $(LIB_OBJS) libpyperf/libpyperf.map
 	@mkdir -p $(dir $@)
-	$(CC) -shared $(LDFLAGS_ALL) -Wl,-soname,$(SONAME) -Wl,--version-script=libpyperf/libpyperf.map \
+	$(MSG) LD $@
+	$(Q)$(CC) -shared $(LDFLAGS_ALL) -Wl,-soname,$(SONAME) -Wl,--version-script=libpyperf/libpyperf.map \
 		-o $@ $(LIB_OBJS) $(LIBS)
 
 $(OUT)/lib/libpyperf.so: $(SHARED)
-	ln -sf libpyperf.so.$(VERSION) $(OUT)/lib/$(SONAME)
-	ln -sf $(SONAME) $@
+	$(Q)ln -sf libpyperf.so.$(VERSION) $(OUT)/lib/$(SONAME)
+	$(Q)ln -sf $(SONAME) $@
 
 $(OUT)/lib/pkgconfig/libpyperf.pc: libpyperf/libpyperf.pc.in libpyperf/include/pyperf/pyperf.h
 	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 		-e 's|@REQUIRES@|$(PKGS)|' $< > $@
 
 $(OUT)/bin/%: $(STATIC) $(HDRS) $$(call TOOL_SRCS,%)
 	@mkdir -p $(dir $@)
-	$(CC) $(TOOL_CFLAGS) -o $@ $(call TOOL_SRCS,$*) $(LDFLAGS_ALL) $(STATIC) $(PKG_LIBS) -lpthread -lm
+	$(MSG) LD $@
+	$(Q)$(CC) $(TOOL_CFLAGS) -o $@ $(call TOOL_SRCS,$*) $(LDFLAGS_ALL) $(STATIC) $(PKG_LIBS) -lpthread -lm
 
 test-bins: $(UNIT_STATIC) $(UNIT_SHARED) $(FUZZ_REPLAY) $(HELPERS)
 
@@ -97,20 +108,24 @@ test-bins: $(UNIT_STATIC) $(UNIT_SHARED) $(FUZZ_REPLAY) $(HELPERS)
 # it exports, which also checks the version script.
 $(OUT)/tests/test-%: tests/unit/test-%.c tests/unit/check.h $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -o $@ $< $(LDFLAGS_ALL) $(STATIC) $(PKG_LIBS) -lpthread -lm
+	$(MSG) LD $@
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(LDFLAGS_ALL) $(STATIC) $(PKG_LIBS) -lpthread -lm
 
 $(OUT)/tests/test-%-shared: tests/unit/test-%.c tests/unit/check.h $(OUT)/lib/libpyperf.so
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -DPYPERF_TEST_SHARED -o $@ $< $(LDFLAGS_ALL) -L$(OUT)/lib -lpyperf \
+	$(MSG) LD $@
+	$(Q)$(CC) $(TEST_CFLAGS) -DPYPERF_TEST_SHARED -o $@ $< $(LDFLAGS_ALL) -L$(OUT)/lib -lpyperf \
 		-Wl,-rpath,$(abspath $(OUT)/lib) $(PKG_LIBS) -lpthread -lm
 
 $(OUT)/tests/fuzz-%-replay: tests/fuzz/fuzz-%.c tests/fuzz/replay.c $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -o $@ $< tests/fuzz/replay.c $(LDFLAGS_ALL) $(STATIC) $(PKG_LIBS) -lpthread -lm
+	$(MSG) LD $@
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< tests/fuzz/replay.c $(LDFLAGS_ALL) $(STATIC) $(PKG_LIBS) -lpthread -lm
 
 $(OUT)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -o $@ $< -lpthread -lm
+	$(MSG) CC $@
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -o $@ $< -lpthread -lm
 
 # libFuzzer builds need clang; the static archive is rebuilt with clang and
 # coverage instrumentation in its own folder.
@@ -124,11 +139,13 @@ fuzzers: $(FUZZERS)
 
 $(FUZZ_OUT)/obj/%.o: libpyperf/src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -c -o $@ $<
+	$(MSG) CLANG $@
+	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FUZZ_OUT)/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(LIBS)
+	$(MSG) CLANG $@
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(LIBS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \

@@ -1,3 +1,533 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pyperf-report: reports from perf.data files (pyperf-record's or perf
+ * record's), as perf report prints them, and folded stacks for flame
+ * graphs.
+ *
+ * Exit status: 0 ok, 1 bad usage, 2 unreadable or damaged input (the report
+ * of what could be read is still printed).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <pyperf/data.h>
-int main(void) { printf("%s\n", pyperf_version()); return 0; }
+#include <pyperf/output.h>
+#include <pyperf/profile.h>
+#include <pyperf/symbols.h>
+
+#define EXIT_USAGE 1
+#define EXIT_INPUT 2
+
+static const char *prog = "pyperf-report";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: %s [options]\n"
+		"\n"
+		"Input:\n"
+		"  -i, --input FILE        perf.data to read (default ./perf.data); repeat to merge\n"
+		"  -f, --force             read perf maps owned by other users\n"
+		"      --symfs DIR         look for binaries under DIR\n"
+		"      --kallsyms FILE     kernel symbols from FILE\n"
+		"      --max-stack N       keep N frames per call chain (default 127)\n"
+		"\n"
+		"Filters:\n"
+		"      --pid PID[,PID..]   only these processes\n"
+		"      --tid TID[,TID..]   only these threads\n"
+		"      --comm NAME[,..]    only threads with these names\n"
+		"      --percent-limit P   hide entries under P%% of the total\n"
+		"\n"
+		"Report (as perf report --stdio):\n"
+		"      --stdio             accepted for perf compatibility\n"
+		"      --hierarchy         nested report, one level per sort key\n"
+		"  -s, --sort KEYS         comm,pid,tid,dso,sym,sample (default comm,dso,sym)\n"
+		"  -F, --fields FIELDS     overhead,children,sample,period,comm,pid,tid,dso,sym\n"
+		"  -n, --show-nr-samples   add a Samples column\n"
+		"      --children          show Children and Self (default)\n"
+		"      --no-children       show Self only\n"
+		"  -g, --call-graph MODE   graph|fractal|flat|folded|none[,MIN%%][,caller|callee]\n"
+		"  -G, --inverted          caller order (same as -g caller)\n"
+		"\n"
+		"Folded stacks (stackcollapse-perf.pl format):\n"
+		"      --collapsed         one 'comm;outer;...;leaf count' line per stack\n"
+		"      --kernel            mark kernel frames with _[k]\n"
+		"      --jit               mark perf-map (JIT) frames with _[j]\n"
+		"      --addrs             show addresses of unknown frames\n"
+		"      --show-pid          prefix stacks with comm-pid\n"
+		"      --show-tid          prefix stacks with comm-pid/tid\n"
+		"      --weight W          samples (default) or period\n"
+		"\n"
+		"Output:\n"
+		"  -o, --output FILE       write there instead of stdout\n"
+		"  -q, --quiet             no warnings or progress\n"
+		"  -h, --help              this text\n"
+		"      --version           print the version\n",
+		prog);
+}
+
+enum {
+	OPT_SYMFS = 256,
+	OPT_KALLSYMS,
+	OPT_MAX_STACK,
+	OPT_PID,
+	OPT_TID,
+	OPT_COMM,
+	OPT_PERCENT_LIMIT,
+	OPT_STDIO,
+	OPT_HIERARCHY,
+	OPT_CHILDREN,
+	OPT_NO_CHILDREN,
+	OPT_COLLAPSED,
+	OPT_KERNEL,
+	OPT_JIT,
+	OPT_ADDRS,
+	OPT_SHOW_PID,
+	OPT_SHOW_TID,
+	OPT_WEIGHT,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "input", required_argument, NULL, 'i' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "symfs", required_argument, NULL, OPT_SYMFS },
+	{ "kallsyms", required_argument, NULL, OPT_KALLSYMS },
+	{ "max-stack", required_argument, NULL, OPT_MAX_STACK },
+	{ "pid", required_argument, NULL, OPT_PID },
+	{ "tid", required_argument, NULL, OPT_TID },
+	{ "comm", required_argument, NULL, OPT_COMM },
+	{ "percent-limit", required_argument, NULL, OPT_PERCENT_LIMIT },
+	{ "stdio", no_argument, NULL, OPT_STDIO },
+	{ "hierarchy", no_argument, NULL, OPT_HIERARCHY },
+	{ "sort", required_argument, NULL, 's' },
+	{ "fields", required_argument, NULL, 'F' },
+	{ "show-nr-samples", no_argument, NULL, 'n' },
+	{ "children", no_argument, NULL, OPT_CHILDREN },
+	{ "no-children", no_argument, NULL, OPT_NO_CHILDREN },
+	{ "call-graph", required_argument, NULL, 'g' },
+	{ "inverted", no_argument, NULL, 'G' },
+	{ "collapsed", no_argument, NULL, OPT_COLLAPSED },
+	{ "kernel", no_argument, NULL, OPT_KERNEL },
+	{ "jit", no_argument, NULL, OPT_JIT },
+	{ "addrs", no_argument, NULL, OPT_ADDRS },
+	{ "show-pid", no_argument, NULL, OPT_SHOW_PID },
+	{ "show-tid", no_argument, NULL, OPT_SHOW_TID },
+	{ "weight", required_argument, NULL, OPT_WEIGHT },
+	{ "output", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", prog);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry '%s --help'.\n", prog);
+	return EXIT_USAGE;
+}
+
+/* "1,2,3" -> ints; returns the count or -1. */
+static int parse_ints(const char *s, int32_t **out)
+{
+	int n = 0;
+	const char *p = s;
+	int32_t *v = NULL;
+
+	while (*p) {
+		char *end;
+		long x = strtol(p, &end, 10);
+		int32_t *nv;
+
+		if (end == p || (*end && *end != ',') || x < 0 || x > INT32_MAX) {
+			free(v);
+			return -1;
+		}
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			free(v);
+			return -1;
+		}
+		v = nv;
+		v[n++] = (int32_t)x;
+		p = *end ? end + 1 : end;
+	}
+	*out = v;
+	return n;
+}
+
+static int parse_strs(char *s, const char ***out)
+{
+	int n = 0;
+	const char **v = NULL;
+
+	for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
+		const char **nv = realloc(v, (n + 1) * sizeof(*v));
+
+		if (!nv) {
+			free(v);
+			return -1;
+		}
+		v = nv;
+		v[n++] = tok;
+	}
+	*out = v;
+	return n;
+}
+
+/* perf's -g syntax: mode[,min_percent][,order], any subset, in any order. */
+static int parse_call_graph(char *s, struct pyperf_report_opts *o)
+{
+	for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
+		char *end;
+		double pct;
+
+		if (!strcmp(tok, "graph"))
+			o->callchain = PYPERF_CALLCHAIN_GRAPH;
+		else if (!strcmp(tok, "fractal"))
+			o->callchain = PYPERF_CALLCHAIN_FRACTAL;
+		else if (!strcmp(tok, "flat"))
+			o->callchain = PYPERF_CALLCHAIN_FLAT;
+		else if (!strcmp(tok, "folded"))
+			o->callchain = PYPERF_CALLCHAIN_FOLDED;
+		else if (!strcmp(tok, "none"))
+			o->callchain = PYPERF_CALLCHAIN_NONE;
+		else if (!strcmp(tok, "caller"))
+			o->order = PYPERF_ORDER_CALLER;
+		else if (!strcmp(tok, "callee"))
+			o->order = PYPERF_ORDER_CALLEE;
+		else if ((pct = strtod(tok, &end)), end != tok && !*end && pct >= 0 && pct <= 100)
+			o->callchain_min_percent = pct;
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/* Progress on stderr when reading takes over a second and stderr is a tty. */
+struct progress {
+	struct timespec start;
+	bool enabled, shown;
+	const char *name;
+	int last_pct;
+};
+
+static double elapsed(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct progress *p = ctx;
+	int pct;
+
+	if (!p->enabled || !total)
+		return;
+	if (!p->shown && elapsed(&p->start) < 1.0)
+		return;
+	pct = (int)(done * 100 / total);
+	if (pct == p->last_pct)
+		return;
+	p->last_pct = pct;
+	p->shown = true;
+	fprintf(stderr, "\r%s: reading %s: %3d%%", prog, p->name, pct);
+	fflush(stderr);
+}
+
+static void progress_done(struct progress *p)
+{
+	if (p->shown)
+		fprintf(stderr, "\r%*s\r", 60, "");
+	p->shown = false;
+}
+
+int main(int argc, char **argv)
+{
+	PYPERF_OPTS(pyperf_symbols_opts, sopts);
+	PYPERF_OPTS(pyperf_profile_opts, popts);
+	PYPERF_OPTS(pyperf_report_opts, ropts);
+	PYPERF_OPTS(pyperf_collapsed_opts, copts);
+	enum pyperf_sort_key keys[8];
+	enum pyperf_field fields[16];
+	const char **inputs = NULL;
+	int nr_inputs = 0, c, status = 0;
+	bool collapsed = false, quiet = false, children_set = false;
+	const char *output = NULL;
+	struct pyperf_symbols *syms = NULL;
+	struct pyperf_profile *prof = NULL;
+	struct progress prog_state = { 0 };
+	FILE *out = stdout;
+	int32_t *pids = NULL, *tids = NULL;
+	const char **comms = NULL;
+	char *comm_arg = NULL;
+	int ret;
+
+	while ((c = getopt_long(argc, argv, "i:fs:F:ng:Go:qh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'i': {
+			const char **n = realloc(inputs, (nr_inputs + 1) * sizeof(*inputs));
+
+			if (!n)
+				return EXIT_USAGE;
+			inputs = n;
+			inputs[nr_inputs++] = optarg;
+			break;
+		}
+		case 'f':
+			sopts.force = true;
+			break;
+		case OPT_SYMFS:
+			sopts.symfs = optarg;
+			break;
+		case OPT_KALLSYMS:
+			sopts.kallsyms = optarg;
+			break;
+		case OPT_MAX_STACK: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || v < 1 || v > 65535)
+				return bad_usage("--max-stack wants a number from 1 to 65535, not '%s'",
+						 optarg);
+			popts.max_stack = (unsigned)v;
+			break;
+		}
+		case OPT_PID: {
+			int n = parse_ints(optarg, &pids);
+
+			if (n <= 0)
+				return bad_usage("--pid wants a comma-separated list of numbers, not '%s'",
+						 optarg);
+			popts.pids = pids;
+			popts.nr_pids = (size_t)n;
+			break;
+		}
+		case OPT_TID: {
+			int n = parse_ints(optarg, &tids);
+
+			if (n <= 0)
+				return bad_usage("--tid wants a comma-separated list of numbers, not '%s'",
+						 optarg);
+			popts.tids = tids;
+			popts.nr_tids = (size_t)n;
+			break;
+		}
+		case OPT_COMM: {
+			int n;
+
+			comm_arg = strdup(optarg);
+			n = comm_arg ? parse_strs(comm_arg, &comms) : -1;
+			if (n <= 0)
+				return bad_usage("--comm wants a comma-separated list of names, not '%s'",
+						 optarg);
+			popts.comms = comms;
+			popts.nr_comms = (size_t)n;
+			break;
+		}
+		case OPT_PERCENT_LIMIT: {
+			char *end;
+			double v = strtod(optarg, &end);
+
+			if (end == optarg || *end || v < 0 || v > 100)
+				return bad_usage("--percent-limit wants a percentage, not '%s'", optarg);
+			ropts.percent_limit = v;
+			break;
+		}
+		case OPT_STDIO:
+			break;
+		case OPT_HIERARCHY:
+			ropts.hierarchy = true;
+			break;
+		case 's': {
+			int n = pyperf_sort_key__parse(optarg, keys, 8);
+
+			if (n <= 0)
+				return bad_usage("unknown sort key in '%s' (keys: comm, pid, tid, dso, "
+						 "sym, sample)",
+						 optarg);
+			ropts.sort = keys;
+			ropts.nr_sort = (size_t)n;
+			break;
+		}
+		case 'F': {
+			int n = pyperf_field__parse(optarg, fields, 16);
+
+			if (n <= 0)
+				return bad_usage("unknown field in '%s' (fields: overhead, children, "
+						 "sample, period, comm, pid, tid, dso, sym)",
+						 optarg);
+			ropts.fields = fields;
+			ropts.nr_fields = (size_t)n;
+			break;
+		}
+		case 'n':
+			ropts.show_nr_samples = true;
+			break;
+		case OPT_CHILDREN:
+			ropts.no_children = false;
+			children_set = true;
+			break;
+		case OPT_NO_CHILDREN:
+			ropts.no_children = true;
+			children_set = true;
+			break;
+		case 'g': {
+			char *copy = strdup(optarg);
+			int bad = !copy || parse_call_graph(copy, &ropts);
+
+			free(copy);
+			if (bad)
+				return bad_usage("bad --call-graph '%s' (want graph|fractal|flat|folded|"
+						 "none, a minimum percent, caller|callee)",
+						 optarg);
+			break;
+		}
+		case 'G':
+			ropts.order = PYPERF_ORDER_CALLER;
+			break;
+		case OPT_COLLAPSED:
+			collapsed = true;
+			break;
+		case OPT_KERNEL:
+			copts.annotate_kernel = true;
+			break;
+		case OPT_JIT:
+			copts.annotate_jit = true;
+			break;
+		case OPT_ADDRS:
+			copts.addrs = true;
+			break;
+		case OPT_SHOW_PID:
+			copts.pid = true;
+			break;
+		case OPT_SHOW_TID:
+			copts.tid = true;
+			break;
+		case OPT_WEIGHT:
+			if (!strcmp(optarg, "period"))
+				copts.period = true;
+			else if (!strcmp(optarg, "samples"))
+				copts.period = false;
+			else
+				return bad_usage("--weight wants 'samples' or 'period', not '%s'", optarg);
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("pyperf-report %s\n", pyperf_version());
+			return 0;
+		default:
+			fprintf(stderr, "Try '%s --help'.\n", prog);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return bad_usage("unexpected argument '%s' (input files go after -i)", argv[optind]);
+	(void)children_set;
+	if (!nr_inputs) {
+		inputs = malloc(sizeof(*inputs));
+		if (!inputs)
+			return EXIT_USAGE;
+		inputs[nr_inputs++] = "perf.data";
+	}
+	if (quiet)
+		pyperf_set_print(NULL);
+
+	syms = pyperf_symbols__new(&sopts);
+	popts.progress = on_progress;
+	popts.progress_ctx = &prog_state;
+	prof = syms ? pyperf_profile__new(syms, &popts) : NULL;
+	if (!prof) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return EXIT_INPUT;
+	}
+	prog_state.enabled = !quiet && isatty(STDERR_FILENO);
+	for (int i = 0; i < nr_inputs; i++) {
+		struct pyperf_error err;
+		char msg[700];
+
+		clock_gettime(CLOCK_MONOTONIC, &prog_state.start);
+		prog_state.name = inputs[i];
+		prog_state.last_pct = -1;
+		ret = pyperf_profile__add_file(prof, inputs[i], &err);
+		progress_done(&prog_state);
+		if (ret) {
+			pyperf_error__format(&err, msg, sizeof(msg));
+			fprintf(stderr, "%s: %s\n", prog, msg);
+			if (ret == -ENOENT && !strcmp(inputs[i], "perf.data"))
+				fprintf(stderr, "%s: record a profile first: pyperf-record -- COMMAND "
+						"(or pass -i FILE)\n",
+					prog);
+			else if (ret == -EBADMSG)
+				fprintf(stderr, "%s: reporting the samples read before the damage\n",
+					prog);
+			status = EXIT_INPUT;
+		}
+	}
+	if (!pyperf_profile__stats(prof)->files) {
+		pyperf_profile__free(prof);
+		pyperf_symbols__free(syms);
+		return EXIT_INPUT;
+	}
+
+	if (output) {
+		out = fopen(output, "w");
+		if (!out) {
+			fprintf(stderr, "%s: cannot write %s: %s\n", prog, output, strerror(errno));
+			pyperf_profile__free(prof);
+			pyperf_symbols__free(syms);
+			return EXIT_USAGE;
+		}
+	}
+	if (collapsed)
+		ret = pyperf_profile__write_collapsed(prof, out, &copts);
+	else
+		ret = pyperf_profile__write_report(prof, out, &ropts);
+	if (ret)
+		fprintf(stderr, "%s: writing the report failed: %s\n", prog, strerror(-ret));
+	if (out != stdout && fclose(out)) {
+		fprintf(stderr, "%s: cannot write %s: %s\n", prog, output, strerror(errno));
+		ret = -EIO;
+	}
+	if (!quiet) {
+		const struct pyperf_profile_stats *st = pyperf_profile__stats(prof);
+
+		if (st->lost_samples)
+			fprintf(stderr, "%s: warning: %" PRIu64 " samples were lost while recording\n",
+				prog, st->lost_samples);
+		if (st->malformed_records)
+			fprintf(stderr, "%s: warning: %" PRIu64 " malformed records were skipped\n",
+				prog, st->malformed_records);
+		if (st->unknown_records)
+			fprintf(stderr, "%s: note: %" PRIu64 " records of unknown types were skipped\n",
+				prog, st->unknown_records);
+	}
+	pyperf_profile__free(prof);
+	pyperf_symbols__free(syms);
+	free(inputs);
+	free(pids);
+	free(tids);
+	free(comms);
+	free(comm_arg);
+	if (ret && !status)
+		status = EXIT_INPUT;
+	return status;
+}

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Profiles: samples aggregated into a call tree.
+ *
+ * The tree's root has one child per event (cpu-clock, ...), each with one
+ * child per thread context (comm, pid, tid), below which come the sampled
+ * stacks from the outermost caller down to the leaf. Equal stacks share
+ * nodes, so the tree grows with the number of distinct stacks, not with
+ * samples. Frames are interned: one struct pyperf_frame per distinct
+ * function (or, when unresolved, per address).
+ *
+ * pyperf_profile__add_file() runs the whole pipeline on a perf.data file:
+ * records in time order, the model of threads and maps, symbol resolution,
+ * aggregation. Several files can be added to one profile.
+ */
+#ifndef PYPERF_PROFILE_H
+#define PYPERF_PROFILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <pyperf/data.h>
+#include <pyperf/machine.h>
+#include <pyperf/pyperf.h>
+#include <pyperf/symbols.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum pyperf_frame_kind {
+	PYPERF_FRAME_EVENT,	/* a tree level: the event */
+	PYPERF_FRAME_THREAD,	/* a tree level: comm, pid, tid */
+	PYPERF_FRAME_NATIVE,	/* user-space machine code */
+	PYPERF_FRAME_KERNEL,	/* kernel code */
+	PYPERF_FRAME_PYTHON,	/* a Python function (py:: in a perf map) */
+	PYPERF_FRAME_JIT,	/* other code named by a perf map */
+};
+
+/*
+ * A frame. For unresolved addresses @sym is NULL and @name is the address
+ * in hex; @addr is the address in the dso's space (perf's map_ip), @ip the
+ * address itself.
+ */
+struct pyperf_frame {
+	enum pyperf_frame_kind kind;
+	uint8_t cpumode;
+	struct pyperf_dso *dso;
+	const struct pyperf_symbol *sym;
+	uint64_t ip;
+	uint64_t addr;
+	const char *name;	/* function, comm (THREAD) or event name (EVENT) */
+	int32_t pid, tid;	/* THREAD only */
+	uint32_t event;		/* EVENT: index among the profile's events */
+};
+
+/* A node of the call tree. Ids index pyperf_profile__node(); 0 is the root. */
+struct pyperf_node {
+	uint32_t parent;
+	uint32_t frame;		/* index for pyperf_profile__frame() */
+	uint32_t first_child;	/* 0: none */
+	uint32_t next_sibling;	/* 0: none */
+	uint64_t self_samples;
+	uint64_t self_period;
+	uint64_t total_samples;	/* self plus descendants (after finish) */
+	uint64_t total_period;
+	uint64_t first_sample;	/* ordinal (1-based, in time order) of the first
+				   sample that ended here; 0 if none */
+};
+
+/* What happened to the input. */
+struct pyperf_profile_stats {
+	uint64_t samples;		/* added to the tree */
+	uint64_t samples_filtered;	/* left out by --pid/--tid/--comm */
+	uint64_t samples_unknown_thread; /* no pid/tid in the sample */
+	uint64_t lost_samples;		/* LOST and LOST_SAMPLES records */
+	uint64_t unresolved_frames;	/* frames without a symbol (per sample) */
+	uint64_t truncated_callchains;	/* chains cut at max_stack or corrupt */
+	uint64_t malformed_records;
+	uint64_t unknown_records;
+	uint64_t out_of_order;
+	uint64_t files;
+	uint64_t processes, threads;
+};
+
+struct pyperf_profile;
+
+typedef void (*pyperf_progress_fn_t)(void *ctx, uint64_t done, uint64_t total);
+
+struct pyperf_profile_opts {
+	size_t sz;
+	/* Keep only these (NULL/0: all). */
+	const int32_t *pids;
+	size_t nr_pids;
+	const int32_t *tids;
+	size_t nr_tids;
+	const char *const *comms;
+	size_t nr_comms;
+	/* Frames kept per callchain (perf's --max-stack); 0: 127. */
+	unsigned max_stack;
+	/* Ignore callchains: one frame per sample. */
+	bool no_callchain;
+	/* Called now and then while a file is read. */
+	pyperf_progress_fn_t progress;
+	void *progress_ctx;
+	size_t : 0;
+};
+#define pyperf_profile_opts__last_field progress_ctx
+
+/**
+ * pyperf_profile__new() - an empty profile.
+ * @syms: symbol cache (borrowed, must outlive the profile), or NULL to
+ *	  create one with default options.
+ * @opts: options, or NULL.
+ *
+ * Return: a profile to free with pyperf_profile__free(), or NULL (ENOMEM,
+ * EINVAL). Not thread-safe.
+ */
+PYPERF_API struct pyperf_profile *pyperf_profile__new(struct pyperf_symbols *syms,
+						      const struct pyperf_profile_opts *opts);
+
+/** pyperf_profile__free() - free; NULL is accepted. */
+PYPERF_API void pyperf_profile__free(struct pyperf_profile *p);
+
+/**
+ * pyperf_profile__add_file() - read a perf.data file into the profile.
+ * @p: the profile.
+ * @path: the file.
+ * @err: filled on failure; may be NULL.
+ *
+ * On damage, every sample before it stays in the profile and the error
+ * names the file and offset.
+ *
+ * Return: 0; -EBADMSG or -EOPNOTSUPP when the file is damaged or cannot be
+ * read in part (what came before is kept); other negative errnos when it
+ * cannot be opened at all.
+ */
+PYPERF_API int pyperf_profile__add_file(struct pyperf_profile *p, const char *path,
+					struct pyperf_error *err);
+
+/**
+ * pyperf_profile__add_data() - the same for an already open file; records
+ * are read from its current position in time order.
+ */
+PYPERF_API int pyperf_profile__add_data(struct pyperf_profile *p, struct pyperf_data *data,
+					struct pyperf_error *err);
+
+/**
+ * pyperf_profile__finish() - compute totals and order children by weight
+ * (heaviest first, ties by name). Call after adding, before reading the
+ * tree; adding more later needs another finish.
+ */
+PYPERF_API void pyperf_profile__finish(struct pyperf_profile *p);
+
+/** pyperf_profile__nr_nodes() - nodes in the tree, the root included. */
+PYPERF_API size_t pyperf_profile__nr_nodes(const struct pyperf_profile *p);
+
+/** pyperf_profile__node() - node @id. Borrowed, valid until the next add. */
+PYPERF_API const struct pyperf_node *pyperf_profile__node(const struct pyperf_profile *p,
+							  uint32_t id);
+
+/** pyperf_profile__nr_frames() - distinct frames. */
+PYPERF_API size_t pyperf_profile__nr_frames(const struct pyperf_profile *p);
+
+/** pyperf_profile__frame() - frame @id. Borrowed, valid while @p lives. */
+PYPERF_API const struct pyperf_frame *pyperf_profile__frame(const struct pyperf_profile *p,
+							    uint32_t id);
+
+/** pyperf_profile__nr_events() - events seen (the root's children). */
+PYPERF_API size_t pyperf_profile__nr_events(const struct pyperf_profile *p);
+
+/** pyperf_profile__stats() - counts so far. Borrowed. */
+PYPERF_API const struct pyperf_profile_stats *
+pyperf_profile__stats(const struct pyperf_profile *p);
+
+/** pyperf_profile__symbols() - the symbol cache in use. Borrowed. */
+PYPERF_API struct pyperf_symbols *pyperf_profile__symbols(const struct pyperf_profile *p);
+
+/**
+ * pyperf_profile__event_total() - total samples and period of event @idx
+ * (what perf prints as "Samples" and "Event count"), including samples
+ * left out by filters, as perf counts them.
+ */
+PYPERF_API void pyperf_profile__event_total(const struct pyperf_profile *p, uint32_t idx,
+					    uint64_t *samples, uint64_t *period);
+
+/** pyperf_profile__lost() - lost samples of the profile's files. */
+PYPERF_API uint64_t pyperf_profile__lost(const struct pyperf_profile *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PYPERF_PROFILE_H */

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Folded stacks, as `perf script | stackcollapse-perf.pl` produces them:
+ * "comm;outermost;...;leaf count", one line per distinct string, sorted
+ * bytewise. Frame names get the script's treatment: unresolved frames are
+ * "[dso base name]" (or "[unknown]"), argument lists of C++-style names are
+ * cut, ';' becomes ':' and quotes go; spaces in comm become '_'.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <pyperf/output.h>
+#include "internal.h"
+#include "symbols_internal.h"
+
+struct line_slot {
+	uint64_t hash;
+	uint32_t idx; /* +1 */
+};
+
+struct line {
+	const char *text;
+	size_t len;
+	uint64_t count;
+};
+
+struct folder {
+	struct pyperf_profile *p;
+	const struct pyperf_collapsed_opts *o;
+	const char **names;	/* folded name per frame id, lazily */
+	struct pp_arena arena;
+	struct line *lines;
+	size_t nr_lines, cap_lines;
+	struct line_slot *slots;
+	size_t slots_cap;
+	char *buf;		/* the line being built */
+	size_t buf_cap;
+	uint32_t *path;
+	size_t path_cap;
+};
+
+/* stackcollapse-perf.pl's tidy_generic on one name. */
+static char *tidy(struct pp_arena *a, const char *in)
+{
+	size_t n = strlen(in);
+	char *out = pp_arena_alloc(a, n + 1), *w = out;
+	const char *cut = NULL;
+
+	if (!out)
+		return NULL;
+	/* Keep "(...)" in names like "x.(*T).m" (Go); else drop from the first
+	 * '(' that does not open "(anonymous namespace)". */
+	{
+		const char *dot = strstr(in, ".(");
+		bool go_like = dot && strstr(dot + 2, ").");
+
+		if (!go_like) {
+			for (const char *q = strchr(in, '('); q; q = strchr(q + 1, '(')) {
+				if (strncmp(q + 1, "anonymous namespace)", 20)) {
+					cut = q;
+					break;
+				}
+			}
+		}
+	}
+	for (const char *r = in; *r && r != cut; r++) {
+		if (*r == '"' || *r == '\'')
+			continue;
+		*w++ = *r == ';' ? ':' : *r;
+	}
+	*w = 0;
+	return out;
+}
+
+static const char *frame_name(struct folder *f, uint32_t id)
+{
+	const struct pyperf_frame *fr;
+	const char *dso_name, *base;
+	char buf[512];
+	bool unknown, kernelish;
+	char *t;
+
+	if (f->names[id])
+		return f->names[id];
+	fr = pyperf_profile__frame(f->p, id);
+	dso_name = fr->dso ? pyperf_dso__name(fr->dso) : "[unknown]";
+	unknown = !fr->sym;
+	if (unknown) {
+		if (strcmp(dso_name, "[unknown]")) {
+			base = strrchr(dso_name, '/');
+			base = base ? base + 1 : dso_name;
+		} else {
+			base = "unknown";
+		}
+		if (f->o->addrs)
+			snprintf(buf, sizeof(buf), "[%s <%" PRIx64 ">]", base,
+				 fr->dso && fr->dso->kind != PYPERF_DSO_UNKNOWN ? fr->addr : fr->ip);
+		else
+			snprintf(buf, sizeof(buf), "[%s]", base);
+		t = tidy(&f->arena, buf);
+	} else {
+		t = tidy(&f->arena, fr->sym->name);
+	}
+	if (!t)
+		return NULL;
+	/* The script's annotations look at the dso name it was given. */
+	kernelish = (dso_name[0] == '[' || (strlen(dso_name) >= 7 &&
+					    !strcmp(dso_name + strlen(dso_name) - 7, "vmlinux"))) &&
+		    !strstr(dso_name, "unknown");
+	if (f->o->annotate_kernel && kernelish) {
+		char *k = pp_arena_alloc(&f->arena, strlen(t) + 5);
+
+		if (!k)
+			return NULL;
+		sprintf(k, "%s_[k]", t);
+		t = k;
+	}
+	if (f->o->annotate_jit && !unknown && fr->dso && fr->dso->kind == PYPERF_DSO_PERF_MAP) {
+		char *j = pp_arena_alloc(&f->arena, strlen(t) + 5);
+
+		if (!j)
+			return NULL;
+		sprintf(j, "%s_[j]", t);
+		t = j;
+	}
+	f->names[id] = t;
+	return t;
+}
+
+static int append(struct folder *f, size_t *len, const char *s, size_t n)
+{
+	if (PP_GROW(f->buf, f->buf_cap, *len + n + 1))
+		return -ENOMEM;
+	memcpy(f->buf + *len, s, n);
+	*len += n;
+	return 0;
+}
+
+static int slots_grow(struct folder *f)
+{
+	size_t ncap = f->slots_cap ? f->slots_cap * 2 : 4096;
+	struct line_slot *n = pp_calloc(ncap, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	for (size_t i = 0; i < f->slots_cap; i++) {
+		size_t j;
+
+		if (!f->slots[i].idx)
+			continue;
+		for (j = f->slots[i].hash & (ncap - 1); n[j].idx; j = (j + 1) & (ncap - 1))
+			;
+		n[j] = f->slots[i];
+	}
+	free(f->slots);
+	f->slots = n;
+	f->slots_cap = ncap;
+	return 0;
+}
+
+static int add_line(struct folder *f, const char *s, size_t n, uint64_t count)
+{
+	uint64_t h = hash_bytes(s, n, HASH_SEED);
+	size_t j;
+	char *copy;
+
+	if ((f->nr_lines + 1) * 2 > f->slots_cap && slots_grow(f))
+		return -ENOMEM;
+	for (j = h & (f->slots_cap - 1); f->slots[j].idx; j = (j + 1) & (f->slots_cap - 1)) {
+		struct line *l = &f->lines[f->slots[j].idx - 1];
+
+		if (f->slots[j].hash == h && l->len == n && !memcmp(l->text, s, n)) {
+			l->count += count;
+			return 0;
+		}
+	}
+	if (PP_GROW(f->lines, f->cap_lines, f->nr_lines + 1))
+		return -ENOMEM;
+	copy = pp_arena_alloc(&f->arena, n + 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, s, n);
+	f->lines[f->nr_lines] = (struct line){ copy, n, count };
+	f->slots[j].hash = h;
+	f->slots[j].idx = (uint32_t)++f->nr_lines;
+	return 0;
+}
+
+static int cmp_lines(const void *a, const void *b)
+{
+	const struct line *x = a, *y = b;
+	size_t n = MIN(x->len, y->len);
+	int c = memcmp(x->text, y->text, n);
+
+	if (c)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* The first stack element: comm (spaces as '_'), with pid/tid if asked. */
+static int thread_prefix(struct folder *f, const struct pyperf_frame *th, size_t *len)
+{
+	char buf[64];
+	size_t start = *len;
+
+	if (append(f, len, th->name, strlen(th->name)))
+		return -ENOMEM;
+	for (size_t i = start; i < *len; i++)
+		if (f->buf[i] == ' ')
+			f->buf[i] = '_';
+	if (f->o->tid)
+		snprintf(buf, sizeof(buf), "-%d/%d", th->pid, th->tid);
+	else if (f->o->pid)
+		snprintf(buf, sizeof(buf), "-%d", th->pid);
+	else
+		buf[0] = 0;
+	return append(f, len, buf, strlen(buf));
+}
+
+PYPERF_API int pyperf_profile__write_collapsed(struct pyperf_profile *p, FILE *out,
+					       const struct pyperf_collapsed_opts *opts)
+{
+	PYPERF_OPTS(pyperf_collapsed_opts, defaults);
+	struct pyperf_collapsed_opts o;
+	struct folder f = { 0 };
+	const struct pyperf_node *ev;
+	int ret = -ENOMEM;
+
+	if (!OPTS_VALID(opts, pyperf_collapsed_opts))
+		return pyperf_err(-EINVAL);
+	o = defaults;
+	if (opts)
+		memcpy(&o, opts, MIN(opts->sz, sizeof(o)));
+	pyperf_profile__finish(p);
+	f.p = p;
+	f.o = &o;
+	pp_arena_init(&f.arena, 256 * 1024);
+	f.names = pp_calloc(pyperf_profile__nr_frames(p) + 1, sizeof(*f.names));
+	if (!f.names)
+		goto out;
+	/* Like the script, fold only the first event of the recording. */
+	ev = pyperf_profile__node(p, 0);
+	if (!ev->first_child) {
+		ret = 0;
+		goto out;
+	}
+	{
+		uint32_t first_event = UINT32_MAX, ev_node = 0;
+
+		for (uint32_t c = ev->first_child; c; c = pyperf_profile__node(p, c)->next_sibling) {
+			const struct pyperf_frame *fr =
+				pyperf_profile__frame(p, pyperf_profile__node(p, c)->frame);
+
+			if (fr->event < first_event) {
+				first_event = fr->event;
+				ev_node = c;
+			}
+		}
+		/* Walk every node below the event; emit those with samples. */
+		for (size_t id = ev_node + 1; id < pyperf_profile__nr_nodes(p); id++) {
+			const struct pyperf_node *n = pyperf_profile__node(p, (uint32_t)id);
+			uint64_t w = o.period ? n->self_period : n->self_samples;
+			size_t depth = 0, len = 0;
+			uint32_t up;
+
+			if (!w)
+				continue;
+			/* Path from the leaf up to the thread node. */
+			for (up = (uint32_t)id; up; up = pyperf_profile__node(p, up)->parent) {
+				const struct pyperf_frame *fr =
+					pyperf_profile__frame(p, pyperf_profile__node(p, up)->frame);
+
+				if (fr->kind == PYPERF_FRAME_THREAD || fr->kind == PYPERF_FRAME_EVENT)
+					break;
+				if (PP_GROW(f.path, f.path_cap, depth + 1))
+					goto out;
+				f.path[depth++] = pyperf_profile__node(p, up)->frame;
+			}
+			if (!up || pyperf_profile__frame(p, pyperf_profile__node(p, up)->frame)->kind !=
+					   PYPERF_FRAME_THREAD)
+				continue;
+			/* Only nodes under the chosen event. */
+			if (pyperf_profile__node(p, up)->parent != ev_node)
+				continue;
+			if (thread_prefix(&f, pyperf_profile__frame(p, pyperf_profile__node(p, up)->frame),
+					  &len))
+				goto out;
+			while (depth--) {
+				const char *nm = frame_name(&f, f.path[depth]);
+
+				if (!nm || append(&f, &len, ";", 1) || append(&f, &len, nm, strlen(nm)))
+					goto out;
+			}
+			if (add_line(&f, f.buf, len, w))
+				goto out;
+		}
+	}
+	qsort(f.lines, f.nr_lines, sizeof(*f.lines), cmp_lines);
+	for (size_t i = 0; i < f.nr_lines; i++) {
+		fwrite(f.lines[i].text, 1, f.lines[i].len, out);
+		fprintf(out, " %" PRIu64 "\n", f.lines[i].count);
+	}
+	ret = ferror(out) ? -EIO : 0;
+out:
+	free(f.names);
+	free(f.lines);
+	free(f.slots);
+	free(f.buf);
+	free(f.path);
+	pp_arena_free(&f.arena);
+	return pyperf_err(ret);
+}

@@ -1,0 +1,846 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The profile: interned frames and a hash-consed call tree, fed by the
+ * per-sample pipeline. The hot path does no allocation per sample: a
+ * sample whose raw callchain was seen before (in the same thread context,
+ * with the same maps) costs one hash lookup; otherwise each address costs
+ * one lookup in a cache of resolved addresses, and only new tree nodes and
+ * new frames allocate, from arrays that grow geometrically.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <pyperf/profile.h>
+#include "internal.h"
+#include "symbols_internal.h"
+
+#define MAX_STACK_DEFAULT 127
+
+/* frame interning key */
+struct frame_key {
+	uint64_t a, b, c;
+	uint32_t kind;
+};
+
+struct frame_slot {
+	uint64_t hash;
+	uint32_t id; /* +1; 0 = empty */
+};
+
+/* resolved-address cache: (maps generation, cpumode, ip) -> frame */
+struct addr_slot {
+	uint64_t gen;
+	uint64_t ip;
+	uint32_t frame; /* +1 */
+	uint8_t cpumode;
+};
+
+/* node lookup: (parent, frame) -> node */
+struct node_slot {
+	uint64_t key;
+	uint32_t id; /* 0 = empty (node 0 is the root, never a child) */
+};
+
+/* raw chain cache: the same callchain in the same context -> leaf node */
+struct chain_entry {
+	uint64_t hash;
+	uint64_t gen;
+	uint32_t thread_node;
+	uint32_t leaf;
+	uint32_t nr;
+	uint32_t unresolved;
+	uint8_t cpumode;
+	const uint64_t *ips;
+};
+
+struct event_info {
+	const char *name;
+	uint32_t node;
+	uint64_t samples, period; /* all samples, before filters */
+};
+
+struct pyperf_profile {
+	struct pyperf_symbols *syms;
+	bool own_syms;
+	struct pyperf_profile_opts opts;
+	int32_t *pids, *tids;
+	const char **comms;
+	unsigned max_stack;
+
+	struct pyperf_frame *frames;
+	size_t nr_frames, cap_frames;
+	struct frame_slot *fslots;
+	size_t fslots_cap;
+
+	struct pyperf_node *nodes;
+	size_t nr_nodes, cap_nodes;
+	struct node_slot *nslots;
+	size_t nslots_cap;
+
+	struct addr_slot *aslots;
+	size_t aslots_cap, aslots_used;
+
+	struct chain_entry *chains;
+	size_t chains_cap, chains_used;
+
+	struct event_info *events;
+	size_t nr_events, cap_events;
+
+	struct pp_strtab strings;
+	struct pp_arena arena;
+
+	/* per sample scratch: frames of the current stack, leaf first */
+	uint32_t *stack;
+	size_t stack_cap;
+
+	uint64_t kernel_gen;	/* of the machine being read */
+	struct pyperf_profile_stats stats;
+	bool finished;
+};
+
+/* ---- construction ---------------------------------------------------------------- */
+
+PYPERF_API struct pyperf_profile *pyperf_profile__new(struct pyperf_symbols *syms,
+						      const struct pyperf_profile_opts *opts)
+{
+	struct pyperf_profile *p;
+
+	if (!OPTS_VALID(opts, pyperf_profile_opts))
+		return pyperf_err_ptr(-EINVAL);
+	p = pp_calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	pp_strtab_init(&p->strings);
+	pp_arena_init(&p->arena, 256 * 1024);
+	if (opts)
+		memcpy(&p->opts, opts, MIN(opts->sz, sizeof(p->opts)));
+	p->opts.sz = sizeof(p->opts);
+	p->max_stack = p->opts.max_stack ? p->opts.max_stack : MAX_STACK_DEFAULT;
+	if (!syms) {
+		syms = pyperf_symbols__new(NULL);
+		if (!syms)
+			goto fail;
+		p->own_syms = true;
+	}
+	p->syms = syms;
+	/* Copy the filter lists: the caller's arrays are borrowed only here. */
+	if (p->opts.nr_pids) {
+		p->pids = pp_calloc(p->opts.nr_pids, sizeof(*p->pids));
+		if (!p->pids)
+			goto fail;
+		memcpy(p->pids, opts->pids, p->opts.nr_pids * sizeof(*p->pids));
+	}
+	if (p->opts.nr_tids) {
+		p->tids = pp_calloc(p->opts.nr_tids, sizeof(*p->tids));
+		if (!p->tids)
+			goto fail;
+		memcpy(p->tids, opts->tids, p->opts.nr_tids * sizeof(*p->tids));
+	}
+	if (p->opts.nr_comms) {
+		p->comms = pp_calloc(p->opts.nr_comms, sizeof(*p->comms));
+		if (!p->comms)
+			goto fail;
+		for (size_t i = 0; i < p->opts.nr_comms; i++) {
+			p->comms[i] = pp_arena_strdup(&p->arena, opts->comms[i]);
+			if (!p->comms[i])
+				goto fail;
+		}
+	}
+	/* the root */
+	if (PP_GROW(p->nodes, p->cap_nodes, 1))
+		goto fail;
+	memset(&p->nodes[0], 0, sizeof(p->nodes[0]));
+	p->nodes[0].frame = UINT32_MAX;
+	p->nr_nodes = 1;
+	return p;
+fail:
+	pyperf_profile__free(p);
+	return pyperf_err_ptr(-ENOMEM);
+}
+
+PYPERF_API void pyperf_profile__free(struct pyperf_profile *p)
+{
+	if (!p)
+		return;
+	if (p->own_syms)
+		pyperf_symbols__free(p->syms);
+	free(p->pids);
+	free(p->tids);
+	free(p->comms);
+	free(p->frames);
+	free(p->fslots);
+	free(p->nodes);
+	free(p->nslots);
+	free(p->aslots);
+	free(p->chains);
+	free(p->events);
+	free(p->stack);
+	pp_strtab_free(&p->strings);
+	pp_arena_free(&p->arena);
+	free(p);
+}
+
+/* ---- frames ------------------------------------------------------------------------ */
+
+static uint64_t frame_hash(const struct frame_key *k)
+{
+	return hash_u64(k->a ^ hash_u64(k->b ^ hash_u64(k->c ^ ((uint64_t)k->kind << 56))));
+}
+
+static bool frame_matches(const struct pyperf_frame *f, const struct frame_key *k)
+{
+	switch (k->kind) {
+	case PYPERF_FRAME_EVENT:
+		return f->kind == PYPERF_FRAME_EVENT && f->event == k->a;
+	case PYPERF_FRAME_THREAD:
+		return f->kind == PYPERF_FRAME_THREAD && (uintptr_t)f->name == k->a &&
+		       (uint32_t)f->pid == (uint32_t)k->b && (uint32_t)f->tid == (uint32_t)k->c;
+	default:
+		if (f->kind == PYPERF_FRAME_EVENT || f->kind == PYPERF_FRAME_THREAD)
+			return false;
+		if ((uintptr_t)f->dso != k->a)
+			return false;
+		if (f->sym)
+			return (uintptr_t)f->sym == k->b && !k->c;
+		return !k->b && f->ip == k->c && f->cpumode == (k->kind >> 8);
+	}
+}
+
+static int fslots_grow(struct pyperf_profile *p)
+{
+	size_t ncap = p->fslots_cap ? p->fslots_cap * 2 : 4096;
+	struct frame_slot *n = pp_calloc(ncap, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->fslots_cap; i++) {
+		size_t j;
+
+		if (!p->fslots[i].id)
+			continue;
+		for (j = p->fslots[i].hash & (ncap - 1); n[j].id; j = (j + 1) & (ncap - 1))
+			;
+		n[j] = p->fslots[i];
+	}
+	free(p->fslots);
+	p->fslots = n;
+	p->fslots_cap = ncap;
+	return 0;
+}
+
+/* Returns the frame id (+1), 0 on ENOMEM; fills *@fresh for a new frame. */
+static uint32_t frame_intern(struct pyperf_profile *p, const struct frame_key *k,
+			     struct pyperf_frame **fresh)
+{
+	uint64_t h = frame_hash(k);
+	size_t j;
+
+	*fresh = NULL;
+	if ((p->nr_frames + 1) * 2 > p->fslots_cap && fslots_grow(p))
+		return 0;
+	for (j = h & (p->fslots_cap - 1); p->fslots[j].id; j = (j + 1) & (p->fslots_cap - 1)) {
+		if (p->fslots[j].hash == h && frame_matches(&p->frames[p->fslots[j].id - 1], k))
+			return p->fslots[j].id;
+	}
+	if (PP_GROW(p->frames, p->cap_frames, p->nr_frames + 1))
+		return 0;
+	*fresh = &p->frames[p->nr_frames];
+	memset(*fresh, 0, sizeof(**fresh));
+	p->fslots[j].hash = h;
+	p->fslots[j].id = (uint32_t)++p->nr_frames;
+	return p->fslots[j].id;
+}
+
+static enum pyperf_frame_kind kind_of(const struct pyperf_addr_loc *loc)
+{
+	if (loc->cpumode == PYPERF_CPUMODE_KERNEL)
+		return PYPERF_FRAME_KERNEL;
+	if (loc->dso->kind == PYPERF_DSO_PERF_MAP)
+		return pyperf_symbol__is_python(loc->sym) ? PYPERF_FRAME_PYTHON : PYPERF_FRAME_JIT;
+	return PYPERF_FRAME_NATIVE;
+}
+
+/* The frame for a resolved location. Returns id + 1, or 0 on ENOMEM. */
+static uint32_t frame_for(struct pyperf_profile *p, const struct pyperf_addr_loc *loc, uint64_t ip)
+{
+	struct frame_key k = { (uintptr_t)loc->dso, (uintptr_t)loc->sym, loc->sym ? 0 : ip,
+			       (uint32_t)kind_of(loc) | ((uint32_t)loc->cpumode << 8) };
+	struct pyperf_frame *f;
+	uint32_t id;
+
+	/* Resolved frames are one per symbol whatever the cpumode. */
+	if (loc->sym)
+		k.kind = (uint32_t)kind_of(loc);
+	id = frame_intern(p, &k, &f);
+	if (f) {
+		char buf[32];
+
+		f->kind = kind_of(loc);
+		f->cpumode = loc->cpumode;
+		f->dso = loc->dso;
+		f->sym = loc->sym;
+		f->ip = ip;
+		f->addr = loc->addr;
+		if (loc->sym) {
+			f->name = loc->sym->name;
+		} else {
+			snprintf(buf, sizeof(buf), "%#" PRIx64, ip);
+			f->name = pp_strtab_intern(&p->strings, buf, strlen(buf));
+			if (!f->name)
+				return 0;
+		}
+	}
+	return id;
+}
+
+/* ---- nodes -------------------------------------------------------------------------- */
+
+static int nslots_grow(struct pyperf_profile *p)
+{
+	size_t ncap = p->nslots_cap ? p->nslots_cap * 2 : 8192;
+	struct node_slot *n = pp_calloc(ncap, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->nslots_cap; i++) {
+		size_t j;
+
+		if (!p->nslots[i].id)
+			continue;
+		for (j = hash_u64(p->nslots[i].key) & (ncap - 1); n[j].id; j = (j + 1) & (ncap - 1))
+			;
+		n[j] = p->nslots[i];
+	}
+	free(p->nslots);
+	p->nslots = n;
+	p->nslots_cap = ncap;
+	return 0;
+}
+
+/* The child of @parent for @frame (an id, not +1), created if new. 0 on ENOMEM. */
+static uint32_t node_child(struct pyperf_profile *p, uint32_t parent, uint32_t frame)
+{
+	uint64_t key = (uint64_t)parent << 32 | frame;
+	struct pyperf_node *n;
+	size_t j;
+
+	if ((p->nr_nodes + 1) * 2 > p->nslots_cap && nslots_grow(p))
+		return 0;
+	for (j = hash_u64(key) & (p->nslots_cap - 1); p->nslots[j].id; j = (j + 1) & (p->nslots_cap - 1))
+		if (p->nslots[j].key == key)
+			return p->nslots[j].id;
+	if (PP_GROW(p->nodes, p->cap_nodes, p->nr_nodes + 1))
+		return 0;
+	n = &p->nodes[p->nr_nodes];
+	memset(n, 0, sizeof(*n));
+	n->parent = parent;
+	n->frame = frame;
+	n->next_sibling = p->nodes[parent].first_child;
+	p->nodes[parent].first_child = (uint32_t)p->nr_nodes;
+	p->nslots[j].key = key;
+	p->nslots[j].id = (uint32_t)p->nr_nodes;
+	p->finished = false;
+	return (uint32_t)p->nr_nodes++;
+}
+
+/* ---- caches ------------------------------------------------------------------------- */
+
+static int aslots_grow(struct pyperf_profile *p)
+{
+	size_t ncap = p->aslots_cap ? p->aslots_cap * 2 : 16384;
+	struct addr_slot *n = pp_calloc(ncap, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->aslots_cap; i++) {
+		size_t j;
+
+		if (!p->aslots[i].frame)
+			continue;
+		for (j = hash_u64(p->aslots[i].ip ^ p->aslots[i].gen * 0x9e3779b97f4a7c15ULL ^
+				  p->aslots[i].cpumode) &
+			 (ncap - 1);
+		     n[j].frame; j = (j + 1) & (ncap - 1))
+			;
+		n[j] = p->aslots[i];
+	}
+	free(p->aslots);
+	p->aslots = n;
+	p->aslots_cap = ncap;
+	return 0;
+}
+
+/* The frame (id + 1) for @ip in @th, through the address cache. 0 on ENOMEM. */
+static uint32_t resolve_ip(struct pyperf_profile *p, struct pyperf_thread *th, uint8_t cpumode,
+			   uint64_t ip)
+{
+	/* Kernel addresses resolve the same in every process. */
+	uint64_t gen = cpumode == PYPERF_CPUMODE_KERNEL ? p->kernel_gen
+						       : pyperf_thread__maps_generation(th);
+	struct pyperf_addr_loc loc;
+	uint32_t id;
+	size_t j;
+
+	if ((p->aslots_used + 1) * 2 > p->aslots_cap && aslots_grow(p))
+		return 0;
+	for (j = hash_u64(ip ^ gen * 0x9e3779b97f4a7c15ULL ^ cpumode) & (p->aslots_cap - 1);
+	     p->aslots[j].frame; j = (j + 1) & (p->aslots_cap - 1)) {
+		struct addr_slot *s = &p->aslots[j];
+
+		if (s->ip == ip && s->gen == gen && s->cpumode == cpumode)
+			return s->frame;
+	}
+	pyperf_thread__resolve(th, cpumode, ip, &loc);
+	id = frame_for(p, &loc, ip);
+	if (!id)
+		return 0;
+	p->aslots[j] = (struct addr_slot){ gen, ip, id, cpumode };
+	p->aslots_used++;
+	return id;
+}
+
+static uint64_t chain_hash(uint32_t thread_node, uint64_t gen, uint8_t cpumode, const uint64_t *ips,
+			   uint64_t nr)
+{
+	uint64_t h = hash_u64(((uint64_t)thread_node << 8 | cpumode) ^ gen * 0x9e3779b97f4a7c15ULL);
+
+	for (uint64_t i = 0; i < nr; i++)
+		h = hash_u64(h ^ ips[i]);
+	return h ^ nr;
+}
+
+static int chains_grow(struct pyperf_profile *p)
+{
+	size_t ncap = p->chains_cap ? p->chains_cap * 2 : 8192;
+	struct chain_entry *n = pp_calloc(ncap, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->chains_cap; i++) {
+		size_t j;
+
+		if (!p->chains[i].leaf)
+			continue;
+		for (j = p->chains[i].hash & (ncap - 1); n[j].leaf; j = (j + 1) & (ncap - 1))
+			;
+		n[j] = p->chains[i];
+	}
+	free(p->chains);
+	p->chains = n;
+	p->chains_cap = ncap;
+	return 0;
+}
+
+/* ---- samples ------------------------------------------------------------------------- */
+
+static bool filtered_out(const struct pyperf_profile *p, struct pyperf_thread *th)
+{
+	if (p->opts.nr_pids) {
+		bool hit = false;
+
+		for (size_t i = 0; i < p->opts.nr_pids && !hit; i++)
+			hit = p->pids[i] == pyperf_thread__pid(th);
+		if (!hit)
+			return true;
+	}
+	if (p->opts.nr_tids) {
+		bool hit = false;
+
+		for (size_t i = 0; i < p->opts.nr_tids && !hit; i++)
+			hit = p->tids[i] == pyperf_thread__tid(th);
+		if (!hit)
+			return true;
+	}
+	if (p->opts.nr_comms) {
+		bool hit = false;
+
+		for (size_t i = 0; i < p->opts.nr_comms && !hit; i++)
+			hit = !strcmp(p->comms[i], pyperf_thread__comm(th));
+		if (!hit)
+			return true;
+	}
+	return false;
+}
+
+static uint32_t event_node(struct pyperf_profile *p, const struct pyperf_attr *attr,
+			   uint32_t *event_idx)
+{
+	const char *name = attr->name ? attr->name : "unknown";
+	struct frame_key k;
+	struct pyperf_frame *f;
+	uint32_t id;
+	size_t i;
+
+	for (i = 0; i < p->nr_events; i++)
+		if (!strcmp(p->events[i].name, name))
+			break;
+	if (i == p->nr_events) {
+		if (PP_GROW(p->events, p->cap_events, p->nr_events + 1))
+			return 0;
+		memset(&p->events[i], 0, sizeof(p->events[i]));
+		p->events[i].name = pp_strtab_intern(&p->strings, name, strlen(name));
+		if (!p->events[i].name)
+			return 0;
+		k = (struct frame_key){ i, 0, 0, PYPERF_FRAME_EVENT };
+		id = frame_intern(p, &k, &f);
+		if (!id)
+			return 0;
+		if (f) {
+			f->kind = PYPERF_FRAME_EVENT;
+			f->event = (uint32_t)i;
+			f->name = p->events[i].name;
+		}
+		p->events[i].node = node_child(p, 0, id - 1);
+		if (!p->events[i].node)
+			return 0;
+		p->nr_events++;
+	}
+	*event_idx = (uint32_t)i;
+	return p->events[i].node;
+}
+
+static uint32_t thread_node(struct pyperf_profile *p, uint32_t ev_node, struct pyperf_thread *th)
+{
+	const char *comm = pp_strtab_intern(&p->strings, pyperf_thread__comm(th),
+					    strlen(pyperf_thread__comm(th)));
+	struct frame_key k = { (uintptr_t)comm, (uint32_t)pyperf_thread__pid(th),
+			       (uint32_t)pyperf_thread__tid(th), PYPERF_FRAME_THREAD };
+	struct pyperf_frame *f;
+	uint32_t id;
+
+	if (!comm)
+		return 0;
+	id = frame_intern(p, &k, &f);
+	if (!id)
+		return 0;
+	if (f) {
+		f->kind = PYPERF_FRAME_THREAD;
+		f->name = comm;
+		f->pid = pyperf_thread__pid(th);
+		f->tid = pyperf_thread__tid(th);
+	}
+	return node_child(p, ev_node, id - 1);
+}
+
+/*
+ * Turns the sample's callchain into frames, leaf first, in p->stack, as
+ * perf's thread__resolve_callchain_sample() does: context markers switch
+ * the cpumode, an unknown marker means the chain is corrupt and is dropped,
+ * at most max_stack addresses are kept. Returns the number of frames, or
+ * -ENOMEM.
+ */
+static long build_stack(struct pyperf_profile *p, struct pyperf_thread *th,
+			const struct pyperf_sample *s)
+{
+	uint8_t cpumode = PYPERF_CPUMODE_USER;
+	size_t n = 0, kept = 0;
+
+	if (PP_GROW(p->stack, p->stack_cap, p->max_stack + 2))
+		return -ENOMEM;
+	if (p->opts.no_callchain || !(s->present & PYPERF_SAMPLE_CALLCHAIN)) {
+		uint32_t id = resolve_ip(p, th, (uint8_t)s->cpumode, s->ip);
+
+		if (!id)
+			return -ENOMEM;
+		p->stack[0] = id - 1;
+		return 1;
+	}
+	for (uint64_t i = 0; i < s->callchain_nr; i++) {
+		uint64_t ip = s->callchain[i];
+		uint32_t id;
+
+		if (ip >= PYPERF_CONTEXT_MAX) {
+			if (ip == PYPERF_CONTEXT_KERNEL)
+				cpumode = PYPERF_CPUMODE_KERNEL;
+			else if (ip == PYPERF_CONTEXT_USER)
+				cpumode = PYPERF_CPUMODE_USER;
+			else if (ip == PYPERF_CONTEXT_HV)
+				cpumode = PYPERF_CPUMODE_HYPERVISOR;
+			else {
+				/* corrupt: perf drops the whole chain */
+				p->stats.truncated_callchains++;
+				n = 0;
+				break;
+			}
+			continue;
+		}
+		if (kept == p->max_stack) {
+			p->stats.truncated_callchains++;
+			break;
+		}
+		kept++;
+		id = resolve_ip(p, th, cpumode, ip);
+		if (!id)
+			return -ENOMEM;
+		p->stack[n++] = id - 1;
+	}
+	if (n == 0) {
+		/* No usable chain: the sample address alone. */
+		uint32_t id = resolve_ip(p, th, (uint8_t)s->cpumode, s->ip);
+
+		if (!id)
+			return -ENOMEM;
+		p->stack[n++] = id - 1;
+	}
+	return (long)n;
+}
+
+static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
+		      const struct pyperf_record *rec)
+{
+	const struct pyperf_sample *s = &rec->sample;
+	struct pyperf_thread *th;
+	uint32_t ev, evi, tn, leaf;
+	uint64_t gen, h, nr_ips;
+	const uint64_t *ips;
+	uint8_t cpumode = (uint8_t)s->cpumode;
+	size_t j;
+	long n;
+
+	ev = event_node(p, rec->attr, &evi);
+	if (!ev)
+		return -ENOMEM;
+	p->events[evi].samples++;
+	p->events[evi].period += s->period;
+	if (!(s->present & PYPERF_SAMPLE_TID)) {
+		p->stats.samples_unknown_thread++;
+		th = pyperf_machine__findnew_thread(m, -1, -1);
+	} else {
+		th = pyperf_machine__findnew_thread(m, (int32_t)s->pid, (int32_t)s->tid);
+	}
+	if (!th)
+		return -ENOMEM;
+	if (filtered_out(p, th)) {
+		p->stats.samples_filtered++;
+		return 0;
+	}
+	tn = thread_node(p, ev, th);
+	if (!tn)
+		return -ENOMEM;
+
+	/* The chain cache: key on the raw chain (or the ip alone). */
+	if (!p->opts.no_callchain && (s->present & PYPERF_SAMPLE_CALLCHAIN) && s->callchain_nr) {
+		ips = s->callchain;
+		nr_ips = s->callchain_nr;
+	} else {
+		ips = &s->ip;
+		nr_ips = 1;
+	}
+	p->kernel_gen = pyperf_machine__kernel_generation(m);
+	gen = pyperf_thread__maps_generation(th) ^ (p->kernel_gen << 44);
+	h = chain_hash(tn, gen, cpumode, ips, nr_ips);
+	if ((p->chains_used + 1) * 2 > p->chains_cap && chains_grow(p))
+		return -ENOMEM;
+	for (j = h & (p->chains_cap - 1); p->chains[j].leaf; j = (j + 1) & (p->chains_cap - 1)) {
+		struct chain_entry *c = &p->chains[j];
+
+		if (c->hash == h && c->gen == gen && c->thread_node == tn && c->nr == nr_ips &&
+		    c->cpumode == cpumode && !memcmp(c->ips, ips, nr_ips * 8)) {
+			p->nodes[c->leaf].self_samples++;
+			p->nodes[c->leaf].self_period += s->period;
+			p->stats.samples++;
+			if (!p->nodes[c->leaf].first_sample)
+				p->nodes[c->leaf].first_sample = p->stats.samples;
+			p->stats.unresolved_frames += c->unresolved;
+			p->finished = false;
+			return 0;
+		}
+	}
+
+	n = build_stack(p, th, s);
+	if (n < 0)
+		return (int)n;
+	leaf = tn;
+	for (long i = n - 1; i >= 0; i--) {
+		leaf = node_child(p, leaf, p->stack[i]);
+		if (!leaf)
+			return -ENOMEM;
+	}
+	uint32_t unresolved = 0;
+	for (long i = 0; i < n; i++)
+		if (!p->frames[p->stack[i]].sym)
+			unresolved++;
+	p->stats.unresolved_frames += unresolved;
+	p->nodes[leaf].self_samples++;
+	p->nodes[leaf].self_period += s->period;
+	p->stats.samples++;
+	if (!p->nodes[leaf].first_sample)
+		p->nodes[leaf].first_sample = p->stats.samples;
+	p->finished = false;
+
+	/* Remember the chain. */
+	{
+		uint64_t *copy = pp_arena_alloc(&p->arena, nr_ips * 8);
+
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, ips, nr_ips * 8);
+		p->chains[j] = (struct chain_entry){ h, gen, tn, leaf, (uint32_t)nr_ips, unresolved,
+						     cpumode, copy };
+		p->chains_used++;
+	}
+	return 0;
+}
+
+/* ---- files ----------------------------------------------------------------------------- */
+
+PYPERF_API int pyperf_profile__add_data(struct pyperf_profile *p, struct pyperf_data *data,
+					struct pyperf_error *err)
+{
+	struct pyperf_machine *m = pyperf_machine__new(p->syms, data);
+	const struct pyperf_data_stats *ds = pyperf_data__stats(data);
+	const struct pyperf_record *rec;
+	uint64_t total = pyperf_data__data_size(data), n = 0;
+	int ret;
+
+	if (!m)
+		return pyperf_err(-ENOMEM);
+	while ((ret = pyperf_data__next_ordered(data, &rec, err)) > 0) {
+		if (rec->type == PYPERF_RECORD_SAMPLE) {
+			if (!rec->attr)
+				continue;
+			ret = add_sample(p, m, rec);
+		} else {
+			ret = pyperf_machine__process(m, rec);
+		}
+		if (ret < 0) {
+			pyperf_error_set(err, ret, rec->offset, pyperf_data__name(data), "out of memory");
+			break;
+		}
+		if (p->opts.progress && !(++n & 0xffff))
+			p->opts.progress(p->opts.progress_ctx, rec->offset, total);
+	}
+	if (p->opts.progress)
+		p->opts.progress(p->opts.progress_ctx, total, total);
+	p->stats.lost_samples += ds->lost_records + ds->lost_samples;
+	p->stats.malformed_records += ds->malformed_records;
+	p->stats.unknown_records += ds->unknown_records;
+	p->stats.out_of_order += ds->out_of_order;
+	p->stats.processes += pyperf_machine__nr_processes(m);
+	p->stats.threads += pyperf_machine__nr_threads(m);
+	p->stats.files++;
+	pyperf_machine__free(m);
+	return pyperf_err(ret < 0 ? ret : 0);
+}
+
+PYPERF_API int pyperf_profile__add_file(struct pyperf_profile *p, const char *path,
+					struct pyperf_error *err)
+{
+	struct pyperf_data *d = pyperf_data__open(path, NULL, err);
+	int ret;
+
+	if (!d)
+		return -errno;
+	ret = pyperf_profile__add_data(p, d, err);
+	pyperf_data__close(d);
+	return pyperf_err(ret);
+}
+
+/* ---- reading the tree ------------------------------------------------------------------- */
+
+static const struct pyperf_profile *cmp_ctx;
+
+static int cmp_children(const void *a, const void *b)
+{
+	const struct pyperf_node *x = &cmp_ctx->nodes[*(const uint32_t *)a];
+	const struct pyperf_node *y = &cmp_ctx->nodes[*(const uint32_t *)b];
+
+	if (x->total_samples != y->total_samples)
+		return x->total_samples > y->total_samples ? -1 : 1;
+	return strcmp(cmp_ctx->frames[x->frame].name, cmp_ctx->frames[y->frame].name);
+}
+
+PYPERF_API void pyperf_profile__finish(struct pyperf_profile *p)
+{
+	uint32_t *kids = NULL;
+	size_t cap = 0;
+
+	if (p->finished)
+		return;
+	/* Children always have larger ids than parents: one backward pass sums. */
+	for (size_t i = 0; i < p->nr_nodes; i++) {
+		p->nodes[i].total_samples = p->nodes[i].self_samples;
+		p->nodes[i].total_period = p->nodes[i].self_period;
+	}
+	for (size_t i = p->nr_nodes - 1; i > 0; i--) {
+		struct pyperf_node *n = &p->nodes[i];
+
+		p->nodes[n->parent].total_samples += n->total_samples;
+		p->nodes[n->parent].total_period += n->total_period;
+	}
+	/* Order siblings heaviest first, so that every writer sees one order. */
+	cmp_ctx = p;
+	for (size_t i = 0; i < p->nr_nodes; i++) {
+		size_t k = 0;
+
+		for (uint32_t c = p->nodes[i].first_child; c; c = p->nodes[c].next_sibling) {
+			if (PP_GROW(kids, cap, k + 1))
+				goto out;
+			kids[k++] = c;
+		}
+		if (k < 2)
+			continue;
+		qsort(kids, k, sizeof(*kids), cmp_children);
+		p->nodes[i].first_child = kids[0];
+		for (size_t q = 0; q + 1 < k; q++)
+			p->nodes[kids[q]].next_sibling = kids[q + 1];
+		p->nodes[kids[k - 1]].next_sibling = 0;
+	}
+	p->finished = true;
+out:
+	cmp_ctx = NULL;
+	free(kids);
+}
+
+PYPERF_API size_t pyperf_profile__nr_nodes(const struct pyperf_profile *p)
+{
+	return p->nr_nodes;
+}
+
+PYPERF_API const struct pyperf_node *pyperf_profile__node(const struct pyperf_profile *p,
+							  uint32_t id)
+{
+	return id < p->nr_nodes ? &p->nodes[id] : NULL;
+}
+
+PYPERF_API size_t pyperf_profile__nr_frames(const struct pyperf_profile *p)
+{
+	return p->nr_frames;
+}
+
+PYPERF_API const struct pyperf_frame *pyperf_profile__frame(const struct pyperf_profile *p,
+							    uint32_t id)
+{
+	return id < p->nr_frames ? &p->frames[id] : NULL;
+}
+
+PYPERF_API size_t pyperf_profile__nr_events(const struct pyperf_profile *p)
+{
+	return p->nr_events;
+}
+
+PYPERF_API const struct pyperf_profile_stats *pyperf_profile__stats(const struct pyperf_profile *p)
+{
+	return &p->stats;
+}
+
+PYPERF_API struct pyperf_symbols *pyperf_profile__symbols(const struct pyperf_profile *p)
+{
+	return p->syms;
+}
+
+PYPERF_API void pyperf_profile__event_total(const struct pyperf_profile *p, uint32_t idx,
+					    uint64_t *samples, uint64_t *period)
+{
+	if (idx >= p->nr_events) {
+		*samples = *period = 0;
+		return;
+	}
+	*samples = p->events[idx].samples;
+	*period = p->events[idx].period;
+}
+
+PYPERF_API uint64_t pyperf_profile__lost(const struct pyperf_profile *p)
+{
+	return p->stats.lost_samples;
+}

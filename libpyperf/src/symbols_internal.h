@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PYPERF_SYMBOLS_INTERNAL_H
+#define PYPERF_SYMBOLS_INTERNAL_H
+
+#include <pyperf/symbols.h>
+#include "internal.h"
+#include "symtab.h"
+
+struct pyperf_dso {
+	struct pyperf_symbols *owner;
+	enum pyperf_dso_kind kind;
+	char *name;
+	char *short_name;
+	uint64_t key;
+	uint32_t index;			/* creation order */
+	uint8_t bid[20];
+	uint8_t bid_size;
+	bool loaded;
+	char osrelease[65];		/* kernel: the recorded release */
+	struct symtab tab;
+	struct pyperf_map_table *perf_map;
+	void *user;			/* owner-defined (the profile's frame cache) */
+};
+
+struct pyperf_symbols {
+	struct pyperf_dso **dsos;
+	size_t nr_dsos, cap_dsos;
+	uint32_t *slots;		/* hash: index + 1 into dsos */
+	size_t slots_cap;
+	const char *buildid_dir;
+	const char *kallsyms;
+	const char *symfs;
+	bool force;
+	bool no_kernel;
+	struct pp_arena arena;
+	struct pyperf_symbols_stats stats;
+};
+
+struct pyperf_dso *symbols_add_dso(struct pyperf_symbols *s, const char *name,
+				   enum pyperf_dso_kind kind, const uint8_t *bid, uint8_t bid_size);
+
+#endif

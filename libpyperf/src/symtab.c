@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Sorted symbol tables. The sizing and alias rules are perf's
+ * (tools/perf/util/symbol.c: symbols__fixup_end, symbols__fixup_duplicate,
+ * choose_best_symbol), because the reporter must name the same function
+ * perf names for the same address.
+ */
+#include <elf.h>
+#include <stdlib.h>
+#include "symtab.h"
+
+void symtab_init(struct symtab *t)
+{
+	memset(t, 0, sizeof(*t));
+	pp_arena_init(&t->names, 32 * 1024);
+}
+
+void symtab_free(struct symtab *t)
+{
+	free(t->syms);
+	free(t->bind);
+	free(t->type);
+	free(t->order);
+	free(t->max_end);
+	pp_arena_free(&t->names);
+	memset(t, 0, sizeof(*t));
+}
+
+int symtab_add_elf(struct symtab *t, uint64_t start, uint64_t end, const char *name, uint8_t bind,
+		   uint8_t type)
+{
+	size_t mcap = t->meta_cap;
+	char *n;
+
+	if (PP_GROW(t->syms, t->cap, t->nr + 1))
+		return -ENOMEM;
+	if (PP_GROW(t->bind, mcap, t->nr + 1))
+		return -ENOMEM;
+	mcap = t->meta_cap;
+	if (PP_GROW(t->type, mcap, t->nr + 1))
+		return -ENOMEM;
+	mcap = t->meta_cap;
+	if (PP_GROW(t->order, mcap, t->nr + 1))
+		return -ENOMEM;
+	t->meta_cap = mcap;
+	n = pp_arena_strdup(&t->names, name);
+	if (!n)
+		return -ENOMEM;
+	t->syms[t->nr] = (struct pyperf_symbol){ start, end, n };
+	t->bind[t->nr] = bind;
+	t->type[t->nr] = type;
+	t->order[t->nr] = t->next_order++;
+	t->nr++;
+	return 0;
+}
+
+int symtab_add(struct symtab *t, uint64_t start, uint64_t end, const char *name, size_t len)
+{
+	char buf[1024];
+	char *heap = NULL;
+	int ret;
+
+	/* Names come from files; most are short. */
+	if (len < sizeof(buf)) {
+		memcpy(buf, name, len);
+		buf[len] = 0;
+		return symtab_add_elf(t, start, end, buf, STB_GLOBAL, STT_FUNC);
+	}
+	heap = pp_strndup(name, len);
+	if (!heap)
+		return -ENOMEM;
+	ret = symtab_add_elf(t, start, end, heap, STB_GLOBAL, STT_FUNC);
+	free(heap);
+	return ret;
+}
+
+/* Sorting moves five parallel arrays; do it through an index permutation. */
+static const struct symtab *sort_ctx;
+
+static int cmp_idx(const void *a, const void *b)
+{
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	const struct pyperf_symbol *x = &sort_ctx->syms[i], *y = &sort_ctx->syms[j];
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return sort_ctx->order[i] < sort_ctx->order[j] ? -1 : 1;
+}
+
+static int permute(struct symtab *t, const uint32_t *idx)
+{
+	struct pyperf_symbol *s = pp_calloc(t->nr, sizeof(*s));
+	uint8_t *b = pp_calloc(t->nr, 1), *ty = pp_calloc(t->nr, 1);
+	uint32_t *o = pp_calloc(t->nr, sizeof(*o));
+
+	if (!s || !b || !ty || !o) {
+		free(s);
+		free(b);
+		free(ty);
+		free(o);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < t->nr; i++) {
+		s[i] = t->syms[idx[i]];
+		b[i] = t->bind[idx[i]];
+		ty[i] = t->type[idx[i]];
+		o[i] = t->order[idx[i]];
+	}
+	free(t->syms);
+	free(t->bind);
+	free(t->type);
+	free(t->order);
+	t->syms = s;
+	t->bind = b;
+	t->type = ty;
+	t->order = o;
+	t->cap = t->meta_cap = t->nr;
+	return 0;
+}
+
+void symtab_sort(struct symtab *t)
+{
+	uint32_t *idx;
+	bool sorted = true;
+
+	for (size_t i = 1; i < t->nr && sorted; i++)
+		if (t->syms[i - 1].start > t->syms[i].start)
+			sorted = false;
+	if (sorted || !t->bind)
+		return;
+	idx = pp_calloc(t->nr, sizeof(*idx));
+	if (!idx)
+		return; /* unsorted lookups are still bounded; leave it */
+	for (size_t i = 0; i < t->nr; i++)
+		idx[i] = (uint32_t)i;
+	sort_ctx = t;
+	qsort(idx, t->nr, sizeof(*idx), cmp_idx);
+	sort_ctx = NULL;
+	permute(t, idx);
+	free(idx);
+}
+
+static unsigned prefix_underscores(const char *s)
+{
+	unsigned n = 0;
+
+	while (s[n] == '_')
+		n++;
+	return n;
+}
+
+/* perf's choose_best_symbol(): true when @a should stay. */
+static bool choose_a(const struct symtab *t, size_t a, size_t b)
+{
+	const struct pyperf_symbol *sa = &t->syms[a], *sb = &t->syms[b];
+	uint64_t la = sa->end - sa->start, lb = sb->end - sb->start;
+	bool wa, wb, ga, gb;
+	unsigned ua, ub;
+	size_t na, nb;
+
+	if (lb == 0 && la > 0)
+		return true;
+	if (la == 0 && lb > 0)
+		return false;
+	wa = t->bind[a] == STB_WEAK;
+	wb = t->bind[b] == STB_WEAK;
+	if (wb && !wa)
+		return true;
+	if (wa && !wb)
+		return false;
+	ga = t->bind[a] == STB_GLOBAL;
+	gb = t->bind[b] == STB_GLOBAL;
+	if (ga && !gb)
+		return true;
+	if (gb && !ga)
+		return false;
+	ua = prefix_underscores(sa->name);
+	ub = prefix_underscores(sb->name);
+	if (ub > ua)
+		return true;
+	if (ua > ub)
+		return false;
+	na = strlen(sa->name);
+	nb = strlen(sb->name);
+	return na >= nb;
+}
+
+static void drop_marked(struct symtab *t, const bool *drop)
+{
+	size_t w = 0;
+
+	for (size_t r = 0; r < t->nr; r++) {
+		if (drop[r])
+			continue;
+		t->syms[w] = t->syms[r];
+		t->bind[w] = t->bind[r];
+		t->type[w] = t->type[r];
+		t->order[w] = t->order[r];
+		w++;
+	}
+	t->nr = w;
+}
+
+void symtab_fixup_perf(struct symtab *t, bool is_kallsyms)
+{
+	bool *drop;
+	size_t curr;
+
+	symtab_sort(t);
+	if (!t->nr)
+		return;
+	/* Zero-sized symbols (assembly, misannotated) reach the next one. */
+	for (size_t i = 1; i < t->nr; i++) {
+		struct pyperf_symbol *prev = &t->syms[i - 1], *cur = &t->syms[i];
+
+		if (prev->end != prev->start)
+			continue;
+		if (!is_kallsyms) {
+			prev->end = cur->start;
+			continue;
+		}
+		/* kallsyms: a module's last symbol must not swallow the gap to
+		 * the next module or to the kernel. Module symbols carry
+		 * "\t[mod]" in their name while tables are built. */
+		const char *pm = strchr(prev->name, '['), *cm = strchr(cur->name, '[');
+		if (!pm != !cm || (pm && strcmp(pm, cm)))
+			prev->end = ALIGN_UP(prev->end + 4096, 4096);
+		else
+			prev->end = cur->start;
+	}
+	if (t->syms[t->nr - 1].end == t->syms[t->nr - 1].start)
+		t->syms[t->nr - 1].end = ALIGN_UP(t->syms[t->nr - 1].start, 4096) + 4096;
+
+	drop = pp_calloc(t->nr, sizeof(*drop));
+	if (!drop)
+		return;
+	curr = 0;
+	for (size_t next = 1; next < t->nr; next++) {
+		if (t->syms[curr].start != t->syms[next].start) {
+			curr = next;
+			continue;
+		}
+		if (choose_a(t, curr, next)) {
+			drop[next] = true;
+		} else {
+			drop[curr] = true;
+			curr = next;
+		}
+	}
+	drop_marked(t, drop);
+	free(drop);
+}
+
+int symtab_finish(struct symtab *t, enum symtab_finish_mode mode)
+{
+	symtab_sort(t);
+	if (mode == SYMTAB_LAST_WINS && t->nr > 1) {
+		bool *drop = pp_calloc(t->nr, sizeof(*drop));
+
+		if (!drop)
+			return -ENOMEM;
+		for (size_t i = 0; i + 1 < t->nr; i++)
+			if (t->syms[i].start == t->syms[i + 1].start)
+				drop[i] = true;
+		drop_marked(t, drop);
+		free(drop);
+	}
+	free(t->max_end);
+	t->max_end = pp_calloc(t->nr ? t->nr : 1, sizeof(*t->max_end));
+	if (!t->max_end)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->nr; i++)
+		t->max_end[i] = MAX(i ? t->max_end[i - 1] : 0, t->syms[i].end);
+	/* The build-time arrays are no longer needed. */
+	free(t->bind);
+	free(t->type);
+	free(t->order);
+	t->bind = t->type = NULL;
+	t->order = NULL;
+	t->meta_cap = 0;
+	return 0;
+}
+
+static inline bool covers(const struct pyperf_symbol *s, uint64_t addr)
+{
+	return (addr >= s->start && addr < s->end) || (addr == s->start && s->start == s->end);
+}
+
+const struct pyperf_symbol *symtab_find(const struct symtab *t, uint64_t addr)
+{
+	size_t lo = 0, hi = t->nr;
+
+	/* The last symbol starting at or before addr. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->syms[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Nested symbols: an earlier, longer one may cover addr. */
+	while (lo > 0) {
+		const struct pyperf_symbol *s = &t->syms[lo - 1];
+
+		if (covers(s, addr))
+			return s;
+		if (!t->max_end || t->max_end[lo - 1] <= addr)
+			break;
+		lo--;
+	}
+	return NULL;
+}
+
+struct pyperf_symbol *symtab_find_start(struct symtab *t, uint64_t addr, uint8_t *type)
+{
+	size_t lo = 0, hi = t->nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->syms[mid].start < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < t->nr && t->syms[lo].start == addr) {
+		if (type)
+			*type = t->type ? t->type[lo] : 0;
+		return &t->syms[lo];
+	}
+	return NULL;
+}

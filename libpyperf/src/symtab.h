@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A sorted table of symbols with perf's rules for sizing and choosing
+ * among aliases. Shared by ELF files, kallsyms and perf maps.
+ */
+#ifndef PYPERF_SYMTAB_H
+#define PYPERF_SYMTAB_H
+
+#include <pyperf/symbols.h>
+#include "internal.h"
+
+struct symtab {
+	struct pyperf_symbol *syms;
+	size_t nr, cap;
+	/* While building: what perf's choose_best_symbol() looks at. */
+	uint8_t *bind;		/* STB_* */
+	uint8_t *type;		/* STT_* */
+	uint32_t *order;	/* insertion order, to keep sorting stable */
+	size_t meta_cap;
+	uint32_t next_order;
+	uint64_t *max_end;	/* running maximum of end, for overlapping symbols */
+	struct pp_arena names;
+};
+
+enum symtab_finish_mode {
+	SYMTAB_LAST_WINS,	/* perf maps: newest entry at an address wins */
+	SYMTAB_KEEP,		/* just sort */
+};
+
+void symtab_init(struct symtab *t);
+void symtab_free(struct symtab *t);
+/* Adds [start, end) named by @len bytes of @name (copied). */
+int symtab_add(struct symtab *t, uint64_t start, uint64_t end, const char *name, size_t len);
+int symtab_add_elf(struct symtab *t, uint64_t start, uint64_t end, const char *name, uint8_t bind,
+		   uint8_t type);
+/* Stable sort by start. */
+void symtab_sort(struct symtab *t);
+/* perf's symbols__fixup_end() then symbols__fixup_duplicate(). */
+void symtab_fixup_perf(struct symtab *t, bool is_kallsyms);
+/* Sorts, resolves duplicates per @mode and builds the lookup index. */
+int symtab_finish(struct symtab *t, enum symtab_finish_mode mode);
+/* The symbol covering @addr, or NULL. Needs symtab_finish(). */
+const struct pyperf_symbol *symtab_find(const struct symtab *t, uint64_t addr);
+/* The symbol starting exactly at @addr (after sorting), or NULL. */
+struct pyperf_symbol *symtab_find_start(struct symtab *t, uint64_t addr, uint8_t *type);
+
+/* For symbols.c: the table inside a parsed perf map. */
+struct pyperf_map_table;
+struct symtab *pyperf_map_table__symtab(struct pyperf_map_table *t);
+
+#endif
