@@ -125,7 +125,7 @@ $(OUT)/tests/fuzz-%-replay: tests/fuzz/fuzz-%.c tests/fuzz/replay.c $(STATIC)
 $(OUT)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(MSG) CC $@
-	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -o $@ $< -lpthread -lm
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -fno-optimize-sibling-calls -o $@ $< -lpthread -lm
 
 # libFuzzer builds need clang; the static archive is rebuilt with clang and
 # coverage instrumentation in its own folder.

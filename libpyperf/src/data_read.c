@@ -1223,10 +1223,16 @@ static const struct attr_entry *record_attr(struct pyperf_data *d, const uint8_t
 			return first;
 		id = load_u64(rec + size - 8 * first->layout.trailer_id_pos);
 	}
+	/* perf's own synthesized records carry id 0: they belong to the first
+	 * event, as perf reads them. */
+	if (!id)
+		return first;
 	idx = ids_find(d, id);
 	if (idx < 0) {
 		d->stats.unknown_ids++;
-		return NULL;
+		/* The layout is shared, so a non-sample record still decodes;
+		 * a sample of an unknown event has nothing to be counted under. */
+		return type == PYPERF_RECORD_SAMPLE ? NULL : first;
 	}
 	return &d->attrs[idx];
 }

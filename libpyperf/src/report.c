@@ -316,6 +316,11 @@ static int collect_self(struct writer *w, uint32_t thread_node)
 			for (uint32_t up = id; up != thread_node; up = N(w, up)->parent)
 				depth++;
 			en->max_depth = MAX(en->max_depth, depth);
+			/* perf's entry keeps the thread of the sample that made it */
+			if (!en->first_seq || n->first_sample < en->first_seq) {
+				en->first_seq = n->first_sample;
+				en->thread = th;
+			}
 			en->period += n->self_period;
 			en->samples += n->self_samples;
 			if (PP_GROW(en->self_nodes, en->cap_self, en->nr_self + 1))
@@ -384,16 +389,17 @@ static int collect_children(struct writer *w, uint32_t thread_node)
 
 			/* perf labels an address outside any map with the level of the
 			 * sample that created the entry: take one below. */
-			if (!F(w, id)->sym &&
-			    (!F(w, id)->dso || F(w, id)->dso->kind == PYPERF_DSO_UNKNOWN)) {
-				uint32_t leaf = w->first_leaf[id];
-				uint64_t seq = N(w, leaf)->first_sample;
+			uint32_t leaf = w->first_leaf[id];
+			uint64_t seq = N(w, leaf)->first_sample;
 
-				if (!en->first_seq || seq < en->first_seq) {
-					en->first_seq = seq;
-					en->level = F(w, leaf)->cpumode == PYPERF_CPUMODE_KERNEL ? 'k'
-												 : '.';
-				}
+			if (!en->first_seq || seq < en->first_seq) {
+				en->first_seq = seq;
+				en->thread = th;
+				/* Outside any map, perf labels the entry with the level
+				 * of the sample that created it. */
+				if (!F(w, id)->sym &&
+				    (!F(w, id)->dso || F(w, id)->dso->kind == PYPERF_DSO_UNKNOWN))
+					en->level = F(w, leaf)->cpumode == PYPERF_CPUMODE_KERNEL ? 'k' : '.';
 			}
 
 			en->acc_period += N(w, id)->total_period;
@@ -498,7 +504,8 @@ static int cmp_entries(const void *pa, const void *pb)
 	if (va != vb)
 		return va > vb ? -1 : 1;
 	/* perf puts callers above callees of equal weight (same thread). */
-	if (sort_w->children && a->thread == b->thread && a->max_depth != b->max_depth)
+	if (sort_w->children && sort_w->o.callchain != PYPERF_CALLCHAIN_NONE &&
+	    a->thread == b->thread && a->max_depth != b->max_depth)
 		return (a->max_depth > b->max_depth ? -1 : 1) * (sort_w->caller ? 1 : -1);
 	if (sort_w->children && a->period != b->period)
 		return a->period > b->period ? -1 : 1;
@@ -541,7 +548,7 @@ static void compute_widths(struct writer *w)
 	w->w_comm = strlen("Command");
 	w->w_dso = strlen("Shared Object");
 	w->w_sym = strlen("Symbol");
-	w->w_thread = strlen("Pid:Command");
+	w->w_thread = strlen("    Pid:Command");
 	for (size_t i = 0; i < w->nr_entries; i++) {
 		const struct entry *e = &w->entries[i];
 		size_t cl = strlen(e->thread->name);
@@ -569,9 +576,9 @@ static const char *field_header(const struct writer *w, enum pyperf_field f)
 	case PYPERF_FIELD_COMM:
 		return "Command";
 	case PYPERF_FIELD_PID:
-		return "Pid:Command";
+		return "    Pid:Command";
 	case PYPERF_FIELD_TID:
-		return "Tid:Command";
+		return "    Tid:Command";
 	case PYPERF_FIELD_DSO:
 		return "Shared Object";
 	case PYPERF_FIELD_SYM:
@@ -624,10 +631,11 @@ static void field_text(struct writer *w, const struct entry *e, enum pyperf_fiel
 		snprintf(buf, size, "%*s", (int)width, tmp);
 		return;
 	case PYPERF_FIELD_SAMPLE:
-		snprintf(buf, size, "%*" PRIu64, (int)width, w->children ? e->acc_samples : e->samples);
+		/* perf counts the entry's own samples here, also with children */
+		snprintf(buf, size, "%*" PRIu64, (int)width, e->samples);
 		return;
 	case PYPERF_FIELD_PERIOD:
-		snprintf(buf, size, "%*" PRIu64, (int)width, w->children ? e->acc_period : e->period);
+		snprintf(buf, size, "%*" PRIu64, (int)width, e->period);
 		return;
 	case PYPERF_FIELD_COMM:
 		snprintf(tmp, sizeof(tmp), "%s", e->thread->name);
@@ -643,7 +651,8 @@ static void field_text(struct writer *w, const struct entry *e, enum pyperf_fiel
 		sym_text(e, tmp, sizeof(tmp));
 		break;
 	}
-	if (last)
+	/* perf pads every column but the symbol, even the last one */
+	if (last && f == PYPERF_FIELD_SYM)
 		snprintf(buf, size, "%s", tmp);
 	else
 		snprintf(buf, size, "%-*s", (int)width, tmp);
@@ -1450,7 +1459,7 @@ static int write_event(struct writer *w, uint32_t ev_node, const struct pyperf_f
 	if (!w->o.no_header) {
 		const char *s = unit_samples(w->total_samples, &unit);
 
-		fprintf(w->out, "#\n# Samples: %s%c of event '%s'\n", s, unit, evf->name);
+		fprintf(w->out, "# Samples: %s%c of event '%s'\n", s, unit, evf->name);
 		fprintf(w->out, "# Event count (approx.): %" PRIu64 "\n#\n", w->total_period);
 	}
 	sorted = pp_calloc(w->nr_entries + 1, sizeof(*sorted));
@@ -1598,7 +1607,8 @@ PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 
 	pyperf_profile__finish(p);
 	root = pyperf_profile__node(p, 0);
-	fprintf(out, "#\n# Total Lost Samples: %" PRIu64 "\n", pyperf_profile__lost(p));
+	if (!w.o.no_header)
+		fprintf(out, "#\n# Total Lost Samples: %" PRIu64 "\n#\n", pyperf_profile__lost(p));
 	for (uint32_t ev = root->first_child; ev && !ret; ev = N(&w, ev)->next_sibling)
 		ret = write_event(&w, ev, F(&w, ev));
 	if (!ret && ferror(out))

@@ -501,6 +501,87 @@ PYPERF_API int pyperf_data__parse_sample(const struct pyperf_attr *attr,
 /** pyperf_record_type__name() - "SAMPLE", "MMAP2"...; "UNKNOWN" otherwise. */
 PYPERF_API const char *pyperf_record_type__name(uint32_t type);
 
+/*
+ * Writing perf.data files.
+ *
+ * Layout, as perf writes it: the header, each event's id list, the attrs,
+ * the data section, then the feature table and the features. The header is
+ * written with an empty data section as soon as the first record is, so
+ * that a writer killed mid-way leaves a file readers take up to its end
+ * (pyperf_data_open_opts.strict_size off); pyperf_data_writer__finish()
+ * writes the features and the final header.
+ */
+struct pyperf_data_writer;
+
+/**
+ * pyperf_data_writer__open() - start writing @path (created or truncated,
+ * mode 0600).
+ * @path: output file, or NULL to build the file in memory
+ *	  (see pyperf_data_writer__buffer()).
+ * @err: filled on failure; may be NULL.
+ *
+ * Return: a writer to free with pyperf_data_writer__close(), or NULL with
+ * errno set.
+ */
+PYPERF_API struct pyperf_data_writer *pyperf_data_writer__open(const char *path,
+							       struct pyperf_error *err);
+
+/**
+ * pyperf_data_writer__add_attr() - describe an event. All attrs come
+ * before the first record.
+ * @attr: a struct perf_event_attr of @attr_size bytes (copied).
+ * @ids: the event ids its records carry (copied); @nr_ids of them.
+ * @name: the name shown by reports ("cpu-clock"), kept in EVENT_DESC; or NULL.
+ *
+ * Return: 0, -EINVAL (records already written, bad size), -ENOMEM.
+ */
+PYPERF_API int pyperf_data_writer__add_attr(struct pyperf_data_writer *w, const void *attr,
+					    size_t attr_size, const uint64_t *ids, size_t nr_ids,
+					    const char *name);
+
+/**
+ * pyperf_data_writer__write() - append a record (header first, @size bytes,
+ * a multiple of 8 equal to its header.size) to the data section.
+ *
+ * Return: 0, -EINVAL, -EIO/-ENOSPC (write failed), -ENOMEM.
+ */
+PYPERF_API int pyperf_data_writer__write(struct pyperf_data_writer *w, const void *rec,
+					 size_t size);
+
+/**
+ * pyperf_data_writer__add_feature() - set a feature section's raw bytes
+ * (copied; replaces an earlier one).
+ */
+PYPERF_API int pyperf_data_writer__add_feature(struct pyperf_data_writer *w,
+					       enum pyperf_feature feat, const void *data,
+					       size_t size);
+
+/** pyperf_data_writer__add_feature_string() - a string feature (HOSTNAME...). */
+PYPERF_API int pyperf_data_writer__add_feature_string(struct pyperf_data_writer *w,
+						      enum pyperf_feature feat, const char *s);
+
+/**
+ * pyperf_data_writer__finish() - write the features (EVENT_DESC made from
+ * the attrs unless set) and the final header. The writer stays valid for
+ * pyperf_data_writer__buffer() and close.
+ *
+ * Return: 0 or a negative errno.
+ */
+PYPERF_API int pyperf_data_writer__finish(struct pyperf_data_writer *w);
+
+/** pyperf_data_writer__data_size() - bytes of records written so far. */
+PYPERF_API uint64_t pyperf_data_writer__data_size(const struct pyperf_data_writer *w);
+
+/**
+ * pyperf_data_writer__buffer() - the file built in memory (writers opened
+ * with a NULL path). Borrowed, valid until the next call on @w.
+ */
+PYPERF_API const void *pyperf_data_writer__buffer(const struct pyperf_data_writer *w,
+						  size_t *size);
+
+/** pyperf_data_writer__close() - close (without finishing) and free; NULL is accepted. */
+PYPERF_API void pyperf_data_writer__close(struct pyperf_data_writer *w);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,248 @@
+"""Shared helpers for integration tests: recording with perf, running the
+tools, parsing perf's reports, skipping when the machine cannot do it."""
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+
+TOP = os.environ.get('PYPERF_TOP') or os.path.abspath(os.path.join(os.path.dirname(__file__), '../../..'))
+BUILD = os.environ.get('PYPERF_BUILD') or os.path.join(TOP, 'build')
+BIN = os.environ.get('PYPERF_BIN') or os.path.join(BUILD, 'out/bin')
+HELPERS = os.path.join(BUILD, 'out/tests/helpers')
+WORKLOADS = os.environ.get('PYPERF_WORKLOADS') or os.path.join(TOP, 'tests/workloads')
+SKIP = 77
+
+sys.path.insert(0, os.path.dirname(__file__))
+from fold_perf_script import fold  # noqa: E402
+
+
+class Skip(Exception):
+    pass
+
+
+failures = []
+
+
+def check(cond, what):
+    """Records a failure without stopping the test."""
+    if cond:
+        print(f'  ok: {what}')
+    else:
+        print(f'  FAIL: {what}')
+        failures.append(what)
+    return cond
+
+
+def run(cmd, check_rc=True, **kw):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       errors='replace', **kw)
+    if check_rc and p.returncode != 0:
+        raise RuntimeError(f'{" ".join(cmd)} exited {p.returncode}:\n{p.stderr[-3000:]}')
+    return p
+
+
+def tmpdir():
+    d = tempfile.mkdtemp(prefix='pyperf-test-')
+    return d
+
+
+def require_perf():
+    if not shutil.which('perf'):
+        raise Skip('perf is not installed')
+    d = tmpdir()
+    p = run(['perf', 'record', '-q', '-e', 'cpu-clock', '-o', f'{d}/probe.data', '--', 'true'],
+            check_rc=False)
+    shutil.rmtree(d, ignore_errors=True)
+    if p.returncode != 0:
+        raise Skip('perf record cannot sample here (perf_event_paranoid? '
+                   f'{p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ""})')
+
+
+def python(version):
+    """Path to pythonX.Y from pyenv or the system, or Skip."""
+    roots = []
+    try:
+        roots.append(run(['pyenv', 'root']).stdout.strip())
+    except Exception:
+        pass
+    roots.append(os.path.expanduser('~/.pyenv'))
+    for root in roots:
+        for exe in sorted(glob.glob(f'{root}/versions/{version}*/bin/python{version}')):
+            return exe
+    exe = shutil.which(f'python{version}')
+    if exe:
+        return exe
+    raise Skip(f'python{version} is not installed')
+
+
+def helper(name):
+    path = os.path.join(HELPERS, name)
+    if not os.path.exists(path):
+        raise RuntimeError(f'{path} missing: run make test-bins')
+    return path
+
+
+def workload(name):
+    for d in (WORKLOADS, os.path.join(TOP, '../shared/workloads')):
+        p = os.path.join(d, name)
+        if os.path.exists(p):
+            return p
+    raise RuntimeError(f'workload {name} not found')
+
+
+def perf_record(out, cmd, args=('-g', '-F', '999'), env=None):
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    run(['perf', 'record', '-q', '-o', out, *args, '--', *cmd], env=e)
+    return out
+
+
+def pyperf_report(*args, check_rc=True):
+    return run([os.path.join(BIN, 'pyperf-report'), *args], check_rc=check_rc)
+
+
+def perf_report(*args):
+    return run(['perf', 'report', '--stdio', *args]).stdout
+
+
+def strip_perf_chrome(text):
+    """perf's report without its header hint and trailing tip lines."""
+    lines = text.split('\n')
+    if lines and lines[0].startswith('# To display the perf.data header'):
+        lines = lines[2:]
+    while lines and (lines[-1] == '' or lines[-1] == '#' or lines[-1].startswith('# (Tip')):
+        lines.pop()
+    return '\n'.join(lines)
+
+
+def strip_ours(text):
+    lines = text.split('\n')
+    while lines and lines[-1] == '':
+        lines.pop()
+    return '\n'.join(lines)
+
+
+def rows(text):
+    """Rows of `-F sample,comm,dso,sym` output, per event section:
+    {event: Counter((comm, dso, sym) -> samples)}. Columns are sliced by
+    the widths of the dotted header line, so names with spaces survive."""
+    out = {}
+    event = None
+    widths = None
+    for line in text.split('\n'):
+        m = re.match(r"# Samples: \S+\s+of event '(.*)'", line)
+        if m:
+            event = m.group(1)
+            out.setdefault(event, Counter())
+            widths = None
+            continue
+        if line.startswith('# .'):
+            widths = [len(x) for x in line[2:].split('  ')]
+            continue
+        if not line.strip() or line.startswith('#') or widths is None or line.startswith(' ' * 12 + '|'):
+            continue
+        pos, cols = 2, []
+        for i, w in enumerate(widths):
+            cols.append(line[pos:pos + w] if i < len(widths) - 1 else line[pos:])
+            pos += w + 2
+        count = int(cols[0])
+        key = tuple(c.strip() for c in cols[1:])
+        out[event][key] += count
+    return out
+
+
+def fold_script(data, *flags, fields=None):
+    cmd = ['perf', 'script', '-i', data]
+    if fields:
+        cmd += ['-F', fields]
+    text = run(cmd).stdout
+    stacks = fold(text.split('\n'), **{f: True for f in flags})
+    return ''.join(f'{k} {stacks[k]}\n' for k in sorted(stacks, key=lambda s: s.encode()))
+
+
+def main(test):
+    """Runs test(); exits 0, 1 (failures) or 77 (skipped)."""
+    try:
+        test()
+    except Skip as e:
+        print(f'skipped: {e}')
+        sys.exit(SKIP)
+    if failures:
+        print(f'{len(failures)} check(s) failed:')
+        for f in failures:
+            print(f'  - {f}')
+        sys.exit(1)
+    sys.exit(0)
+
+
+# ---- PLT stubs ---------------------------------------------------------------
+# perf 6.1 names PLT stubs wrongly (it assigns names to .plt slots in
+# relocation order and never covers .plt.sec, so calls through IBT PLTs stay
+# unresolved); pyperf follows the corrected logic of later perf versions. A
+# difference is accepted only where both sides are provably the same PLT
+# stub: our "name@plt" against perf's "@plt" names or unresolved addresses
+# that lie inside .plt, .plt.sec or .plt.got of that file.
+
+def dso_paths(data):
+    """short name -> path for the files mapped in a recording."""
+    out = {}
+    text = run(['perf', 'script', '--show-mmap-events', '-F', 'comm', '-i', data]).stdout
+    for line in text.split('\n'):
+        m = re.search(r'PERF_RECORD_MMAP2? .*\]: \S+ (/\S+)$', line)
+        if m:
+            out.setdefault(os.path.basename(m.group(1)), m.group(1))
+    return out
+
+
+_plt_cache = {}
+
+
+def plt_ranges(path):
+    if path not in _plt_cache:
+        ranges = []
+        p = run(['readelf', '-SW', path], check_rc=False)
+        for line in p.stdout.split('\n'):
+            m = re.search(r'\]\s+(\.plt(?:\.sec|\.got)?)\s+\S+\s+[0-9a-f]+\s+([0-9a-f]+)\s+([0-9a-f]+)', line)
+            if m:
+                ranges.append((int(m.group(2), 16), int(m.group(2), 16) + int(m.group(3), 16)))
+        _plt_cache[path] = ranges
+    return _plt_cache[path]
+
+
+def in_plt(paths, dso, addr):
+    path = paths.get(dso)
+    return bool(path) and any(a <= addr < b for a, b in plt_ranges(path))
+
+
+def plt_normalized_rows(table, paths):
+    out = {}
+    for ev, counter in table.items():
+        c = Counter()
+        for (comm, dso, sym), n in counter.items():
+            m = re.match(r'\[.\] (0x[0-9a-f]+|0+)$', sym)
+            if sym.endswith('@plt') or (m and in_plt(paths, dso, int(m.group(1), 16))):
+                sym = '<plt>'
+            c[(comm, dso, sym)] += n
+        out[ev] = c
+    return out
+
+
+def plt_normalized_folded(text, paths):
+    """For folded stacks made with --addrs on both sides."""
+    def norm(frame):
+        if frame.endswith('@plt'):
+            return '<plt>'
+        m = re.match(r'\[(\S+) <([0-9a-f]+)>\]$', frame)
+        if m and in_plt(paths, m.group(1), int(m.group(2), 16)):
+            return '<plt>'
+        return frame
+    c = Counter()
+    for line in text.splitlines():
+        stack, n = line.rsplit(' ', 1)
+        c[';'.join(norm(f) for f in stack.split(';'))] += int(n)
+    return c
