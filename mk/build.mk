@@ -156,5 +156,6 @@ install: all
 	ln -sf libpyperf.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libpyperf.so
 	install -m 644 libpyperf/include/pyperf/*.h $(DESTDIR)$(PREFIX)/include/pyperf/
-	install -m 644 $(OUT)/lib/pkgconfig/libpyperf.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES@|$(PKGS)|' \
+		libpyperf/libpyperf.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libpyperf.pc
 

@@ -1011,7 +1011,9 @@ PYPERF_API int pyperf_data__parse_sample(const struct pyperf_attr *attr, const v
 	s->pid = s->tid = (uint32_t)-1;
 	s->time = 0;
 	s->cpu = (uint32_t)-1;
-	s->period = 1;
+	/* Without PERIOD in the sample, perf takes the fixed period of the
+	 * event (perf record -c). */
+	s->period = attr->sample_period;
 	s->ip = 0;
 
 	if (size < 8)

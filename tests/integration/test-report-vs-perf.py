@@ -93,6 +93,11 @@ def test():
         for args in ((), ('-g', 'folded'), ('-n', '--sort', 'pid,sym')):
             compare_text('C fp, one thread', data, *args)
 
+        # A fixed period (perf record -c): samples carry no PERIOD field.
+        data = perf_record(f'{d}/period.data', [cp, '0.3'], args=('-g', '-c', '500000'))
+        compare_rows('fixed period', data)
+        compare_text('fixed period', data, '--hierarchy')
+
         # Several events at once, most sample_type bits, tracepoint raw data.
         data = perf_record(f'{d}/many.data', [cp, '0.5'],
                            args=('-e', 'cpu-clock', '-e', 'sched:sched_switch', '-g', '-d',
