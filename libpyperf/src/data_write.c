@@ -362,6 +362,17 @@ PYPERF_API int pyperf_data_writer__finish(struct pyperf_data_writer *w)
 	return pyperf_err(ret);
 }
 
+PYPERF_API int pyperf_data_writer__flush(struct pyperf_data_writer *w)
+{
+	if (!w->started) {
+		int ret = start(w);
+
+		if (ret)
+			return pyperf_err(ret);
+	}
+	return pyperf_err(flush_buf(w));
+}
+
 PYPERF_API uint64_t pyperf_data_writer__data_size(const struct pyperf_data_writer *w)
 {
 	return w->data_size;

@@ -395,9 +395,31 @@ PYPERF_API size_t pyperf_machine__nr_threads(const struct pyperf_machine *m)
 	return m->nr_threads;
 }
 
+static int cmp_pid(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Distinct process ids among the threads (not address spaces: exec makes a
+ * new one for the same process). */
 PYPERF_API size_t pyperf_machine__nr_processes(const struct pyperf_machine *m)
 {
-	return m->nr_processes;
+	int32_t *v = pp_calloc(m->nr_threads + 1, sizeof(*v));
+	size_t n = 0, count = 0;
+
+	if (!v)
+		return m->nr_processes;
+	for (size_t i = 0; i < m->threads_cap; i++)
+		if (m->threads[i] && m->threads[i]->pid >= 0)
+			v[n++] = m->threads[i]->pid;
+	qsort(v, n, sizeof(*v), cmp_pid);
+	for (size_t i = 0; i < n; i++)
+		if (!i || v[i] != v[i - 1])
+			count++;
+	free(v);
+	return count;
 }
 
 PYPERF_API struct pyperf_dso *pyperf_machine__unknown_dso(struct pyperf_machine *m)

@@ -1,3 +1,361 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pyperf-record: sample a command (or running processes) into a perf.data
+ * file that pyperf-report and perf report read.
+ *
+ * Exit status: the command's own (128+N when it died of signal N); 127 if
+ * it cannot be found, 126 if it cannot be executed; 1 for bad usage; 2 when
+ * recording itself fails.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
-#include <pyperf/data.h>
-int main(void) { printf("%s\n", pyperf_version()); return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <pyperf/record.h>
+
+#define EXIT_USAGE 1
+#define EXIT_RECORD 2
+
+static const char *prog = "pyperf-record";
+static struct pyperf_recorder *recorder;
+static volatile sig_atomic_t interrupts;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: %s [options] -- COMMAND [ARGS...]\n"
+		"       %s [options] -p PID[,PID...]\n"
+		"\n"
+		"  -o, --output FILE       where to write (default perf.data; an old one becomes .old)\n"
+		"  -e, --event EVENT       cpu-clock, task-clock, cycles, instructions or rNNN\n"
+		"                          (default: cycles, or cpu-clock without a hardware PMU)\n"
+		"  -F, --freq HZ           samples per second (default 4000)\n"
+		"  -c, --count PERIOD      sample every PERIOD events instead\n"
+		"  -g                      call graphs, mode chosen automatically (--call-graph auto)\n"
+		"      --call-graph MODE   fp | dwarf[,STACK_BYTES] | auto | none\n"
+		"  -m, --mmap-pages N      ring buffer pages per CPU, a power of two (default 128)\n"
+		"  -p, --pid PID[,PID..]   sample running processes until Ctrl-C or their exit\n"
+		"      --no-inherit        do not follow new threads and child processes\n"
+		"      --no-python         do not enable Python 3.12+'s perf support\n"
+		"      --clean-maps        remove the /tmp/perf-PID.map files of launched processes\n"
+		"                          once they are copied into the output\n"
+		"  -q, --quiet             no notes or summary\n"
+		"  -h, --help              this text\n"
+		"      --version           print the version\n"
+		"\n"
+		"View the result with: pyperf-report --hierarchy\n",
+		prog, prog);
+}
+
+enum {
+	OPT_CALL_GRAPH = 256,
+	OPT_NO_INHERIT,
+	OPT_NO_PYTHON,
+	OPT_CLEAN_MAPS,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "event", required_argument, NULL, 'e' },
+	{ "freq", required_argument, NULL, 'F' },
+	{ "count", required_argument, NULL, 'c' },
+	{ "call-graph", required_argument, NULL, OPT_CALL_GRAPH },
+	{ "mmap-pages", required_argument, NULL, 'm' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "no-inherit", no_argument, NULL, OPT_NO_INHERIT },
+	{ "no-python", no_argument, NULL, OPT_NO_PYTHON },
+	{ "clean-maps", no_argument, NULL, OPT_CLEAN_MAPS },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", prog);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry '%s --help'.\n", prog);
+	return EXIT_USAGE;
+}
+
+static bool parse_u64(const char *s, uint64_t *v, uint64_t min, uint64_t max)
+{
+	char *end;
+	unsigned long long x;
+
+	errno = 0;
+	x = strtoull(s, &end, 0);
+	if (errno || end == s || *end || x < min || x > max || *s == '-')
+		return false;
+	*v = x;
+	return true;
+}
+
+/*
+ * Ctrl-C in a terminal reaches the whole foreground group, the command
+ * included, so it is not sent again; a signal sent to the recorder alone
+ * (kill) is passed on, as a terminal would. A second interrupt stops
+ * recording at once.
+ */
+static void on_signal(int sig, siginfo_t *si, void *ctx)
+{
+	(void)ctx;
+	if (!recorder)
+		return;
+	interrupts++;
+	if (pyperf_recorder__child_pid(recorder) < 0 || interrupts > 1) {
+		pyperf_recorder__stop(recorder);
+		return;
+	}
+	if (si->si_code == SI_USER || si->si_code == SI_QUEUE || sig == SIGTERM)
+		pyperf_recorder__signal_child(recorder, sig);
+}
+
+static void on_child(int sig)
+{
+	(void)sig; /* only interrupts the wait for ring buffer data */
+}
+
+static void install_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_child;
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
+static const char *mode_name(enum pyperf_callgraph cg)
+{
+	switch (cg) {
+	case PYPERF_CALLGRAPH_FP:
+		return "fp";
+	case PYPERF_CALLGRAPH_DWARF:
+		return "dwarf";
+	case PYPERF_CALLGRAPH_AUTO:
+		return "auto";
+	default:
+		return "none";
+	}
+}
+
+static void summary(const struct pyperf_record_opts *o, const struct pyperf_record_stats *s)
+{
+	double mb = (double)s->bytes_written / (1024.0 * 1024.0);
+
+	fprintf(stderr,
+		"[ %s: %" PRIu64 " samples of %s, %" PRIu64 " lost; %" PRIu64 " processes, %" PRIu64
+		" threads; call graphs: %s",
+		prog, s->samples, s->event_name ? s->event_name : "?", s->lost_samples, s->processes,
+		s->threads, mode_name(s->callgraph));
+	if (s->callgraph == PYPERF_CALLGRAPH_DWARF)
+		fprintf(stderr, " (%u-byte stack copies)", s->stack_bytes);
+	fprintf(stderr, " ]\n[ %s: %.2f MB written to %s", prog, mb, o->output);
+	if (s->samples)
+		fprintf(stderr, " (%.0f bytes/sample)", (double)s->bytes_written / (double)s->samples);
+	if (s->maps_embedded)
+		fprintf(stderr, ", %" PRIu64 " perf map%s embedded", s->maps_embedded,
+			s->maps_embedded == 1 ? "" : "s");
+	fprintf(stderr, "; recorder CPU %.2f s over %.2f s ]\n", s->recorder_cpu_seconds,
+		s->wall_seconds);
+	if (s->lost_samples)
+		fprintf(stderr, "%s: warning: %" PRIu64 " samples lost in %" PRIu64 " chunks; raise -m "
+				"or lower -F\n",
+			prog, s->lost_samples, s->lost_chunks);
+	fprintf(stderr, "View it with: pyperf-report -i %s --hierarchy\n", o->output);
+}
+
+int main(int argc, char **argv)
+{
+	PYPERF_OPTS(pyperf_record_opts, o);
+	struct pyperf_error err;
+	char msg[700];
+	pid_t *pids = NULL;
+	size_t nr_pids = 0;
+	bool quiet = false;
+	int c, ret, status;
+
+	o.callgraph = PYPERF_CALLGRAPH_NONE;
+	while ((c = getopt_long(argc, argv, "+o:e:F:c:gm:p:qh", long_opts, NULL)) != -1) {
+		uint64_t v;
+
+		switch (c) {
+		case 'o':
+			o.output = optarg;
+			break;
+		case 'e':
+			if (!strcmp(optarg, "cpu-clock"))
+				o.event = PYPERF_EVENT_CPU_CLOCK;
+			else if (!strcmp(optarg, "task-clock"))
+				o.event = PYPERF_EVENT_TASK_CLOCK;
+			else if (!strcmp(optarg, "cycles"))
+				o.event = PYPERF_EVENT_CYCLES;
+			else if (!strcmp(optarg, "instructions"))
+				o.event = PYPERF_EVENT_INSTRUCTIONS;
+			else if (optarg[0] == 'r' && parse_u64(optarg + 1, &v, 0, UINT64_MAX) &&
+				 (o.raw_config = strtoull(optarg + 1, NULL, 16), true))
+				o.event = PYPERF_EVENT_RAW;
+			else
+				return bad_usage("unknown event '%s' (cpu-clock, task-clock, cycles, "
+						 "instructions, rNNN)",
+						 optarg);
+			break;
+		case 'F':
+			if (!parse_u64(optarg, &v, 1, 1000000))
+				return bad_usage("-F wants a frequency in Hz, not '%s'", optarg);
+			o.freq = (unsigned)v;
+			break;
+		case 'c':
+			if (!parse_u64(optarg, &v, 1, UINT64_MAX))
+				return bad_usage("-c wants a positive period, not '%s'", optarg);
+			o.period = v;
+			break;
+		case 'g':
+			o.callgraph = PYPERF_CALLGRAPH_AUTO;
+			break;
+		case OPT_CALL_GRAPH: {
+			char *comma = strchr(optarg, ',');
+			size_t n = comma ? (size_t)(comma - optarg) : strlen(optarg);
+
+			if (!strncmp(optarg, "fp", n) && n == 2)
+				o.callgraph = PYPERF_CALLGRAPH_FP;
+			else if (!strncmp(optarg, "dwarf", n) && n == 5)
+				o.callgraph = PYPERF_CALLGRAPH_DWARF;
+			else if (!strncmp(optarg, "auto", n) && n == 4)
+				o.callgraph = PYPERF_CALLGRAPH_AUTO;
+			else if (!strncmp(optarg, "none", n) && n == 4)
+				o.callgraph = PYPERF_CALLGRAPH_NONE;
+			else
+				return bad_usage("--call-graph wants fp, dwarf[,BYTES], auto or none, not "
+						 "'%s'",
+						 optarg);
+			if (comma) {
+				if (o.callgraph != PYPERF_CALLGRAPH_DWARF ||
+				    !parse_u64(comma + 1, &v, 8, 65528))
+					return bad_usage("the stack size in '%s' must be 8..65528 bytes "
+							 "after dwarf,",
+							 optarg);
+				o.stack_bytes = (unsigned)v;
+			}
+			break;
+		}
+		case 'm':
+			if (!parse_u64(optarg, &v, 1, 1 << 20) || (v & (v - 1)))
+				return bad_usage("-m wants a power of two, not '%s'", optarg);
+			o.mmap_pages = (unsigned)v;
+			break;
+		case 'p': {
+			char *s = optarg;
+
+			while (*s) {
+				char *end;
+				long p = strtol(s, &end, 10);
+				pid_t *n;
+
+				if (end == s || p <= 0 || (*end && *end != ','))
+					return bad_usage("-p wants process ids separated by commas, not "
+							 "'%s'",
+							 optarg);
+				n = realloc(pids, (nr_pids + 1) * sizeof(*pids));
+				if (!n)
+					return EXIT_RECORD;
+				pids = n;
+				pids[nr_pids++] = (pid_t)p;
+				s = *end ? end + 1 : end;
+			}
+			break;
+		}
+		case OPT_NO_INHERIT:
+			o.no_inherit = true;
+			break;
+		case OPT_NO_PYTHON:
+			o.no_python = true;
+			break;
+		case OPT_CLEAN_MAPS:
+			o.clean_maps = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("pyperf-record %s\n", pyperf_version());
+			return 0;
+		default:
+			fprintf(stderr, "Try '%s --help'.\n", prog);
+			return EXIT_USAGE;
+		}
+	}
+	if (nr_pids && optind < argc)
+		return bad_usage("give a command or -p, not both (got '%s')", argv[optind]);
+	if (!nr_pids && optind >= argc)
+		return bad_usage("nothing to record%s: pyperf-record -- COMMAND [ARGS], or -p PID", "");
+	if (quiet)
+		pyperf_set_print(NULL);
+
+	recorder = pyperf_recorder__new(&o, &err);
+	if (!recorder) {
+		fprintf(stderr, "%s: %s\n", prog, pyperf_error__format(&err, msg, sizeof(msg)));
+		return EXIT_RECORD;
+	}
+	install_handlers();
+	if (nr_pids)
+		ret = pyperf_recorder__attach(recorder, pids, nr_pids, &err);
+	else
+		ret = pyperf_recorder__launch(recorder, argv + optind, &err);
+	if (!quiet && *pyperf_recorder__notes(recorder))
+		fprintf(stderr, "%s", pyperf_recorder__notes(recorder));
+	if (ret) {
+		fprintf(stderr, "%s: %s\n", prog, pyperf_error__format(&err, msg, sizeof(msg)));
+		pyperf_recorder__free(recorder);
+		if (!nr_pids && (ret == -ENOENT))
+			return 127;
+		if (!nr_pids && ret == -EACCES && pyperf_recorder__child_pid(recorder) < 0)
+			return 126;
+		return EXIT_RECORD;
+	}
+	if (nr_pids && !quiet)
+		fprintf(stderr, "%s: recording; Ctrl-C to stop\n", prog);
+	ret = pyperf_recorder__run(recorder, &err);
+	if (ret)
+		fprintf(stderr, "%s: %s\n", prog, pyperf_error__format(&err, msg, sizeof(msg)));
+	/* Stopped early with the command still running: end it. */
+	if (pyperf_recorder__child_pid(recorder) > 0 && pyperf_recorder__child_status(recorder) == -1) {
+		pyperf_recorder__signal_child(recorder, SIGTERM);
+		waitpid(pyperf_recorder__child_pid(recorder), NULL, 0);
+	}
+	if (pyperf_recorder__finish(recorder, &err)) {
+		fprintf(stderr, "%s: %s\n", prog, pyperf_error__format(&err, msg, sizeof(msg)));
+		ret = -1;
+	}
+	if (!quiet)
+		summary(&o, pyperf_recorder__stats(recorder));
+	status = pyperf_recorder__child_status(recorder);
+	pyperf_recorder__free(recorder);
+	free(pids);
+	if (ret)
+		return EXIT_RECORD;
+	if (status == -1)
+		return 0;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 0;
+}

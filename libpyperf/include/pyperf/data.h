@@ -569,6 +569,14 @@ PYPERF_API int pyperf_data_writer__add_feature_string(struct pyperf_data_writer 
  */
 PYPERF_API int pyperf_data_writer__finish(struct pyperf_data_writer *w);
 
+/**
+ * pyperf_data_writer__flush() - put buffered records into the file, so that
+ * a reader opening it sees them (with the data size taken from the file).
+ *
+ * Return: 0 or a negative errno.
+ */
+PYPERF_API int pyperf_data_writer__flush(struct pyperf_data_writer *w);
+
 /** pyperf_data_writer__data_size() - bytes of records written so far. */
 PYPERF_API uint64_t pyperf_data_writer__data_size(const struct pyperf_data_writer *w);
 

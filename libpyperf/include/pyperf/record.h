@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Recording: sampling a command or running processes with perf_event_open
+ * (through the kernel's libperf) into a perf.data file that perf report and
+ * pyperf-report read.
+ *
+ * A struct pyperf_recorder launches a command (events are enabled on its
+ * exec, so nothing of the recorder's own start-up is sampled, and inherited
+ * by every thread and child process) or attaches to running processes
+ * (their threads, names and maps are synthesized from /proc), drains the
+ * per-CPU ring buffers into the file, and when recording ends writes the
+ * header features, the build ids of the objects samples hit, and copies of
+ * the recorded processes' perf maps so that the file reports correctly
+ * after /tmp is cleaned or on another machine.
+ */
+#ifndef PYPERF_RECORD_H
+#define PYPERF_RECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <pyperf/pyperf.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum pyperf_event_kind {
+	PYPERF_EVENT_DEFAULT,		/* cycles where the hardware counts them, else cpu-clock */
+	PYPERF_EVENT_CPU_CLOCK,
+	PYPERF_EVENT_TASK_CLOCK,
+	PYPERF_EVENT_CYCLES,
+	PYPERF_EVENT_INSTRUCTIONS,
+	PYPERF_EVENT_RAW,		/* raw_config */
+};
+
+enum pyperf_callgraph {
+	PYPERF_CALLGRAPH_NONE,
+	PYPERF_CALLGRAPH_FP,		/* frame pointers: the kernel walks them */
+	PYPERF_CALLGRAPH_DWARF,		/* registers + a copy of the user stack */
+	PYPERF_CALLGRAPH_AUTO,		/* dwarf if the program lacks frame pointers */
+};
+
+/* The section pyperf-record stores perf maps and jitdumps in. perf skips
+ * feature bits it does not know. */
+#define PYPERF_FEAT_EMBEDDED_FILES 250
+
+struct pyperf_record_opts {
+	size_t sz;
+	const char *output;		/* default "perf.data" */
+	enum pyperf_event_kind event;
+	uint64_t raw_config;
+	unsigned freq;			/* samples per second; default 4000 */
+	uint64_t period;		/* fixed period instead of freq (perf -c) */
+	enum pyperf_callgraph callgraph;
+	unsigned stack_bytes;		/* dwarf copy size; default 8192, max 65528 */
+	unsigned mmap_pages;		/* per-CPU ring buffer data pages (power of 2); default 128 */
+	bool no_python;			/* do not enable Python's perf support */
+	bool clean_maps;		/* remove perf maps launched processes wrote, once embedded */
+	bool no_inherit;		/* only the launched or attached threads */
+	size_t : 0;
+};
+#define pyperf_record_opts__last_field no_inherit
+
+/* What a recording saw; filled as it runs and at the end. */
+struct pyperf_record_stats {
+	uint64_t samples;
+	uint64_t lost_samples;		/* reported by the kernel in LOST records */
+	uint64_t lost_chunks;		/* LOST records */
+	uint64_t bytes_written;
+	uint64_t processes, threads;	/* seen in the recording */
+	uint64_t wakeups;		/* ring buffer drain passes */
+	uint64_t throttled;		/* THROTTLE records */
+	uint64_t maps_embedded;		/* perf maps / jitdumps copied into the file */
+	double recorder_cpu_seconds;	/* user + system time of the recorder itself */
+	double wall_seconds;
+	unsigned freq;			/* the frequency used (may be lowered) */
+	unsigned stack_bytes;		/* dwarf copy size used */
+	enum pyperf_callgraph callgraph;	/* after AUTO was decided */
+	const char *event_name;		/* e.g. "cpu-clock" */
+	int python_version;		/* e.g. 312 for the launched interpreter, 0 if not Python */
+};
+
+struct pyperf_recorder;
+
+/**
+ * pyperf_recorder__new() - prepare a recording; nothing runs yet.
+ * @opts: options, or NULL.
+ * @err: filled on failure; may be NULL.
+ *
+ * The output file is created now (an existing one is renamed to
+ * "FILE.old", as perf does), so an unwritable output fails before any
+ * command starts.
+ *
+ * Return: a recorder to free with pyperf_recorder__free(), or NULL with
+ * errno set.
+ */
+PYPERF_API struct pyperf_recorder *pyperf_recorder__new(const struct pyperf_record_opts *opts,
+							struct pyperf_error *err);
+
+/**
+ * pyperf_recorder__launch() - start @argv under sampling.
+ *
+ * The command is forked, the events are opened on it, then it execs (found
+ * through PATH). With callgraph AUTO the mode is decided from the program's
+ * binaries here.
+ *
+ * Return: 0; -ENOENT/-EACCES when the command cannot be executed (the
+ * caller should exit 127/126), -EACCES/-EPERM when perf_event_open is not
+ * allowed (@err says which sysctl or capability), other negative errnos.
+ */
+PYPERF_API int pyperf_recorder__launch(struct pyperf_recorder *r, char *const argv[],
+				       struct pyperf_error *err);
+
+/**
+ * pyperf_recorder__attach() - sample running processes and their threads.
+ * @pids: process ids.
+ * @nr: how many.
+ *
+ * Return: 0, -ESRCH (no such process; @err names it), or as for launch.
+ */
+PYPERF_API int pyperf_recorder__attach(struct pyperf_recorder *r, const pid_t *pids, size_t nr,
+				       struct pyperf_error *err);
+
+/**
+ * pyperf_recorder__run() - drain the ring buffers until the launched
+ * command exits, the attached processes are gone, or
+ * pyperf_recorder__stop() is called (e.g. from a signal handler).
+ *
+ * Return: 0 or a negative errno (writing failed: @err names the file).
+ */
+PYPERF_API int pyperf_recorder__run(struct pyperf_recorder *r, struct pyperf_error *err);
+
+/**
+ * pyperf_recorder__stop() - ask run() to return soon. Async-signal-safe.
+ */
+PYPERF_API void pyperf_recorder__stop(struct pyperf_recorder *r);
+
+/**
+ * pyperf_recorder__signal_child() - forward a signal to the launched
+ * command (a no-op when attached). Async-signal-safe.
+ */
+PYPERF_API void pyperf_recorder__signal_child(struct pyperf_recorder *r, int sig);
+
+/**
+ * pyperf_recorder__finish() - stop sampling, drain what is left, write the
+ * features (build ids, embedded perf maps) and the final header.
+ *
+ * Return: 0 or a negative errno.
+ */
+PYPERF_API int pyperf_recorder__finish(struct pyperf_recorder *r, struct pyperf_error *err);
+
+/**
+ * pyperf_recorder__child_status() - the launched command's wait status
+ * (as from waitpid), or -1 if it has not exited or none was launched.
+ */
+PYPERF_API int pyperf_recorder__child_status(const struct pyperf_recorder *r);
+
+/** pyperf_recorder__child_pid() - the launched command's pid, or -1. */
+PYPERF_API pid_t pyperf_recorder__child_pid(const struct pyperf_recorder *r);
+
+/** pyperf_recorder__stats() - counts so far. Borrowed. */
+PYPERF_API const struct pyperf_record_stats *
+pyperf_recorder__stats(const struct pyperf_recorder *r);
+
+/**
+ * pyperf_recorder__notes() - one-line notes for the user made while
+ * preparing (event fallback, lowered frequency, call graph choice, Python
+ * support), separated by newlines; "" if none. Borrowed.
+ */
+PYPERF_API const char *pyperf_recorder__notes(const struct pyperf_recorder *r);
+
+/** pyperf_recorder__free() - free (kills nothing; finish first). NULL is accepted. */
+PYPERF_API void pyperf_recorder__free(struct pyperf_recorder *r);
+
+/**
+ * pyperf_binary_has_frame_pointers() - whether most functions of an ELF
+ * file set up a frame pointer (push %rbp; mov %rsp,%rbp on x86-64), so
+ * that the kernel can walk its stacks.
+ *
+ * Return: 1 yes, 0 no, negative errno if the file cannot be read.
+ */
+PYPERF_API int pyperf_binary_has_frame_pointers(const char *path);
+
+/**
+ * pyperf_python_version() - the CPython version of an interpreter binary
+ * as major * 100 + minor (312), from its name, its libpython dependency,
+ * or by asking it; 0 if it is not CPython.
+ */
+PYPERF_API int pyperf_python_version(const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PYPERF_RECORD_H */

@@ -1,0 +1,1186 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The recorder: perf_event_open through libperf, ring buffers drained into
+ * a perf.data file, then the features that make the file self-contained.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/perf_event.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <perf/core.h>
+#include <perf/cpumap.h>
+#include <perf/event.h>
+#include <perf/evlist.h>
+#include <perf/evsel.h>
+#include <perf/mmap.h>
+#include <perf/threadmap.h>
+#include <pyperf/data.h>
+#include <pyperf/machine.h>
+#include <pyperf/map.h>
+#include <pyperf/record.h>
+#include <pyperf/symbols.h>
+#include "binary.h"
+#include "internal.h"
+#include "symbols_internal.h"
+#include "sysinfo.h"
+
+#define DEFAULT_FREQ 4000
+#define DEFAULT_PAGES 128
+#define DEFAULT_STACK 8192
+#define MAX_STACK_COPY 65528
+/* x86-64 user registers for unwinding: all general ones, no segments. */
+#define X86_64_REGS_MASK 0xff0fffULL
+
+struct pyperf_recorder {
+	struct pyperf_record_opts o;
+	char output[PATH_MAX];
+	struct pyperf_data_writer *w;
+	struct perf_evlist *evlist;
+	struct perf_evsel *evsel;
+	struct perf_cpu_map *cpus;
+	struct perf_thread_map *threads;
+	struct perf_event_attr attr;
+	char event_name[64];
+	pid_t child;
+	int go_fd, exec_err_fd;
+	int child_status;
+	bool launched, attached, started, finished;
+	pid_t *attach_pids;
+	size_t nr_attach;
+	volatile sig_atomic_t stop;
+	uint64_t first_time, last_time;
+	int time_off;			/* byte offset of the time in a sample */
+	struct timespec t0;
+	struct pyperf_record_stats stats;
+	char notes[2048];
+};
+
+static int libperf_print(enum libperf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+static void note(struct pyperf_recorder *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note(struct pyperf_recorder *r, const char *fmt, ...)
+{
+	size_t len = strlen(r->notes);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->notes + len, sizeof(r->notes) - len, fmt, ap);
+	va_end(ap);
+	len = strlen(r->notes);
+	if (len + 1 < sizeof(r->notes)) {
+		r->notes[len] = '\n';
+		r->notes[len + 1] = 0;
+	}
+}
+
+static unsigned read_proc_uint(const char *path, unsigned fallback)
+{
+	FILE *f = fopen(path, "re");
+	unsigned v;
+
+	if (!f)
+		return fallback;
+	if (fscanf(f, "%u", &v) != 1)
+		v = fallback;
+	fclose(f);
+	return v;
+}
+
+PYPERF_API struct pyperf_recorder *pyperf_recorder__new(const struct pyperf_record_opts *opts,
+							struct pyperf_error *err)
+{
+	struct pyperf_recorder *r;
+	const char *out;
+	char old[PATH_MAX + 8];
+	struct stat st;
+
+	if (!OPTS_VALID(opts, pyperf_record_opts)) {
+		pyperf_error_set(err, -EINVAL, PYPERF_NO_OFFSET, NULL, "invalid options");
+		return pyperf_err_ptr(-EINVAL);
+	}
+	r = pp_calloc(1, sizeof(*r));
+	if (!r) {
+		pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, NULL, "out of memory");
+		return NULL;
+	}
+	if (opts)
+		memcpy(&r->o, opts, MIN(opts->sz, sizeof(r->o)));
+	r->o.sz = sizeof(r->o);
+	r->child = -1;
+	r->go_fd = r->exec_err_fd = -1;
+	r->child_status = -1;
+	out = r->o.output && *r->o.output ? r->o.output : "perf.data";
+	snprintf(r->output, sizeof(r->output), "%s", out);
+	r->o.output = r->output;
+	if (!r->o.mmap_pages)
+		r->o.mmap_pages = DEFAULT_PAGES;
+	if (r->o.mmap_pages & (r->o.mmap_pages - 1)) {
+		pyperf_error_set(err, -EINVAL, PYPERF_NO_OFFSET, NULL,
+				 "ring buffer size %u is not a power of two pages", r->o.mmap_pages);
+		free(r);
+		return pyperf_err_ptr(-EINVAL);
+	}
+	libperf_init(libperf_print);
+
+	/* An existing output becomes FILE.old, as perf does. */
+	if (!stat(out, &st) && S_ISREG(st.st_mode) && st.st_size) {
+		snprintf(old, sizeof(old), "%s.old", out);
+		if (rename(out, old)) {
+			int e = errno;
+
+			pyperf_error_set(err, -e, PYPERF_NO_OFFSET, out, "cannot rename to %s: %s", old,
+					 strerror(e));
+			free(r);
+			return pyperf_err_ptr(-e);
+		}
+	}
+	r->w = pyperf_data_writer__open(out, err);
+	if (!r->w) {
+		int e = errno;
+
+		free(r);
+		return pyperf_err_ptr(-e);
+	}
+	return r;
+}
+
+/* ---- events ----------------------------------------------------------------- */
+
+static bool hw_event(enum pyperf_event_kind k)
+{
+	return k == PYPERF_EVENT_CYCLES || k == PYPERF_EVENT_INSTRUCTIONS || k == PYPERF_EVENT_RAW;
+}
+
+static void set_event(struct pyperf_recorder *r, enum pyperf_event_kind k)
+{
+	struct perf_event_attr *a = &r->attr;
+
+	switch (k) {
+	case PYPERF_EVENT_DEFAULT:
+	case PYPERF_EVENT_CYCLES:
+		a->type = PERF_TYPE_HARDWARE;
+		a->config = PERF_COUNT_HW_CPU_CYCLES;
+		snprintf(r->event_name, sizeof(r->event_name), "cycles");
+		break;
+	case PYPERF_EVENT_INSTRUCTIONS:
+		a->type = PERF_TYPE_HARDWARE;
+		a->config = PERF_COUNT_HW_INSTRUCTIONS;
+		snprintf(r->event_name, sizeof(r->event_name), "instructions");
+		break;
+	case PYPERF_EVENT_RAW:
+		a->type = PERF_TYPE_RAW;
+		a->config = r->o.raw_config;
+		snprintf(r->event_name, sizeof(r->event_name), "r%" PRIx64, r->o.raw_config);
+		break;
+	case PYPERF_EVENT_CPU_CLOCK:
+		a->type = PERF_TYPE_SOFTWARE;
+		a->config = PERF_COUNT_SW_CPU_CLOCK;
+		snprintf(r->event_name, sizeof(r->event_name), "cpu-clock");
+		break;
+	case PYPERF_EVENT_TASK_CLOCK:
+		a->type = PERF_TYPE_SOFTWARE;
+		a->config = PERF_COUNT_SW_TASK_CLOCK;
+		snprintf(r->event_name, sizeof(r->event_name), "task-clock");
+		break;
+	}
+	r->stats.event_name = r->event_name;
+}
+
+static void build_attr(struct pyperf_recorder *r, bool launch)
+{
+	struct perf_event_attr *a = &r->attr;
+	unsigned max_rate = read_proc_uint("/proc/sys/kernel/perf_event_max_sample_rate", 100000);
+
+	memset(a, 0, sizeof(*a));
+	set_event(r, r->o.event);
+	a->size = sizeof(*a);
+	a->sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_PERIOD;
+	if (r->o.period) {
+		a->sample_period = r->o.period;
+	} else {
+		unsigned freq = r->o.freq ? r->o.freq : DEFAULT_FREQ;
+
+		if (freq > max_rate) {
+			note(r, "frequency lowered from %u to %u Hz, the kernel's limit "
+				"(/proc/sys/kernel/perf_event_max_sample_rate)",
+			     freq, max_rate);
+			freq = max_rate;
+		}
+		a->freq = 1;
+		a->sample_freq = freq;
+		r->stats.freq = freq;
+	}
+	if (r->o.callgraph != PYPERF_CALLGRAPH_NONE)
+		a->sample_type |= PERF_SAMPLE_CALLCHAIN;
+	if (r->o.callgraph == PYPERF_CALLGRAPH_DWARF) {
+		unsigned bytes = r->o.stack_bytes ? r->o.stack_bytes : DEFAULT_STACK;
+
+		bytes = MIN(ALIGN_UP(bytes, 8), (unsigned)MAX_STACK_COPY);
+		a->sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+		a->sample_regs_user = X86_64_REGS_MASK;
+		a->sample_stack_user = bytes;
+		/* the user part comes from the stack copy */
+		a->exclude_callchain_user = 1;
+		r->stats.stack_bytes = bytes;
+	}
+	a->read_format = PERF_FORMAT_ID;
+	a->disabled = 1;
+	a->inherit = !r->o.no_inherit;
+	a->enable_on_exec = launch;
+	a->mmap = 1;
+	a->mmap2 = 1;
+	a->comm = 1;
+	a->comm_exec = 1;
+	a->task = 1;
+	a->sample_id_all = 1;
+	a->ksymbol = 1;
+	/* Wake the drainer when a quarter of the buffer fills. */
+	a->watermark = 1;
+	a->wakeup_watermark = (uint32_t)((size_t)r->o.mmap_pages * (size_t)sysconf(_SC_PAGESIZE) / 4);
+	r->time_off = 8 + 8 * 2; /* header, ip, pid/tid */
+	r->stats.callgraph = r->o.callgraph;
+}
+
+static int paranoid_error(struct pyperf_error *err, int e)
+{
+	unsigned p = read_proc_uint("/proc/sys/kernel/perf_event_paranoid", 2);
+
+	return pyperf_error_set(err, -e, PYPERF_NO_OFFSET, "perf_event_open",
+				"not allowed (%s): kernel.perf_event_paranoid is %u; run as root, "
+				"lower it with 'sysctl kernel.perf_event_paranoid=1', or give the "
+				"recorder CAP_PERFMON ('setcap cap_perfmon,cap_sys_ptrace+ep "
+				"pyperf-record')",
+				strerror(e), p);
+}
+
+/* Opens the events on @threads, falling back from cycles to cpu-clock. */
+static int open_events(struct pyperf_recorder *r, bool launch, struct pyperf_error *err)
+{
+	int ret;
+
+	for (;;) {
+		build_attr(r, launch);
+		if (r->evlist) {
+			perf_evlist__close(r->evlist);
+			perf_evlist__delete(r->evlist);
+		}
+		r->evlist = perf_evlist__new();
+		r->evsel = perf_evsel__new(&r->attr);
+		if (!r->evlist || !r->evsel)
+			return pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, NULL, "out of memory");
+		perf_evlist__add(r->evlist, r->evsel);
+		perf_evlist__set_maps(r->evlist, r->cpus, r->threads);
+		ret = perf_evlist__open(r->evlist);
+		if (!ret)
+			break;
+		if ((ret == -ENOENT || ret == -EOPNOTSUPP || ret == -EINVAL || ret == -ENODEV) &&
+		    r->o.event == PYPERF_EVENT_DEFAULT) {
+			note(r, "cycles is not counted on this machine (no hardware PMU); sampling "
+				"cpu-clock instead");
+			r->o.event = PYPERF_EVENT_CPU_CLOCK;
+			continue;
+		}
+		if (ret == -EACCES || ret == -EPERM)
+			return paranoid_error(err, -ret);
+		if (hw_event(r->o.event) && (ret == -ENOENT || ret == -EOPNOTSUPP || ret == -ENODEV))
+			return pyperf_error_set(err, ret, PYPERF_NO_OFFSET, r->event_name,
+						"event not supported here (no hardware PMU?); use "
+						"-e cpu-clock");
+		if (ret == -ESRCH)
+			return pyperf_error_set(err, ret, PYPERF_NO_OFFSET, "perf_event_open",
+						"the process is gone");
+		return pyperf_error_set(err, ret, PYPERF_NO_OFFSET, "perf_event_open", "%s",
+					strerror(-ret));
+	}
+	ret = perf_evlist__mmap(r->evlist, (int)r->o.mmap_pages);
+	if (ret)
+		return pyperf_error_set(err, ret < 0 ? ret : -ENOMEM, PYPERF_NO_OFFSET, "mmap",
+					"cannot map the ring buffers (%u pages per CPU): %s; try a "
+					"smaller -m, or raise kernel.perf_event_mlock_kb",
+					r->o.mmap_pages, strerror(ret < 0 ? -ret : ENOMEM));
+	return 0;
+}
+
+/* The ids the kernel gave each (cpu, thread) instance of the event: read
+ * back through PERF_FORMAT_ID. */
+static int write_attrs(struct pyperf_recorder *r, struct pyperf_error *err)
+{
+	int ncpu = perf_cpu_map__nr(r->cpus), nthr = perf_thread_map__nr(r->threads);
+	uint64_t *ids = pp_calloc((size_t)ncpu * (size_t)nthr + 1, sizeof(*ids));
+	size_t n = 0;
+	int ret;
+
+	if (!ids)
+		return pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, NULL, "out of memory");
+	for (int c = 0; c < ncpu; c++) {
+		for (int t = 0; t < nthr; t++) {
+			struct perf_counts_values v;
+
+			if (!perf_evsel__read(r->evsel, c, t, &v) && v.id)
+				ids[n++] = v.id;
+		}
+	}
+	ret = pyperf_data_writer__add_attr(r->w, &r->attr, sizeof(r->attr), ids, n, r->event_name);
+	free(ids);
+	if (ret)
+		return pyperf_error_set(err, ret, PYPERF_NO_OFFSET, r->output, "cannot write: %s",
+					strerror(-ret));
+	return 0;
+}
+
+/* ---- synthesized records ----------------------------------------------------------- */
+
+static int write_rec(struct pyperf_recorder *r, const void *rec, size_t size)
+{
+	int ret = pyperf_data_writer__write(r->w, rec, size);
+
+	if (!ret)
+		r->stats.bytes_written += size;
+	return ret;
+}
+
+/* The sample_id trailer for synthesized records: pid, tid, time 0, id 0. */
+static size_t trailer(uint8_t *p, uint32_t pid, uint32_t tid)
+{
+	memcpy(p, &pid, 4);
+	memcpy(p + 4, &tid, 4);
+	memset(p + 8, 0, 8);
+	return 16;
+}
+
+static int synth_kernel_mmap(struct pyperf_recorder *r)
+{
+	uint8_t buf[256] = { 0 };
+	const char *name = "[kernel.kallsyms]_text";
+	uint64_t start, end;
+	uint32_t pid = (uint32_t)-1, tid = 0;
+	size_t off, size;
+	uint16_t misc = PERF_RECORD_MISC_KERNEL, type16;
+	uint32_t type = PERF_RECORD_MMAP;
+
+	if (sysinfo_kernel_text(&start, &end))
+		return 0; /* kernel frames unresolved; not fatal */
+	memcpy(buf + 8, &pid, 4);
+	memcpy(buf + 12, &tid, 4);
+	memcpy(buf + 16, &start, 8);
+	end -= start;
+	memcpy(buf + 24, &end, 8);
+	memcpy(buf + 32, &start, 8);
+	memcpy(buf + 40, name, strlen(name) + 1);
+	off = 40 + ALIGN_UP(strlen(name) + 1, 8);
+	off += trailer(buf + off, pid, tid);
+	size = off;
+	memcpy(buf, &type, 4);
+	memcpy(buf + 4, &misc, 2);
+	type16 = (uint16_t)size;
+	memcpy(buf + 6, &type16, 2);
+	return write_rec(r, buf, size);
+}
+
+static int synth_comm(struct pyperf_recorder *r, uint32_t pid, uint32_t tid, const char *comm)
+{
+	uint8_t buf[128] = { 0 };
+	uint32_t type = PERF_RECORD_COMM;
+	uint16_t misc = 0, size16;
+	size_t n = strnlen(comm, 15), off;
+
+	memcpy(buf + 8, &pid, 4);
+	memcpy(buf + 12, &tid, 4);
+	memcpy(buf + 16, comm, n);
+	off = 16 + ALIGN_UP(n + 1, 8);
+	off += trailer(buf + off, pid, tid);
+	memcpy(buf, &type, 4);
+	memcpy(buf + 4, &misc, 2);
+	size16 = (uint16_t)off;
+	memcpy(buf + 6, &size16, 2);
+	return write_rec(r, buf, off);
+}
+
+static int synth_mmap2(struct pyperf_recorder *r, uint32_t pid, uint64_t start, uint64_t len,
+		       uint64_t pgoff, uint32_t maj, uint32_t min, uint64_t ino, uint32_t prot,
+		       uint32_t flags, const char *name)
+{
+	uint8_t buf[4096 + 128] = { 0 };
+	uint32_t type = PERF_RECORD_MMAP2;
+	uint16_t misc = PERF_RECORD_MISC_USER, size16;
+	size_t n = strnlen(name, 4095), off;
+
+	memcpy(buf + 8, &pid, 4);
+	memcpy(buf + 12, &pid, 4);
+	memcpy(buf + 16, &start, 8);
+	memcpy(buf + 24, &len, 8);
+	memcpy(buf + 32, &pgoff, 8);
+	memcpy(buf + 40, &maj, 4);
+	memcpy(buf + 44, &min, 4);
+	memcpy(buf + 48, &ino, 8);
+	memcpy(buf + 64, &prot, 4);
+	memcpy(buf + 68, &flags, 4);
+	memcpy(buf + 72, name, n);
+	off = 72 + ALIGN_UP(n + 1, 8);
+	off += trailer(buf + off, pid, pid);
+	memcpy(buf, &type, 4);
+	memcpy(buf + 4, &misc, 2);
+	size16 = (uint16_t)off;
+	memcpy(buf + 6, &size16, 2);
+	return write_rec(r, buf, off);
+}
+
+static int synth_process(struct pyperf_recorder *r, pid_t pid)
+{
+	char path[64], line[PATH_MAX + 256], comm[64];
+	DIR *dir;
+	struct dirent *de;
+	FILE *f;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir)) && !ret) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+
+		if (tid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		fclose(f);
+		comm[strcspn(comm, "\n")] = 0;
+		ret = synth_comm(r, (uint32_t)pid, (uint32_t)tid, comm);
+	}
+	closedir(dir);
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return ret ? ret : -errno;
+	while (!ret && fgets(line, sizeof(line), f)) {
+		uint64_t start, end, pgoff, ino;
+		unsigned maj, min;
+		char perms[8], name[PATH_MAX] = "";
+		int n = 0;
+		uint32_t prot = 0, flags;
+
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %" SCNu64 " %n", &start,
+			   &end, perms, &pgoff, &maj, &min, &ino, &n) < 7)
+			continue;
+		if (perms[2] != 'x')
+			continue; /* code only, as perf records without -d */
+		snprintf(name, sizeof(name), "%s", n ? line + n : "");
+		name[strcspn(name, "\n")] = 0;
+		if (!name[0])
+			snprintf(name, sizeof(name), "//anon");
+		prot = (perms[0] == 'r' ? 1 : 0) | (perms[1] == 'w' ? 2 : 0) | 4;
+		flags = perms[3] == 's' ? 1 : 2; /* MAP_SHARED : MAP_PRIVATE */
+		ret = synth_mmap2(r, (uint32_t)pid, start, end - start, pgoff, maj, min, ino, prot, flags,
+				  name);
+	}
+	fclose(f);
+	return ret;
+}
+
+/* ---- launching ------------------------------------------------------------------------ */
+
+/* The program a command runs: skips "env" and its options and assignments. */
+static const char *real_command(char *const argv[])
+{
+	size_t i = 0;
+	const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+
+	if (strcmp(base, "env"))
+		return argv[0];
+	for (i = 1; argv[i]; i++) {
+		if (argv[i][0] == '-' || strchr(argv[i], '='))
+			continue;
+		return argv[i];
+	}
+	return argv[0];
+}
+
+static void decide_python_and_callgraph(struct pyperf_recorder *r, char *const argv[])
+{
+	char path[PATH_MAX], code[PATH_MAX];
+	const char *cmd = real_command(argv);
+	int v;
+
+	if (binary_resolve(cmd, path, sizeof(path)))
+		return;
+	v = pyperf_python_version(path);
+	r->stats.python_version = v;
+	if (v && !r->o.no_python) {
+		if (v >= 312)
+			note(r, "Python %d.%d: perf support enabled (PYTHONPERFSUPPORT=1)", v / 100, v % 100);
+		else
+			note(r, "Python %d.%d: Python frames need 3.12+ (-X perf); libpyperf's trampolines "
+				"for older versions are not active in this build",
+			     v / 100, v % 100);
+	}
+	if (r->o.callgraph == PYPERF_CALLGRAPH_AUTO) {
+		int is_lib = binary_code_object(path, code, sizeof(code));
+		int fp = pyperf_binary_has_frame_pointers(code);
+
+		r->o.callgraph = fp == 1 ? PYPERF_CALLGRAPH_FP : PYPERF_CALLGRAPH_DWARF;
+		note(r, "call graphs: %s (%s%s %s frame pointers)",
+		     fp == 1 ? "fp" : "dwarf", is_lib ? "the interpreter library " : "", code,
+		     fp == 1 ? "keeps" : fp == 0 ? "lacks" : "could not be checked for");
+	}
+}
+
+PYPERF_API int pyperf_recorder__launch(struct pyperf_recorder *r, char *const argv[],
+				       struct pyperf_error *err)
+{
+	int go[2], ex[2], ret, e = 0;
+	pid_t pid;
+	char path[PATH_MAX];
+	ssize_t n;
+
+	if (!argv || !argv[0] || r->started)
+		return pyperf_err(-EINVAL);
+	ret = binary_resolve(argv[0], path, sizeof(path));
+	if (ret)
+		return pyperf_err(pyperf_error_set(err, ret, PYPERF_NO_OFFSET, argv[0],
+						   ret == -ENOENT ? "command not found" : "%s",
+						   strerror(-ret)));
+	decide_python_and_callgraph(r, argv);
+	if (pipe2(go, O_CLOEXEC) || pipe2(ex, O_CLOEXEC))
+		return pyperf_err(pyperf_error_set(err, -errno, PYPERF_NO_OFFSET, NULL, "pipe: %s",
+						   strerror(errno)));
+	pid = fork();
+	if (pid < 0) {
+		e = errno;
+		close(go[0]);
+		close(go[1]);
+		close(ex[0]);
+		close(ex[1]);
+		return pyperf_err(pyperf_error_set(err, -e, PYPERF_NO_OFFSET, NULL, "fork: %s",
+						   strerror(e)));
+	}
+	if (pid == 0) {
+		char c;
+
+		close(go[1]);
+		close(ex[0]);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		if (r->stats.python_version >= 312 && !r->o.no_python)
+			setenv("PYTHONPERFSUPPORT", "1", 1);
+		/* Wait until the events are armed; EOF means the recorder gave up. */
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		execvp(argv[0], argv);
+		e = errno;
+		if (write(ex[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(ex[1]);
+	r->child = pid;
+	r->launched = true;
+	r->go_fd = go[1];
+	r->exec_err_fd = ex[0];
+
+	r->cpus = perf_cpu_map__new_online_cpus();
+	r->threads = perf_thread_map__new_array(1, &pid);
+	if (!r->cpus || !r->threads) {
+		ret = pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, NULL, "out of memory");
+		goto kill_child;
+	}
+	ret = open_events(r, true, err);
+	if (ret)
+		goto kill_child;
+	if ((ret = write_attrs(r, err)))
+		goto kill_child;
+	/* perf names the workload before its exec, so the thread exists */
+	if ((ret = synth_kernel_mmap(r)) || (ret = synth_comm(r, (uint32_t)pid, (uint32_t)pid,
+							      "pyperf-exec"))) {
+		pyperf_error_set(err, ret, PYPERF_NO_OFFSET, r->output, "cannot write: %s",
+				 strerror(-ret));
+		goto kill_child;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	r->started = true;
+	if (write(r->go_fd, "x", 1) != 1) {
+		ret = pyperf_error_set(err, -errno, PYPERF_NO_OFFSET, NULL, "cannot start the command");
+		goto kill_child;
+	}
+	close(r->go_fd);
+	r->go_fd = -1;
+	n = read(r->exec_err_fd, &e, sizeof(e));
+	close(r->exec_err_fd);
+	r->exec_err_fd = -1;
+	if (n == sizeof(e)) {
+		waitpid(pid, &r->child_status, 0);
+		return pyperf_err(pyperf_error_set(err, -e, PYPERF_NO_OFFSET, argv[0],
+						   "cannot execute: %s", strerror(e)));
+	}
+	return 0;
+kill_child:
+	if (r->go_fd >= 0)
+		close(r->go_fd); /* the child sees EOF and exits */
+	r->go_fd = -1;
+	waitpid(pid, &r->child_status, 0);
+	r->child = -1;
+	return pyperf_err(ret);
+}
+
+PYPERF_API int pyperf_recorder__attach(struct pyperf_recorder *r, const pid_t *pids, size_t nr,
+				       struct pyperf_error *err)
+{
+	pid_t *tids = NULL;
+	size_t nt = 0, cap = 0;
+	int ret;
+
+	if (!nr || r->started)
+		return pyperf_err(-EINVAL);
+	r->attach_pids = pp_calloc(nr, sizeof(*pids));
+	if (!r->attach_pids)
+		return pyperf_err(-ENOMEM);
+	memcpy(r->attach_pids, pids, nr * sizeof(*pids));
+	r->nr_attach = nr;
+	if (r->o.callgraph == PYPERF_CALLGRAPH_AUTO) {
+		char exe[64], path[PATH_MAX];
+		ssize_t n;
+
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", pids[0]);
+		n = readlink(exe, path, sizeof(path) - 1);
+		if (n > 0) {
+			char *argv[] = { path, NULL };
+
+			path[n] = 0;
+			decide_python_and_callgraph(r, argv);
+		}
+		if (r->o.callgraph == PYPERF_CALLGRAPH_AUTO)
+			r->o.callgraph = PYPERF_CALLGRAPH_DWARF;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		char path[64];
+		DIR *dir;
+		struct dirent *de;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", pids[i]);
+		dir = opendir(path);
+		if (!dir) {
+			free(tids);
+			return pyperf_err(pyperf_error_set(err, -ESRCH, PYPERF_NO_OFFSET, NULL,
+							   "no such process: %d", pids[i]));
+		}
+		while ((de = readdir(dir))) {
+			pid_t t = (pid_t)atoi(de->d_name);
+
+			if (t <= 0)
+				continue;
+			if (PP_GROW(tids, cap, nt + 1)) {
+				closedir(dir);
+				free(tids);
+				return pyperf_err(-ENOMEM);
+			}
+			tids[nt++] = t;
+		}
+		closedir(dir);
+	}
+	r->cpus = perf_cpu_map__new_online_cpus();
+	r->threads = perf_thread_map__new_array((int)nt, tids);
+	free(tids);
+	if (!r->cpus || !r->threads)
+		return pyperf_err(-ENOMEM);
+	ret = open_events(r, false, err);
+	if (ret)
+		return pyperf_err(ret);
+	if ((ret = write_attrs(r, err)))
+		return pyperf_err(ret);
+	ret = synth_kernel_mmap(r);
+	for (size_t i = 0; i < nr && !ret; i++)
+		ret = synth_process(r, pids[i]);
+	if (ret && ret != -ENOENT)
+		return pyperf_err(pyperf_error_set(err, ret, PYPERF_NO_OFFSET, r->output,
+						   "cannot write: %s", strerror(-ret)));
+	r->attached = true;
+	r->started = true;
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	perf_evlist__enable(r->evlist);
+	return 0;
+}
+
+/* ---- draining ------------------------------------------------------------------------ */
+
+static int drain(struct pyperf_recorder *r)
+{
+	static const struct perf_event_header round = { PERF_RECORD_FINISHED_ROUND, 0,
+							sizeof(struct perf_event_header) };
+	struct perf_mmap *map;
+	bool any = false;
+	int ret;
+
+	perf_evlist__for_each_mmap(r->evlist, map, false) {
+		union perf_event *ev;
+
+		if (perf_mmap__read_init(map) < 0)
+			continue;
+		while ((ev = perf_mmap__read_event(map))) {
+			const struct perf_event_header *h = &ev->header;
+
+			switch (h->type) {
+			case PERF_RECORD_SAMPLE: {
+				uint64_t t;
+
+				r->stats.samples++;
+				if (h->size >= r->time_off + 8) {
+					memcpy(&t, (const uint8_t *)ev + r->time_off, 8);
+					if (!r->first_time)
+						r->first_time = t;
+					if (t > r->last_time)
+						r->last_time = t;
+				}
+				break;
+			}
+			case PERF_RECORD_LOST:
+				r->stats.lost_chunks++;
+				r->stats.lost_samples += ev->lost.lost;
+				break;
+			case PERF_RECORD_THROTTLE:
+				r->stats.throttled++;
+				break;
+			default:
+				break;
+			}
+			ret = write_rec(r, ev, h->size);
+			perf_mmap__consume(map);
+			if (ret)
+				return ret;
+			any = true;
+		}
+		perf_mmap__read_done(map);
+	}
+	r->stats.wakeups++;
+	if (any)
+		return write_rec(r, &round, sizeof(round));
+	return 0;
+}
+
+static bool child_done(struct pyperf_recorder *r)
+{
+	int status;
+
+	if (!r->launched || r->child < 0)
+		return false;
+	if (r->child_status != -1)
+		return true;
+	if (waitpid(r->child, &status, WNOHANG) == r->child) {
+		r->child_status = status;
+		return true;
+	}
+	return false;
+}
+
+PYPERF_API int pyperf_recorder__run(struct pyperf_recorder *r, struct pyperf_error *err)
+{
+	int ret;
+
+	if (!r->started)
+		return pyperf_err(-EINVAL);
+	for (;;) {
+		bool done = r->stop || child_done(r);
+
+		ret = drain(r);
+		if (ret)
+			return pyperf_err(pyperf_error_set(err, ret, PYPERF_NO_OFFSET, r->output,
+							   "cannot write: %s", strerror(-ret)));
+		if (done)
+			break;
+		if (r->attached && perf_evlist__filter_pollfd(r->evlist, POLLERR | POLLHUP) == 0)
+			break; /* every attached thread is gone */
+		/* A signal (child exit, Ctrl-C) interrupts the wait early. */
+		perf_evlist__poll(r->evlist, 100);
+	}
+	return 0;
+}
+
+PYPERF_API void pyperf_recorder__stop(struct pyperf_recorder *r)
+{
+	r->stop = 1;
+}
+
+PYPERF_API void pyperf_recorder__signal_child(struct pyperf_recorder *r, int sig)
+{
+	if (r->launched && r->child > 0 && r->child_status == -1)
+		kill(r->child, sig);
+}
+
+/* ---- finishing ------------------------------------------------------------------------- */
+
+struct hit_dso {
+	char *name;
+	uint8_t cpumode;
+};
+
+/* Build ids of the objects the samples hit, and the recorded processes. */
+static int scan_recording(struct pyperf_recorder *r, struct hit_dso **hits, size_t *nr_hits,
+			  pid_t **pids, size_t *nr_pids)
+{
+	struct pyperf_symbols *syms = pyperf_symbols__new(NULL);
+	struct pyperf_data *d = syms ? pyperf_data__open(r->output, NULL, NULL) : NULL;
+	struct pyperf_machine *m = d ? pyperf_machine__new(syms, d) : NULL;
+	const struct pyperf_record *rec;
+	size_t cap_hits = 0, cap_pids = 0;
+	struct pyperf_dso *last = NULL;
+	int ret = -ENOMEM;
+
+	*hits = NULL;
+	*nr_hits = 0;
+	*pids = NULL;
+	*nr_pids = 0;
+	if (!m)
+		goto out;
+	while (pyperf_data__next_ordered(d, &rec, NULL) > 0) {
+		const struct pyperf_sample *s = &rec->sample;
+		struct pyperf_thread *th;
+		uint8_t cpumode;
+
+		if (rec->type == PYPERF_RECORD_COMM || rec->type == PYPERF_RECORD_FORK) {
+			pid_t p = (pid_t)(rec->type == PYPERF_RECORD_COMM ? rec->comm.pid : rec->task.pid);
+			bool seen = false;
+
+			for (size_t i = 0; i < *nr_pids && !seen; i++)
+				seen = (*pids)[i] == p;
+			if (!seen) {
+				if (PP_GROW(*pids, cap_pids, *nr_pids + 1))
+					goto out;
+				(*pids)[(*nr_pids)++] = p;
+			}
+		}
+		if (rec->type != PYPERF_RECORD_SAMPLE) {
+			pyperf_machine__process(m, rec);
+			continue;
+		}
+		th = pyperf_machine__findnew_thread(m, (int32_t)s->pid, (int32_t)s->tid);
+		if (!th)
+			goto out;
+		cpumode = (uint8_t)s->cpumode;
+		for (uint64_t i = 0; i <= s->callchain_nr; i++) {
+			uint64_t ip = i == 0 ? s->ip : s->callchain[i - 1];
+			const struct pyperf_map *map;
+
+			if (ip >= PYPERF_CONTEXT_MAX) {
+				cpumode = ip == PYPERF_CONTEXT_KERNEL ? PYPERF_CPUMODE_KERNEL
+								      : PYPERF_CPUMODE_USER;
+				continue;
+			}
+			map = pyperf_thread__find_map(th, cpumode, ip);
+			if (!map || map->dso == last)
+				continue;
+			last = map->dso;
+			{
+				const char *name = pyperf_dso__name(map->dso);
+				bool seen = false;
+
+				for (size_t k = 0; k < *nr_hits && !seen; k++)
+					seen = !strcmp((*hits)[k].name, name);
+				if (seen)
+					continue;
+				if (PP_GROW(*hits, cap_hits, *nr_hits + 1))
+					goto out;
+				(*hits)[*nr_hits].name = pp_strdup(name);
+				(*hits)[*nr_hits].cpumode = cpumode;
+				if (!(*hits)[*nr_hits].name)
+					goto out;
+				(*nr_hits)++;
+			}
+		}
+	}
+	r->stats.processes = pyperf_machine__nr_processes(m);
+	r->stats.threads = pyperf_machine__nr_threads(m);
+	ret = 0;
+out:
+	pyperf_machine__free(m);
+	pyperf_data__close(d);
+	pyperf_symbols__free(syms);
+	return ret;
+}
+
+static int kernel_build_id(uint8_t out[20])
+{
+	uint8_t buf[4096];
+	int fd = open("/sys/kernel/notes", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	size_t off = 0;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	while (n > 0 && off + 12 <= (size_t)n) {
+		uint32_t namesz = load_u32(buf + off), descsz = load_u32(buf + off + 4);
+		uint32_t type = load_u32(buf + off + 8);
+		size_t noff = off + 12, doff = noff + ALIGN_UP(namesz, 4);
+
+		if (doff + descsz > (size_t)n)
+			break;
+		if (type == 3 /* NT_GNU_BUILD_ID */ && namesz == 4 && !memcmp(buf + noff, "GNU", 4)) {
+			size_t k = MIN(descsz, 20u);
+
+			memcpy(out, buf + doff, k);
+			return (int)k;
+		}
+		off = doff + ALIGN_UP(descsz, 4);
+	}
+	return -ENODATA;
+}
+
+/* BUILD_ID feature: one build_id_event per object, as perf writes them. */
+static int add_build_ids(struct pyperf_recorder *r, const struct hit_dso *hits, size_t nr)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0, cap = 0;
+	int ret;
+
+	for (size_t i = 0; i < nr; i++) {
+		uint8_t id[20] = { 0 };
+		int n;
+		const char *name = hits[i].name;
+		size_t nlen = strlen(name), size;
+		uint16_t misc, size16;
+		uint32_t type = PYPERF_RECORD_HEADER_BUILD_ID;
+		int32_t pid = -1;
+
+		if (!strcmp(name, "[kernel.kallsyms]"))
+			n = kernel_build_id(id);
+		else if (name[0] == '/' && strncmp(name, "/tmp/perf-", 10))
+			n = pyperf_read_build_id(name, id);
+		else
+			continue;
+		if (n <= 0)
+			continue;
+		size = 8 + 4 + 24 + ALIGN_UP(nlen + 1, 64);
+		if (PP_GROW(buf, cap, len + size)) {
+			free(buf);
+			return -ENOMEM;
+		}
+		memset(buf + len, 0, size);
+		misc = (uint16_t)((hits[i].cpumode == PYPERF_CPUMODE_KERNEL ? PERF_RECORD_MISC_KERNEL
+									      : PERF_RECORD_MISC_USER) |
+				  (1 << 15) /* PERF_RECORD_MISC_BUILD_ID_SIZE */);
+		size16 = (uint16_t)size;
+		memcpy(buf + len, &type, 4);
+		memcpy(buf + len + 4, &misc, 2);
+		memcpy(buf + len + 6, &size16, 2);
+		memcpy(buf + len + 8, &pid, 4);
+		memcpy(buf + len + 12, id, (size_t)n);
+		buf[len + 12 + 20] = (uint8_t)n;
+		memcpy(buf + len + 36, name, nlen);
+		len += size;
+	}
+	ret = len ? pyperf_data_writer__add_feature(r->w, PYPERF_FEAT_BUILD_ID, buf, len) : 0;
+	free(buf);
+	return ret;
+}
+
+/* Reads a whole file the safe way perf maps are read (not a symlink, ours). */
+static void *slurp_safe(const char *path, size_t *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0)) {
+		close(fd);
+		return NULL;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (PP_GROW(buf, cap, len + 65536)) {
+			free(buf);
+			close(fd);
+			return NULL;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	*size = len;
+	return buf;
+}
+
+/*
+ * Copies of perf maps and jitdumps: u32 version, u32 count, then per file
+ * u32 kind (1 perf map, 2 jitdump), u32 pid, u64 size, a perf_header_string
+ * with the original path, the bytes, padding to 8.
+ */
+static int embed_files(struct pyperf_recorder *r, const pid_t *pids, size_t nr)
+{
+	uint8_t *buf = NULL;
+	size_t len = 8, cap = 0;
+	uint32_t count = 0, version = 1;
+	int ret = 0;
+
+	if (PP_GROW(buf, cap, len))
+		return -ENOMEM;
+	for (size_t i = 0; i < nr; i++) {
+		for (uint32_t kind = 1; kind <= 2; kind++) {
+			char path[64];
+			size_t size = 0, plen, need;
+			uint32_t slen, pid32 = (uint32_t)pids[i];
+			uint64_t size64;
+			void *data;
+
+			snprintf(path, sizeof(path), kind == 1 ? "/tmp/perf-%d.map" : "/tmp/jit-%d.dump",
+				 pids[i]);
+			data = slurp_safe(path, &size);
+			if (!data)
+				continue;
+			plen = strlen(path) + 1;
+			slen = (uint32_t)ALIGN_UP(plen, 8);
+			need = 16 + 4 + slen + ALIGN_UP(size, 8);
+			if (PP_GROW(buf, cap, len + need)) {
+				free(data);
+				ret = -ENOMEM;
+				goto out;
+			}
+			memset(buf + len, 0, need);
+			size64 = size;
+			memcpy(buf + len, &kind, 4);
+			memcpy(buf + len + 4, &pid32, 4);
+			memcpy(buf + len + 8, &size64, 8);
+			memcpy(buf + len + 16, &slen, 4);
+			memcpy(buf + len + 20, path, plen);
+			memcpy(buf + len + 20 + slen, data, size);
+			len += need;
+			count++;
+			free(data);
+			if (r->o.clean_maps && r->launched)
+				unlink(path);
+		}
+	}
+	memcpy(buf, &version, 4);
+	memcpy(buf + 4, &count, 4);
+	if (count)
+		ret = pyperf_data_writer__add_feature(r->w, (enum pyperf_feature)PYPERF_FEAT_EMBEDDED_FILES,
+						      buf, len);
+	r->stats.maps_embedded = count;
+out:
+	free(buf);
+	return ret;
+}
+
+PYPERF_API int pyperf_recorder__finish(struct pyperf_recorder *r, struct pyperf_error *err)
+{
+	struct hit_dso *hits = NULL;
+	pid_t *pids = NULL;
+	size_t nr_hits = 0, nr_pids = 0;
+	struct rusage ru;
+	struct timespec now;
+	char version[64];
+	int ret;
+
+	if (r->finished)
+		return 0;
+	r->finished = true;
+	if (!r->started)
+		return pyperf_err(-EINVAL);
+	perf_evlist__disable(r->evlist);
+	ret = drain(r);
+	if (ret)
+		goto write_error;
+	/* The data so far must be on disk to be read back. */
+	ret = pyperf_data_writer__flush(r->w);
+	if (ret)
+		goto write_error;
+	scan_recording(r, &hits, &nr_hits, &pids, &nr_pids);
+	snprintf(version, sizeof(version), "pyperf-record %s", pyperf_version());
+	if ((ret = sysinfo_write_features(r->w, version)) || (ret = sysinfo_write_cmdline(r->w)) ||
+	    (ret = add_build_ids(r, hits, nr_hits)) || (ret = embed_files(r, pids, nr_pids)))
+		goto write_error;
+	if (r->first_time) {
+		uint64_t t[2] = { r->first_time, r->last_time };
+
+		if ((ret = pyperf_data_writer__add_feature(r->w, PYPERF_FEAT_SAMPLE_TIME, t,
+							   sizeof(t))))
+			goto write_error;
+	}
+	ret = pyperf_data_writer__finish(r->w);
+	if (ret)
+		goto write_error;
+	r->stats.bytes_written = pyperf_data_writer__data_size(r->w);
+	if (!getrusage(RUSAGE_SELF, &ru))
+		r->stats.recorder_cpu_seconds = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+						(double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	r->stats.wall_seconds = (double)(now.tv_sec - r->t0.tv_sec) +
+				(double)(now.tv_nsec - r->t0.tv_nsec) / 1e9;
+	goto out;
+write_error:
+	pyperf_error_set(err, ret, PYPERF_NO_OFFSET, r->output, "cannot write: %s", strerror(-ret));
+out:
+	for (size_t i = 0; i < nr_hits; i++)
+		free(hits[i].name);
+	free(hits);
+	free(pids);
+	return pyperf_err(ret);
+}
+
+PYPERF_API int pyperf_recorder__child_status(const struct pyperf_recorder *r)
+{
+	return r->child_status;
+}
+
+PYPERF_API pid_t pyperf_recorder__child_pid(const struct pyperf_recorder *r)
+{
+	return r->launched ? r->child : -1;
+}
+
+PYPERF_API const struct pyperf_record_stats *pyperf_recorder__stats(const struct pyperf_recorder *r)
+{
+	return &r->stats;
+}
+
+PYPERF_API const char *pyperf_recorder__notes(const struct pyperf_recorder *r)
+{
+	return r->notes;
+}
+
+PYPERF_API void pyperf_recorder__free(struct pyperf_recorder *r)
+{
+	if (!r)
+		return;
+	if (r->evlist) {
+		perf_evlist__munmap(r->evlist);
+		perf_evlist__close(r->evlist);
+		perf_evlist__delete(r->evlist); /* deletes the evsel, drops its map refs */
+	}
+	perf_cpu_map__put(r->cpus);
+	perf_thread_map__put(r->threads);
+	if (r->go_fd >= 0)
+		close(r->go_fd);
+	if (r->exec_err_fd >= 0)
+		close(r->exec_err_fd);
+	pyperf_data_writer__close(r->w);
+	free(r->attach_pids);
+	free(r);
+}
