@@ -65,6 +65,8 @@ struct pyperf_data {
 	bool feat_present[PYPERF_FEAT_MAX];
 	char **cmdline;
 	size_t cmdline_argc;
+	struct pyperf_embedded_file *embedded;
+	size_t nr_embedded;
 	struct pyperf_build_id *build_ids;
 	size_t nr_build_ids, cap_build_ids;
 	struct pp_arena arena;	/* strings that live as long as the file */

@@ -512,6 +512,48 @@ static void parse_event_desc_feature(struct pyperf_data *d)
 	}
 }
 
+#define FEAT_EMBEDDED_FILES 250
+
+/* pyperf-record's copies of perf maps and jitdumps (see record.c). */
+static void parse_embedded_files(struct pyperf_data *d)
+{
+	const uint8_t *p = d->base + d->feat_offset[FEAT_EMBEDDED_FILES];
+	const uint8_t *end = p + d->feat_size[FEAT_EMBEDDED_FILES];
+	uint32_t nr;
+
+	if (end - p < 8 || load_u32(p) != 1)
+		return;
+	nr = load_u32(p + 4);
+	p += 8;
+	if (nr > (uint64_t)(end - p) / 20)
+		return;
+	d->embedded = pp_arena_alloc(&d->arena, (nr ? nr : 1) * sizeof(*d->embedded));
+	if (!d->embedded)
+		return;
+	for (uint32_t i = 0; i < nr; i++) {
+		struct pyperf_embedded_file *f = &d->embedded[d->nr_embedded];
+		uint64_t size;
+		uint32_t slen;
+
+		if (end - p < 20)
+			break;
+		f->kind = load_u32(p);
+		f->pid = (int32_t)load_u32(p + 4);
+		size = load_u64(p + 8);
+		slen = load_u32(p + 16);
+		if (slen > (uint64_t)(end - p - 20) || !memchr(p + 20, 0, slen) ||
+		    size > (uint64_t)(end - p - 20 - slen))
+			break;
+		f->path = (const char *)p + 20;
+		f->data = p + 20 + slen;
+		f->size = size;
+		p += 20 + slen + ALIGN_UP(size, 8);
+		d->nr_embedded++;
+		if (p > end)
+			break;
+	}
+}
+
 static int read_header(struct pyperf_data *d, const struct pyperf_data_open_opts *opts,
 		       struct pyperf_error *err)
 {
@@ -656,6 +698,8 @@ static int read_header(struct pyperf_data *d, const struct pyperf_data_open_opts
 		parse_cmdline_feature(d);
 	if (d->feat_present[PYPERF_FEAT_EVENT_DESC])
 		parse_event_desc_feature(d);
+	if (d->feat_present[FEAT_EMBEDDED_FILES])
+		parse_embedded_files(d);
 	check_same_layout(d);
 	d->pos = d->data_offset;
 	return 0;
@@ -926,6 +970,17 @@ pyperf_data__find_build_id(const struct pyperf_data *d, const char *filename)
 		if (!strcmp(d->build_ids[i].filename, filename))
 			return &d->build_ids[i];
 	return NULL;
+}
+
+PYPERF_API size_t pyperf_data__nr_embedded_files(const struct pyperf_data *d)
+{
+	return d->nr_embedded;
+}
+
+PYPERF_API const struct pyperf_embedded_file *
+pyperf_data__embedded_file(const struct pyperf_data *d, size_t idx)
+{
+	return idx < d->nr_embedded ? &d->embedded[idx] : NULL;
 }
 
 PYPERF_API uint64_t pyperf_data__data_size(const struct pyperf_data *d)

@@ -12,6 +12,7 @@
 #include <sys/utsname.h>
 #include <pyperf/machine.h>
 #include "internal.h"
+#include "machine_internal.h"
 #include "symbols_internal.h"
 
 struct maps {
@@ -43,6 +44,11 @@ struct pyperf_machine {
 	struct pyperf_dso *unknown_dso;
 	struct pp_strtab comms;
 	struct pp_arena arena;		/* threads */
+	struct {
+		const char *filename;	/* interned in comms */
+		struct pyperf_dso *dso;
+	} *overrides;
+	size_t nr_overrides, cap_overrides;
 	struct maps **all_maps;		/* to free them */
 	size_t nr_all_maps, cap_all_maps;
 	bool modules_loaded;
@@ -383,6 +389,7 @@ PYPERF_API void pyperf_machine__free(struct pyperf_machine *m)
 		free(m->all_maps[i]);
 	}
 	free(m->all_maps);
+	free(m->overrides);
 	free(m->kernel.v);
 	free(m->threads);
 	pp_strtab_free(&m->comms);
@@ -521,7 +528,13 @@ static int process_mmap(struct pyperf_machine *m, const struct pyperf_record *re
 	}
 	if (!strcmp(filename, "[vdso]"))
 		map.pgoff = 0;
-	map.dso = pyperf_symbols__findnew_dso(m->syms, filename, build_id_for(m, filename, &tmp, mm));
+	map.dso = NULL;
+	for (size_t i = 0; i < m->nr_overrides; i++)
+		if (!strcmp(m->overrides[i].filename, filename))
+			map.dso = m->overrides[i].dso;
+	if (!map.dso)
+		map.dso = pyperf_symbols__findnew_dso(m->syms, filename,
+						      build_id_for(m, filename, &tmp, mm));
 	if (!map.dso)
 		return -ENOMEM;
 	map.identity = anon;
@@ -714,4 +727,16 @@ PYPERF_API bool pyperf_thread__resolve(struct pyperf_thread *t, uint8_t cpumode,
 PYPERF_API uint64_t pyperf_machine__kernel_generation(const struct pyperf_machine *m)
 {
 	return m->kernel.gen;
+}
+
+int machine_override_dso(struct pyperf_machine *m, const char *filename, struct pyperf_dso *dso)
+{
+	const char *f = intern_comm(m, filename);
+
+	if (!f || PP_GROW(m->overrides, m->cap_overrides, m->nr_overrides + 1))
+		return -ENOMEM;
+	m->overrides[m->nr_overrides].filename = f;
+	m->overrides[m->nr_overrides].dso = dso;
+	m->nr_overrides++;
+	return 0;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <pyperf/profile.h>
 #include "internal.h"
+#include "machine_internal.h"
 #include "symbols_internal.h"
 
 #define MAX_STACK_DEFAULT 127
@@ -695,6 +696,23 @@ PYPERF_API int pyperf_profile__add_data(struct pyperf_profile *p, struct pyperf_
 
 	if (!m)
 		return pyperf_err(-ENOMEM);
+	/* Perf maps copied into the recording win over /tmp, which may be gone
+	 * or hold another run's map under the same pid. */
+	for (size_t i = 0; i < pyperf_data__nr_embedded_files(data); i++) {
+		const struct pyperf_embedded_file *f = pyperf_data__embedded_file(data, i);
+		uint64_t tag = hash_bytes(f->data, f->size, HASH_SEED);
+		struct pyperf_dso *dso;
+
+		if (f->kind != 1)
+			continue;
+		dso = symbols_add_dso(p->syms, f->path, PYPERF_DSO_PERF_MAP, (const uint8_t *)&tag,
+				      sizeof(tag));
+		if (!dso || (!dso->loaded && pyperf_dso__set_perf_map(dso, f->data, f->size)) ||
+		    machine_override_dso(m, f->path, dso)) {
+			pyperf_machine__free(m);
+			return pyperf_err(-ENOMEM);
+		}
+	}
 	while ((ret = pyperf_data__next_ordered(data, &rec, err)) > 0) {
 		if (rec->type == PYPERF_RECORD_SAMPLE) {
 			if (!rec->attr)

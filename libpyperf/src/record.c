@@ -558,10 +558,12 @@ PYPERF_API int pyperf_recorder__launch(struct pyperf_recorder *r, char *const ar
 	if (!argv || !argv[0] || r->started)
 		return pyperf_err(-EINVAL);
 	ret = binary_resolve(argv[0], path, sizeof(path));
-	if (ret)
-		return pyperf_err(pyperf_error_set(err, ret, PYPERF_NO_OFFSET, argv[0],
-						   ret == -ENOENT ? "command not found" : "%s",
-						   strerror(-ret)));
+	if (ret) {
+		pyperf_error_set(err, ret, PYPERF_NO_OFFSET, argv[0],
+				 ret == -ENOENT ? "command not found" : "cannot execute: %s",
+				 strerror(-ret));
+		return pyperf_err(ret == -ENOENT ? -ENOENT : -ENOEXEC);
+	}
 	decide_python_and_callgraph(r, argv);
 	if (pipe2(go, O_CLOEXEC) || pipe2(ex, O_CLOEXEC))
 		return pyperf_err(pyperf_error_set(err, -errno, PYPERF_NO_OFFSET, NULL, "pipe: %s",
@@ -632,8 +634,9 @@ PYPERF_API int pyperf_recorder__launch(struct pyperf_recorder *r, char *const ar
 	r->exec_err_fd = -1;
 	if (n == sizeof(e)) {
 		waitpid(pid, &r->child_status, 0);
-		return pyperf_err(pyperf_error_set(err, -e, PYPERF_NO_OFFSET, argv[0],
-						   "cannot execute: %s", strerror(e)));
+		pyperf_error_set(err, -e, PYPERF_NO_OFFSET, argv[0], "cannot execute: %s", strerror(e));
+		/* not found vs found but not runnable, as a shell tells them apart */
+		return pyperf_err(e == ENOENT ? -ENOENT : -ENOEXEC);
 	}
 	return 0;
 kill_child:
@@ -774,9 +777,11 @@ static int drain(struct pyperf_recorder *r)
 		perf_mmap__read_done(map);
 	}
 	r->stats.wakeups++;
-	if (any)
-		return write_rec(r, &round, sizeof(round));
-	return 0;
+	if (!any)
+		return 0;
+	ret = write_rec(r, &round, sizeof(round));
+	/* On disk each round: a recorder killed later leaves them readable. */
+	return ret ? ret : pyperf_data_writer__flush(r->w);
 }
 
 static bool child_done(struct pyperf_recorder *r)

@@ -324,9 +324,9 @@ int main(int argc, char **argv)
 	if (ret) {
 		fprintf(stderr, "%s: %s\n", prog, pyperf_error__format(&err, msg, sizeof(msg)));
 		pyperf_recorder__free(recorder);
-		if (!nr_pids && (ret == -ENOENT))
+		if (!nr_pids && ret == -ENOENT)
 			return 127;
-		if (!nr_pids && ret == -EACCES && pyperf_recorder__child_pid(recorder) < 0)
+		if (!nr_pids && ret == -ENOEXEC)
 			return 126;
 		return EXIT_RECORD;
 	}

@@ -443,6 +443,23 @@ pyperf_data__build_id(const struct pyperf_data *data, size_t idx);
 PYPERF_API const struct pyperf_build_id *
 pyperf_data__find_build_id(const struct pyperf_data *data, const char *filename);
 
+/* A file pyperf-record copied into the recording (PYPERF_FEAT_EMBEDDED_FILES
+ * in record.h): a perf map or a jitdump of a recorded process. */
+struct pyperf_embedded_file {
+	uint32_t kind;		/* 1: perf map, 2: jitdump */
+	int32_t pid;
+	const char *path;	/* where it was: "/tmp/perf-PID.map" */
+	const void *data;	/* its bytes, borrowed from the file */
+	uint64_t size;
+};
+
+/** pyperf_data__nr_embedded_files() - files embedded by pyperf-record. */
+PYPERF_API size_t pyperf_data__nr_embedded_files(const struct pyperf_data *data);
+
+/** pyperf_data__embedded_file() - embedded file @idx. Borrowed. */
+PYPERF_API const struct pyperf_embedded_file *
+pyperf_data__embedded_file(const struct pyperf_data *data, size_t idx);
+
 /** pyperf_data__data_size() - bytes in the data section as read. */
 PYPERF_API uint64_t pyperf_data__data_size(const struct pyperf_data *data);
 

@@ -105,9 +105,10 @@ PYPERF_API struct pyperf_recorder *pyperf_recorder__new(const struct pyperf_reco
  * through PATH). With callgraph AUTO the mode is decided from the program's
  * binaries here.
  *
- * Return: 0; -ENOENT/-EACCES when the command cannot be executed (the
- * caller should exit 127/126), -EACCES/-EPERM when perf_event_open is not
- * allowed (@err says which sysctl or capability), other negative errnos.
+ * Return: 0; -ENOENT when the command is not found and -ENOEXEC when it
+ * cannot be executed (a shell exits 127 and 126 for these), -EACCES/-EPERM
+ * when perf_event_open is not allowed (@err says which sysctl or
+ * capability), other negative errnos.
  */
 PYPERF_API int pyperf_recorder__launch(struct pyperf_recorder *r, char *const argv[],
 				       struct pyperf_error *err);
