@@ -93,6 +93,9 @@ struct pyperf_profile {
 	/* per sample scratch: frames of the current stack, leaf first */
 	uint32_t *stack;
 	size_t stack_cap;
+	struct pyperf_unwinder *unwinder;
+	uint64_t *uips;		/* unwound user addresses */
+	unsigned max_unwind;
 
 	uint64_t kernel_gen;	/* of the machine being read */
 	struct pyperf_profile_stats stats;
@@ -117,6 +120,13 @@ PYPERF_API struct pyperf_profile *pyperf_profile__new(struct pyperf_symbols *sym
 		memcpy(&p->opts, opts, MIN(opts->sz, sizeof(p->opts)));
 	p->opts.sz = sizeof(p->opts);
 	p->max_stack = p->opts.max_stack ? p->opts.max_stack : MAX_STACK_DEFAULT;
+	p->max_unwind = p->opts.max_unwind ? p->opts.max_unwind : 1024;
+	if (!p->opts.no_unwind) {
+		p->unwinder = pyperf_unwinder__new();
+		p->uips = pp_calloc(p->max_unwind, sizeof(*p->uips));
+		if (!p->unwinder || !p->uips)
+			goto fail;
+	}
 	if (!syms) {
 		syms = pyperf_symbols__new(NULL);
 		if (!syms)
@@ -176,6 +186,8 @@ PYPERF_API void pyperf_profile__free(struct pyperf_profile *p)
 	free(p->chains);
 	free(p->events);
 	free(p->stack);
+	free(p->uips);
+	pyperf_unwinder__free(p->unwinder);
 	pp_strtab_free(&p->strings);
 	pp_arena_free(&p->arena);
 	free(p);
@@ -524,6 +536,53 @@ static uint32_t thread_node(struct pyperf_profile *p, uint32_t ev_node, struct p
 }
 
 /*
+ * A sample with a stack copy: the kernel frames of its callchain, then the
+ * user frames unwound from the copy, as perf shows DWARF-mode samples.
+ */
+static long build_unwound_stack(struct pyperf_profile *p, struct pyperf_thread *th,
+				const struct pyperf_sample *s)
+{
+	enum pyperf_unwind_stop stop;
+	uint8_t cpumode = PYPERF_CPUMODE_USER;
+	size_t n = 0, nu;
+
+	for (uint64_t i = 0; i < s->callchain_nr && n < p->max_stack; i++) {
+		uint64_t ip = s->callchain[i];
+		uint32_t id;
+
+		if (ip >= PYPERF_CONTEXT_MAX) {
+			cpumode = ip == PYPERF_CONTEXT_KERNEL ? PYPERF_CPUMODE_KERNEL : PYPERF_CPUMODE_USER;
+			continue;
+		}
+		if (cpumode != PYPERF_CPUMODE_KERNEL)
+			break; /* the user part comes from the copy */
+		id = resolve_ip(p, th, cpumode, ip);
+		if (!id)
+			return -ENOMEM;
+		p->stack[n++] = id - 1;
+	}
+	nu = pyperf_unwinder__unwind(p->unwinder, th, s, p->uips, p->max_unwind, &stop);
+	p->stats.unwound_samples++;
+	if (stop != PYPERF_UNWIND_END && stop != PYPERF_UNWIND_NO_REGS)
+		p->stats.truncated_stacks++;
+	for (size_t i = 0; i < nu; i++) {
+		uint32_t id = resolve_ip(p, th, PYPERF_CPUMODE_USER, p->uips[i]);
+
+		if (!id)
+			return -ENOMEM;
+		p->stack[n++] = id - 1;
+	}
+	if (!n) {
+		uint32_t id = resolve_ip(p, th, (uint8_t)s->cpumode, s->ip);
+
+		if (!id)
+			return -ENOMEM;
+		p->stack[n++] = id - 1;
+	}
+	return (long)n;
+}
+
+/*
  * Turns the sample's callchain into frames, leaf first, in p->stack, as
  * perf's thread__resolve_callchain_sample() does: context markers switch
  * the cpumode, an unknown marker means the chain is corrupt and is dropped,
@@ -536,8 +595,10 @@ static long build_stack(struct pyperf_profile *p, struct pyperf_thread *th,
 	uint8_t cpumode = PYPERF_CPUMODE_USER;
 	size_t n = 0, kept = 0;
 
-	if (PP_GROW(p->stack, p->stack_cap, p->max_stack + 2))
+	if (PP_GROW(p->stack, p->stack_cap, p->max_stack + p->max_unwind + 2))
 		return -ENOMEM;
+	if (!p->opts.no_callchain && p->unwinder && (s->present & PYPERF_SAMPLE_STACK_USER))
+		return build_unwound_stack(p, th, s);
 	if (p->opts.no_callchain || !(s->present & PYPERF_SAMPLE_CALLCHAIN)) {
 		uint32_t id = resolve_ip(p, th, (uint8_t)s->cpumode, s->ip);
 
@@ -586,6 +647,16 @@ static long build_stack(struct pyperf_profile *p, struct pyperf_thread *th,
 	return (long)n;
 }
 
+static void count_sample(struct pyperf_profile *p, uint32_t leaf, uint64_t period)
+{
+	p->nodes[leaf].self_samples++;
+	p->nodes[leaf].self_period += period;
+	p->stats.samples++;
+	if (!p->nodes[leaf].first_sample)
+		p->nodes[leaf].first_sample = p->stats.samples;
+	p->finished = false;
+}
+
 static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 		      const struct pyperf_record *rec)
 {
@@ -595,6 +666,7 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 	uint64_t gen, h, nr_ips;
 	const uint64_t *ips;
 	uint8_t cpumode = (uint8_t)s->cpumode;
+	bool cacheable;
 	size_t j;
 	long n;
 
@@ -619,7 +691,9 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 	if (!tn)
 		return -ENOMEM;
 
-	/* The chain cache: key on the raw chain (or the ip alone). */
+	/* The chain cache: key on the raw chain (or the ip alone). Stack
+	 * copies differ sample by sample, so unwound samples skip it. */
+	cacheable = !(p->unwinder && !p->opts.no_callchain && (s->present & PYPERF_SAMPLE_STACK_USER));
 	if (!p->opts.no_callchain && (s->present & PYPERF_SAMPLE_CALLCHAIN) && s->callchain_nr) {
 		ips = s->callchain;
 		nr_ips = s->callchain_nr;
@@ -632,18 +706,13 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 	h = chain_hash(tn, gen, cpumode, ips, nr_ips);
 	if ((p->chains_used + 1) * 2 > p->chains_cap && chains_grow(p))
 		return -ENOMEM;
-	for (j = h & (p->chains_cap - 1); p->chains[j].leaf; j = (j + 1) & (p->chains_cap - 1)) {
+	for (j = h & (p->chains_cap - 1); cacheable && p->chains[j].leaf; j = (j + 1) & (p->chains_cap - 1)) {
 		struct chain_entry *c = &p->chains[j];
 
 		if (c->hash == h && c->gen == gen && c->thread_node == tn && c->nr == nr_ips &&
 		    c->cpumode == cpumode && !memcmp(c->ips, ips, nr_ips * 8)) {
-			p->nodes[c->leaf].self_samples++;
-			p->nodes[c->leaf].self_period += s->period;
-			p->stats.samples++;
-			if (!p->nodes[c->leaf].first_sample)
-				p->nodes[c->leaf].first_sample = p->stats.samples;
+			count_sample(p, c->leaf, s->period);
 			p->stats.unresolved_frames += c->unresolved;
-			p->finished = false;
 			return 0;
 		}
 	}
@@ -662,12 +731,9 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 		if (!p->frames[p->stack[i]].sym)
 			unresolved++;
 	p->stats.unresolved_frames += unresolved;
-	p->nodes[leaf].self_samples++;
-	p->nodes[leaf].self_period += s->period;
-	p->stats.samples++;
-	if (!p->nodes[leaf].first_sample)
-		p->nodes[leaf].first_sample = p->stats.samples;
-	p->finished = false;
+	count_sample(p, leaf, s->period);
+	if (!cacheable)
+		return 0;
 
 	/* Remember the chain. */
 	{
@@ -856,6 +922,14 @@ PYPERF_API void pyperf_profile__event_total(const struct pyperf_profile *p, uint
 	}
 	*samples = p->events[idx].samples;
 	*period = p->events[idx].period;
+}
+
+PYPERF_API const struct pyperf_unwind_stats *
+pyperf_profile__unwind_stats(const struct pyperf_profile *p)
+{
+	static const struct pyperf_unwind_stats none;
+
+	return p->unwinder ? pyperf_unwinder__stats(p->unwinder) : &none;
 }
 
 PYPERF_API uint64_t pyperf_profile__lost(const struct pyperf_profile *p)

@@ -64,6 +64,10 @@ PYPERF_API struct pyperf_symbols *pyperf_symbols__new(const struct pyperf_symbol
 
 static void dso_free(struct pyperf_dso *d)
 {
+	if (d->unwind && d->unwind_free)
+		d->unwind_free(d->unwind);
+	free(d->run_path);
+	free(d->debug_path);
 	symtab_free(&d->tab);
 	pyperf_map_table__free(d->perf_map);
 	free(d->name);
@@ -894,6 +898,10 @@ static int load_elf(struct pyperf_dso *d)
 		syms_f = run_f;
 	if (!run_f)
 		run_f = syms_f;
+	if (run_f)
+		d->run_path = pp_strdup(run_f->path);
+	if (syms_f && syms_f != run_f)
+		d->debug_path = pp_strdup(syms_f->path);
 	if (syms_f) {
 		int n;
 
@@ -1136,6 +1144,12 @@ static void dso_load(struct pyperf_dso *d)
 		s->stats.dsos_loaded++;
 	else
 		s->stats.dsos_without_symbols++;
+}
+
+void symbols_dso_load(struct pyperf_dso *d)
+{
+	if (!d->loaded)
+		dso_load(d);
 }
 
 PYPERF_API int pyperf_dso__set_perf_map(struct pyperf_dso *d, const char *text, size_t len)

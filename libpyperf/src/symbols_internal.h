@@ -19,8 +19,14 @@ struct pyperf_dso {
 	char osrelease[65];		/* kernel: the recorded release */
 	struct symtab tab;
 	struct pyperf_map_table *perf_map;
-	void *user;			/* owner-defined (the profile's frame cache) */
+	char *run_path;			/* the ELF file with the code (after load) */
+	char *debug_path;		/* the file symbols came from, if another */
+	void *unwind;			/* the unwinder's per-object state */
+	void (*unwind_free)(void *);
 };
+
+/* Loads the symbols now if not yet (finds run_path and debug_path). */
+void symbols_dso_load(struct pyperf_dso *d);
 
 struct pyperf_symbols {
 	struct pyperf_dso **dsos;

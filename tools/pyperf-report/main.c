@@ -19,6 +19,7 @@
 #include <pyperf/output.h>
 #include <pyperf/profile.h>
 #include <pyperf/symbols.h>
+#include <pyperf/unwind.h>
 
 #define EXIT_USAGE 1
 #define EXIT_INPUT 2
@@ -66,6 +67,7 @@ static void usage(FILE *f)
 		"Output:\n"
 		"  -o, --output FILE       write there instead of stdout\n"
 		"  -q, --quiet             no warnings or progress\n"
+		"      --stats             print what was read and resolved to stderr\n"
 		"  -h, --help              this text\n"
 		"      --version           print the version\n",
 		prog);
@@ -90,6 +92,7 @@ enum {
 	OPT_SHOW_PID,
 	OPT_SHOW_TID,
 	OPT_WEIGHT,
+	OPT_STATS,
 	OPT_VERSION,
 };
 
@@ -119,6 +122,7 @@ static const struct option long_opts[] = {
 	{ "show-pid", no_argument, NULL, OPT_SHOW_PID },
 	{ "show-tid", no_argument, NULL, OPT_SHOW_TID },
 	{ "weight", required_argument, NULL, OPT_WEIGHT },
+	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "output", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -252,6 +256,43 @@ static void progress_done(struct progress *p)
 	p->shown = false;
 }
 
+static void print_stats(struct pyperf_profile *prof)
+{
+	const struct pyperf_profile_stats *st = pyperf_profile__stats(prof);
+	const struct pyperf_unwind_stats *u = pyperf_profile__unwind_stats(prof);
+	const struct pyperf_symbols_stats *ss = pyperf_symbols__stats(pyperf_profile__symbols(prof));
+
+	fprintf(stderr,
+		"%s: %" PRIu64 " files, %" PRIu64 " samples (%" PRIu64 " filtered out), %" PRIu64
+		" lost; %" PRIu64 " processes, %" PRIu64 " threads\n",
+		prog, st->files, st->samples, st->samples_filtered, st->lost_samples, st->processes,
+		st->threads);
+	fprintf(stderr,
+		"%s: %zu distinct frames, %zu tree nodes; %" PRIu64 " unresolved frame hits; %" PRIu64
+		" chains cut or corrupt\n",
+		prog, pyperf_profile__nr_frames(prof), pyperf_profile__nr_nodes(prof),
+		st->unresolved_frames, st->truncated_callchains);
+	fprintf(stderr,
+		"%s: symbols from %" PRIu64 " objects, %" PRIu64 " without; %" PRIu64
+		" perf maps refused, %" PRIu64 " bad perf-map lines\n",
+		prog, ss->dsos_loaded, ss->dsos_without_symbols, ss->perf_maps_refused,
+		ss->perf_map_bad_lines);
+	if (st->unwound_samples) {
+		fprintf(stderr,
+			"%s: %" PRIu64 " stacks unwound (%" PRIu64 " frames, %" PRIu64
+			" through JIT code), %" PRIu64 " truncated; ended by:",
+			prog, st->unwound_samples, u->frames, u->trampoline_frames, st->truncated_stacks);
+		for (int i = 0; i < PYPERF_UNWIND_NR_STOPS; i++)
+			if (u->stops[i])
+				fprintf(stderr, " %s %" PRIu64, pyperf_unwind_stop__name(i), u->stops[i]);
+		fputc('\n', stderr);
+	}
+	if (st->malformed_records || st->unknown_records || st->out_of_order)
+		fprintf(stderr, "%s: %" PRIu64 " malformed and %" PRIu64 " unknown records skipped, %" PRIu64
+				" out of order\n",
+			prog, st->malformed_records, st->unknown_records, st->out_of_order);
+}
+
 int main(int argc, char **argv)
 {
 	PYPERF_OPTS(pyperf_symbols_opts, sopts);
@@ -262,7 +303,7 @@ int main(int argc, char **argv)
 	enum pyperf_field fields[16];
 	const char **inputs = NULL;
 	int nr_inputs = 0, c, status = 0;
-	bool collapsed = false, quiet = false, children_set = false;
+	bool collapsed = false, quiet = false, children_set = false, stats = false;
 	const char *output = NULL;
 	struct pyperf_symbols *syms = NULL;
 	struct pyperf_profile *prof = NULL;
@@ -422,6 +463,9 @@ int main(int argc, char **argv)
 			else
 				return bad_usage("--weight wants 'samples' or 'period', not '%s'", optarg);
 			break;
+		case OPT_STATS:
+			stats = true;
+			break;
 		case 'o':
 			output = optarg;
 			break;
@@ -507,6 +551,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: cannot write %s: %s\n", prog, output, strerror(errno));
 		ret = -EIO;
 	}
+	if (stats)
+		print_stats(prof);
 	if (!quiet) {
 		const struct pyperf_profile_stats *st = pyperf_profile__stats(prof);
 

@@ -22,6 +22,7 @@
 #include <pyperf/machine.h>
 #include <pyperf/pyperf.h>
 #include <pyperf/symbols.h>
+#include <pyperf/unwind.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -75,6 +76,8 @@ struct pyperf_profile_stats {
 	uint64_t lost_samples;		/* LOST and LOST_SAMPLES records */
 	uint64_t unresolved_frames;	/* frames without a symbol (per sample) */
 	uint64_t truncated_callchains;	/* chains cut at max_stack or corrupt */
+	uint64_t unwound_samples;	/* samples whose user stack was unwound */
+	uint64_t truncated_stacks;	/* of those, unwinds that stopped early */
 	uint64_t malformed_records;
 	uint64_t unknown_records;
 	uint64_t out_of_order;
@@ -99,6 +102,10 @@ struct pyperf_profile_opts {
 	unsigned max_stack;
 	/* Ignore callchains: one frame per sample. */
 	bool no_callchain;
+	/* Do not unwind stack copies (dwarf samples keep only kernel frames). */
+	bool no_unwind;
+	/* User frames kept per unwound stack; 0: 1024. */
+	unsigned max_unwind;
 	/* Called now and then while a file is read. */
 	pyperf_progress_fn_t progress;
 	void *progress_ctx;
@@ -182,6 +189,13 @@ PYPERF_API struct pyperf_symbols *pyperf_profile__symbols(const struct pyperf_pr
  */
 PYPERF_API void pyperf_profile__event_total(const struct pyperf_profile *p, uint32_t idx,
 					    uint64_t *samples, uint64_t *period);
+
+/**
+ * pyperf_profile__unwind_stats() - what unwinding stack copies did, with
+ * why stacks ended (truncated ones included). Borrowed.
+ */
+PYPERF_API const struct pyperf_unwind_stats *
+pyperf_profile__unwind_stats(const struct pyperf_profile *p);
 
 /** pyperf_profile__lost() - lost samples of the profile's files. */
 PYPERF_API uint64_t pyperf_profile__lost(const struct pyperf_profile *p);
