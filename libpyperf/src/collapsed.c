@@ -97,6 +97,12 @@ static const char *frame_name(struct folder *f, uint32_t id)
 		else
 			snprintf(buf, sizeof(buf), "[%s]", base);
 		t = tidy(&f->arena, buf);
+	} else if (fr->dso && fr->dso->kind == PYPERF_DSO_PYTHON) {
+		/* "func (file.py)" of the Python views: the parentheses are ours */
+		t = pp_arena_strdup(&f->arena, fr->sym->name);
+		for (char *c = t; c && *c; c++)
+			if (*c == ';')
+				*c = ':';
 	} else {
 		t = tidy(&f->arena, fr->sym->name);
 	}

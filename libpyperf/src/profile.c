@@ -98,6 +98,12 @@ struct pyperf_profile {
 	unsigned max_unwind;
 
 	uint64_t kernel_gen;	/* of the machine being read */
+
+	/* views: per frame, what it is and what it shows as */
+	uint8_t *fclass;	/* FC_* bits, 0 = not yet classified */
+	uint32_t *view_of;	/* view frame id + 1 of a py:: frame */
+	size_t fclass_cap;
+	uint32_t native_frame;	/* "[native]" + 1 */
 	struct pyperf_profile_stats stats;
 	bool finished;
 };
@@ -186,6 +192,8 @@ PYPERF_API void pyperf_profile__free(struct pyperf_profile *p)
 	free(p->chains);
 	free(p->events);
 	free(p->stack);
+	free(p->fclass);
+	free(p->view_of);
 	free(p->uips);
 	pyperf_unwinder__free(p->unwinder);
 	pp_strtab_free(&p->strings);
@@ -200,8 +208,14 @@ static uint64_t frame_hash(const struct frame_key *k)
 	return hash_u64(k->a ^ hash_u64(k->b ^ hash_u64(k->c ^ ((uint64_t)k->kind << 56))));
 }
 
+#define KEY_VIEW 0x10000	/* frame key kind of view frames: a = name */
+
 static bool frame_matches(const struct pyperf_frame *f, const struct frame_key *k)
 {
+	if (k->kind == KEY_VIEW)
+		return f->sym && f->dso && (f->dso->kind == PYPERF_DSO_PYTHON ||
+					    f->dso->kind == PYPERF_DSO_ANON) &&
+		       (uintptr_t)f->name == k->a;
 	switch (k->kind) {
 	case PYPERF_FRAME_EVENT:
 		return f->kind == PYPERF_FRAME_EVENT && f->event == k->a;
@@ -442,6 +456,156 @@ static int chains_grow(struct pyperf_profile *p)
 	p->chains = n;
 	p->chains_cap = ncap;
 	return 0;
+}
+
+/* ---- views ------------------------------------------------------------------------------- */
+
+#define FC_DONE 1
+#define FC_PYTHON 2	/* a py:: frame */
+#define FC_INTERP 4	/* code of the interpreter: libpython, or a static python binary */
+
+/* "libpython3.12.so.1.0", "python3.12", "python3", "python3.12d" */
+static bool interpreter_dso(const struct pyperf_dso *d)
+{
+	const char *n = d ? pyperf_dso__short_name(d) : "";
+
+	if (!strncmp(n, "libpython", 9))
+		return n[9] >= '2' && n[9] <= '9';
+	if (strncmp(n, "python", 6) || !(n[6] >= '2' && n[6] <= '9'))
+		return false;
+	for (n += 7; *n; n++)
+		if (!(*n == '.' || (*n >= '0' && *n <= '9') || *n == 'd' || *n == 'm' || *n == 'u'))
+			return false;
+	return true;
+}
+
+static uint8_t frame_class(struct pyperf_profile *p, uint32_t id)
+{
+	size_t old = p->fclass_cap;
+
+	if (id >= p->fclass_cap) {
+		size_t cap = p->fclass_cap, cap2 = p->fclass_cap;
+
+		if (PP_GROW(p->fclass, cap, p->nr_frames) || PP_GROW(p->view_of, cap2, p->nr_frames))
+			return 0;
+		p->fclass_cap = MIN(cap, cap2);
+		memset(p->fclass + old, 0, p->fclass_cap - old);
+		memset(p->view_of + old, 0, (p->fclass_cap - old) * sizeof(*p->view_of));
+	}
+	if (!p->fclass[id]) {
+		const struct pyperf_frame *f = &p->frames[id];
+		uint8_t c = FC_DONE;
+
+		if (f->kind == PYPERF_FRAME_PYTHON && f->sym && !strncmp(f->sym->name, "py::", 4))
+			c |= FC_PYTHON;
+		else if (f->kind == PYPERF_FRAME_NATIVE && interpreter_dso(f->dso))
+			c |= FC_INTERP;
+		p->fclass[id] = c;
+	}
+	return p->fclass[id];
+}
+
+/* A view frame: @name (copied) under dso @dso_name of @kind. id + 1, 0 on ENOMEM. */
+static uint32_t view_frame(struct pyperf_profile *p, const char *name, const char *dso_name,
+			   enum pyperf_dso_kind dso_kind)
+{
+	const char *n = pp_strtab_intern(&p->strings, name, strlen(name));
+	struct frame_key k = { (uintptr_t)n, 0, 0, KEY_VIEW };
+	struct pyperf_frame *f;
+	struct pyperf_symbol *sym;
+	uint32_t id;
+
+	if (!n)
+		return 0;
+	id = frame_intern(p, &k, &f);
+	if (!id || !f)
+		return id;
+	sym = pp_arena_alloc(&p->arena, sizeof(*sym));
+	f->dso = symbols_add_dso(p->syms, dso_name, dso_kind, NULL, 0);
+	if (!sym || !f->dso)
+		return 0;
+	f->dso->loaded = true;
+	/* a range of its own, so that perf-style symbol keys tell them apart */
+	sym->start = (uint64_t)id << 4;
+	sym->end = sym->start + 1;
+	sym->name = n;
+	f->kind = dso_kind == PYPERF_DSO_PYTHON ? PYPERF_FRAME_PYTHON : PYPERF_FRAME_NATIVE;
+	f->cpumode = PYPERF_CPUMODE_USER;
+	f->sym = sym;
+	f->name = n;
+	f->ip = f->addr = sym->start;
+	return id;
+}
+
+/* "py::Class.method:/path/file.py" -> "Class.method (file.py)" */
+static uint32_t python_view_frame(struct pyperf_profile *p, uint32_t id)
+{
+	const char *full = p->frames[id].sym->name + 4, *colon = strchr(full, ':');
+	const char *file = colon ? colon + 1 : "?", *base = strrchr(file, '/');
+	char buf[1024];
+
+	if (p->view_of[id])
+		return p->view_of[id];
+	snprintf(buf, sizeof(buf), "%.*s (%s)", colon ? (int)(colon - full) : (int)strlen(full), full,
+		 p->opts.full_path || !base ? file : base + 1);
+	p->view_of[id] = view_frame(p, buf, file, PYPERF_DSO_PYTHON);
+	return p->view_of[id];
+}
+
+/*
+ * Rewrites p->stack (leaf first, @n frames) for the python and mixed views.
+ * Returns the new length, or -ENOMEM.
+ */
+static long apply_view(struct pyperf_profile *p, long n)
+{
+	long outer = -1, w = 0;
+
+	if (p->opts.view == PYPERF_VIEW_NATIVE)
+		return n;
+	for (long i = 0; i < n; i++) {
+		uint8_t c = frame_class(p, p->stack[i]);
+
+		if (!c)
+			return -ENOMEM;
+		if (c & FC_PYTHON)
+			outer = i;
+	}
+	if (outer < 0) {
+		if (p->opts.view == PYPERF_VIEW_MIXED)
+			return n;
+		/* no Python at all: one [native] frame */
+		if (!p->native_frame)
+			p->native_frame = view_frame(p, "[native]", "[native]", PYPERF_DSO_ANON);
+		if (!p->native_frame)
+			return -ENOMEM;
+		p->stack[0] = p->native_frame - 1;
+		return 1;
+	}
+	for (long i = 0; i < n; i++) {
+		uint8_t c = p->fclass[p->stack[i]];
+		uint32_t v;
+
+		if (c & FC_PYTHON) {
+			v = python_view_frame(p, p->stack[i]);
+			if (!v)
+				return -ENOMEM;
+			p->stack[w++] = v - 1;
+		} else if (p->opts.view == PYPERF_VIEW_PYTHON) {
+			/* native code: charged to the Python frame above it, or
+			 * to a [native] leaf when asked */
+			if (i == 0 && p->opts.native_leaf) {
+				if (!p->native_frame)
+					p->native_frame = view_frame(p, "[native]", "[native]",
+								     PYPERF_DSO_ANON);
+				if (!p->native_frame)
+					return -ENOMEM;
+				p->stack[w++] = p->native_frame - 1;
+			}
+		} else if (!(i < outer && (c & FC_INTERP))) {
+			p->stack[w++] = p->stack[i];
+		}
+	}
+	return w;
 }
 
 /* ---- samples ------------------------------------------------------------------------- */
@@ -718,6 +882,8 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 	}
 
 	n = build_stack(p, th, s);
+	if (n >= 0)
+		n = apply_view(p, n);
 	if (n < 0)
 		return (int)n;
 	leaf = tn;

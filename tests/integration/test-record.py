@@ -27,7 +27,7 @@ def perf_reads_cleanly(name, data):
     p2 = run(['perf', 'script', '-i', data], check_rc=False)
     warn2 = [l for l in p2.stderr.splitlines() if l.strip()]
     check(p2.returncode == 0 and not warn2, f'{name}: perf script reads it without warnings {warn2[:3]}')
-    theirs, ours = rows(p.stdout), rows(pyperf_report('-i', data, *ROWS).stdout)
+    theirs, ours = rows(p.stdout), rows(pyperf_report('--view', 'native', '-i', data, *ROWS).stdout)
     if theirs != ours:  # perf 6.1 misnames PLT stubs; see lib/common.py
         paths = dso_paths(data)
         theirs, ours = plt_normalized_rows(theirs, paths), plt_normalized_rows(ours, paths)
@@ -51,7 +51,7 @@ def test():
         check(re.search(r'View it with: pyperf-report -i \S+ --hierarchy', p.stderr) is not None,
               'summary gives the command to view the report')
         got = perf_reads_cleanly('C fp', data)
-        check(fold_script(data) == pyperf_report('-i', data, '--collapsed').stdout,
+        check(fold_script(data) == pyperf_report('--view', 'native', '-i', data, '--collapsed').stdout,
               'C fp: folded perf script of our file equals pyperf-report --collapsed')
         hdr = run(['perf', 'report', '-i', data, '--header-only']).stdout
         for feat in ('hostname', 'os release', 'arch', 'nrcpus online', 'cpudesc', 'total memory',
@@ -69,14 +69,14 @@ def test():
               '-g chooses dwarf for a Python without frame pointers, and says why')
         check('PYTHONPERFSUPPORT=1' in p.stderr, 'Python 3.12 perf support enabled and noted')
         perf_reads_cleanly('python3.12 dwarf', data)
-        ours = pyperf_report('-i', data, '--no-children', '-g', 'none', '--sort', 'sym').stdout
-        check('py::fib' in ours or 'py::' in pyperf_report('-i', data, '--collapsed').stdout,
+        ours = pyperf_report('--view', 'native', '-i', data, '--no-children', '-g', 'none', '--sort', 'sym').stdout
+        check('py::fib' in ours or 'py::' in pyperf_report('--view', 'native', '-i', data, '--collapsed').stdout,
               'python3.12: Python frames named')
 
         # Self-contained: the perf map deleted after recording changes nothing.
         data = f'{d}/fibfp.data'
         record(data, [py, workload('fib.py'), '27', '2'], '--call-graph', 'fp')
-        before = pyperf_report('-i', data, '--collapsed').stdout
+        before = pyperf_report('--view', 'native', '-i', data, '--collapsed').stdout
         pids = set(re.findall(r'\b(\d+):python', run(['perf', 'report', '-i', data, '--stdio',
                                                      '--sort', 'pid', '-g', 'none']).stdout))
         moved = []
@@ -85,7 +85,7 @@ def test():
             if os.path.exists(src):
                 shutil.move(src, f'{d}/{pid}.map')
                 moved.append(pid)
-        after = pyperf_report('-i', data, '--collapsed').stdout
+        after = pyperf_report('--view', 'native', '-i', data, '--collapsed').stdout
         for pid in moved:
             shutil.move(f'{d}/{pid}.map', f'/tmp/perf-{pid}.map')
         check(moved and 'py::' in before and before == after,
@@ -123,8 +123,8 @@ def test():
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
         check(proc.returncode in (130, 1), f'SIGINT: recorder exits with the command\'s status ({proc.returncode})')
-        r = pyperf_report('-i', data, '--no-children', '-g', 'none', check_rc=False)
-        check(r.returncode == 0 and 'py::<module>' in pyperf_report('-i', data, '--collapsed').stdout
+        r = pyperf_report('--view', 'native', '-i', data, '--no-children', '-g', 'none', check_rc=False)
+        check(r.returncode == 0 and 'py::<module>' in pyperf_report('--view', 'native', '-i', data, '--collapsed').stdout
               or r.returncode == 0, 'SIGINT: the file reads back')
         perf_reads_cleanly('after SIGINT', data)
 
@@ -136,7 +136,7 @@ def test():
         proc.kill()
         proc.wait()
         time.sleep(0.2)
-        r = pyperf_report('-i', data, *ROWS, check_rc=False)
+        r = pyperf_report('--view', 'native', '-i', data, *ROWS, check_rc=False)
         n = sum(sum(c.values()) for c in rows(r.stdout).values())
         check(r.returncode in (0, 2) and n > 100, f'killed recorder: pyperf-report reads {n} samples')
         run(['pkill', '-f', f'{cp} 3'], check_rc=False)
@@ -174,7 +174,7 @@ def test():
         out, err = proc.communicate(timeout=30)
         target.kill()
         target.wait()
-        got = rows(pyperf_report('-i', data, *ROWS).stdout)
+        got = rows(pyperf_report('--view', 'native', '-i', data, *ROWS).stdout)
         n = sum(sum(c.values()) for c in got.values())
         names = Counter(k[0] for c in got.values() for k in c)
         check(proc.returncode == 0 and n > 100 and 'python3.12' in names,

@@ -14,7 +14,7 @@ ROWS = ['--no-children', '-g', 'none', '--sort', 'comm,dso,sym', '-F', 'sample,c
 
 def compare_rows(name, data):
     theirs = rows(perf_report('-i', data, *ROWS))
-    ours = rows(pyperf_report('-i', data, *ROWS).stdout)
+    ours = rows(pyperf_report('--view', 'native', '-i', data, *ROWS).stdout)
     if theirs != ours:
         paths = dso_paths(data)
         theirs, ours = plt_normalized_rows(theirs, paths), plt_normalized_rows(ours, paths)
@@ -32,12 +32,12 @@ def compare_collapsed(name, data, *flags):
     opt = {'kernel': '--kernel', 'addrs': '--addrs', 'pid': '--show-pid', 'tid': '--show-tid'}
     fields = 'comm,pid,tid,time,event,ip,sym,dso' if ('pid' in flags or 'tid' in flags) else None
     theirs = fold_script(data, *flags, fields=fields)
-    ours = pyperf_report('-i', data, '--collapsed', *[opt[f] for f in flags]).stdout
+    ours = pyperf_report('--view', 'native', '-i', data, '--collapsed', *[opt[f] for f in flags]).stdout
     if theirs != ours:
         # Equal up to PLT stubs, proven by their addresses?
         paths = dso_paths(data)
         a = plt_normalized_folded(fold_script(data, 'addrs', *flags, fields=fields), paths)
-        b = plt_normalized_folded(pyperf_report('-i', data, '--collapsed', '--addrs',
+        b = plt_normalized_folded(pyperf_report('--view', 'native', '-i', data, '--collapsed', '--addrs',
                                                 *[opt[f] for f in flags]).stdout, paths)
         if a == b:
             print(f'  note: {name}: collapsed {flags} differs from perf 6.1 in PLT stub names only')
@@ -53,7 +53,7 @@ def compare_collapsed(name, data, *flags):
 
 def compare_text(name, data, *args):
     theirs = strip_perf_chrome(perf_report('-i', data, *args))
-    ours = strip_ours(pyperf_report('-i', data, *args).stdout)
+    ours = strip_ours(pyperf_report('--view', 'native', '-i', data, *args).stdout)
     plt_lines = [x for x in set(ours.split('\n')) - set(theirs.split('\n')) if '@plt' in x]
     if theirs != ours and plt_lines:
         # perf 6.1 misnames PLT stubs (see lib/common.py); the rows and

@@ -38,6 +38,12 @@ static void usage(FILE *f)
 		"      --kallsyms FILE     kernel symbols from FILE\n"
 		"      --max-stack N       keep N frames per call chain (default 127)\n"
 		"\n"
+		"Python:\n"
+		"      --view VIEW         mixed (default): Python frames, interpreter glue folded;\n"
+		"                          python: Python frames only; native: every frame, as perf\n"
+		"      --native-leaf       python view: a [native] leaf for time in native code\n"
+		"      --full-path         Python frames with the file's full path\n"
+		"\n"
 		"Filters:\n"
 		"      --pid PID[,PID..]   only these processes\n"
 		"      --tid TID[,TID..]   only these threads\n"
@@ -93,6 +99,9 @@ enum {
 	OPT_SHOW_TID,
 	OPT_WEIGHT,
 	OPT_STATS,
+	OPT_VIEW,
+	OPT_NATIVE_LEAF,
+	OPT_FULL_PATH,
 	OPT_VERSION,
 };
 
@@ -123,6 +132,9 @@ static const struct option long_opts[] = {
 	{ "show-tid", no_argument, NULL, OPT_SHOW_TID },
 	{ "weight", required_argument, NULL, OPT_WEIGHT },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "view", required_argument, NULL, OPT_VIEW },
+	{ "native-leaf", no_argument, NULL, OPT_NATIVE_LEAF },
+	{ "full-path", no_argument, NULL, OPT_FULL_PATH },
 	{ "output", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -465,6 +477,22 @@ int main(int argc, char **argv)
 			break;
 		case OPT_STATS:
 			stats = true;
+			break;
+		case OPT_VIEW:
+			if (!strcmp(optarg, "mixed"))
+				popts.view = PYPERF_VIEW_MIXED;
+			else if (!strcmp(optarg, "python"))
+				popts.view = PYPERF_VIEW_PYTHON;
+			else if (!strcmp(optarg, "native"))
+				popts.view = PYPERF_VIEW_NATIVE;
+			else
+				return bad_usage("--view wants python, mixed or native, not '%s'", optarg);
+			break;
+		case OPT_NATIVE_LEAF:
+			popts.native_leaf = true;
+			break;
+		case OPT_FULL_PATH:
+			popts.full_path = true;
 			break;
 		case 'o':
 			output = optarg;

@@ -85,6 +85,20 @@ struct pyperf_profile_stats {
 	uint64_t processes, threads;
 };
 
+/*
+ * How Python stacks are shown. native: every frame as perf shows it.
+ * mixed: Python frames ("func (file.py)") with the interpreter's own
+ * frames below the outermost Python frame folded away, so the
+ * interpreter's time is the Python function's self time; native code of
+ * extensions, libc and the kernel stays. python: Python frames only; native
+ * time goes to the innermost Python frame.
+ */
+enum pyperf_view {
+	PYPERF_VIEW_MIXED,
+	PYPERF_VIEW_NATIVE,
+	PYPERF_VIEW_PYTHON,
+};
+
 struct pyperf_profile;
 
 typedef void (*pyperf_progress_fn_t)(void *ctx, uint64_t done, uint64_t total);
@@ -106,6 +120,12 @@ struct pyperf_profile_opts {
 	bool no_unwind;
 	/* User frames kept per unwound stack; 0: 1024. */
 	unsigned max_unwind;
+	enum pyperf_view view;
+	/* python view: a "[native]" leaf under the Python frame when the
+	 * sample was in native code */
+	bool native_leaf;
+	/* Python frames show the file's full path, not its base name */
+	bool full_path;
 	/* Called now and then while a file is read. */
 	pyperf_progress_fn_t progress;
 	void *progress_ctx;

@@ -46,6 +46,7 @@ enum pyperf_dso_kind {
 	PYPERF_DSO_PERF_MAP,	/* JIT code named by /tmp/perf-PID.map */
 	PYPERF_DSO_ANON,	/* other memory without a file: [heap], [stack], //anon */
 	PYPERF_DSO_BPF,		/* a kernel text region announced by KSYMBOL */
+	PYPERF_DSO_PYTHON,	/* a Python source file (frames of the python/mixed views) */
 };
 
 struct pyperf_dso;
