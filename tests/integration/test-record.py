@@ -75,7 +75,7 @@ def test():
 
         # Self-contained: the perf map deleted after recording changes nothing.
         data = f'{d}/fibfp.data'
-        record(data, [py, workload('fib.py'), '27', '2'], '--call-graph', 'fp')
+        record(data, [py, workload('fib.py'), '24', '2'], '-g')
         before = pyperf_report('--view', 'native', '-i', data, '--collapsed').stdout
         pids = set(re.findall(r'\b(\d+):python', run(['perf', 'report', '-i', data, '--stdio',
                                                      '--sort', 'pid', '-g', 'none']).stdout))
