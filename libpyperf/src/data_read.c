@@ -1757,3 +1757,16 @@ void data__handle_user_record(struct pyperf_data *d, const void *rec)
 {
 	handle_user_record(d, rec, load_u16((const uint8_t *)rec + 6));
 }
+
+PYPERF_API int pyperf_data__decode(struct pyperf_data *d, const void *rec, size_t size,
+				   const struct pyperf_record **out)
+{
+	int ret;
+
+	if (size < 8 || size > 65535 || (uintptr_t)rec % 8 || load_u16((const uint8_t *)rec + 6) != size)
+		return pyperf_err(-EINVAL);
+	ret = data__decode(d, rec, size, 0);
+	if (ret == 1)
+		*out = &d->rec;
+	return pyperf_err(ret);
+}

@@ -15,7 +15,7 @@
 #include "machine_internal.h"
 #include "symbols_internal.h"
 
-#define MAX_STACK_DEFAULT 127
+#define MAX_STACK_DEFAULT 1024
 
 /* frame interning key */
 struct frame_key {

@@ -15,6 +15,7 @@
 #include <sys/auxv.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 #include <pyperf/map.h>
 #include <pyperf/symbols.h>
@@ -1133,6 +1134,12 @@ static void dso_load(struct pyperf_dso *d)
 		}
 		s->stats.perf_map_bad_lines += pyperf_map_table__bad_lines(d->perf_map);
 		n = (int)pyperf_map_table__size(d->perf_map);
+		{
+			struct stat st;
+
+			if (!stat(d->name, &st))
+				d->perf_map_size = (uint64_t)st.st_size;
+		}
 		break;
 	}
 	default:
@@ -1162,7 +1169,35 @@ PYPERF_API int pyperf_dso__set_perf_map(struct pyperf_dso *d, const char *text, 
 	d->perf_map = t;
 	d->owner->stats.perf_map_bad_lines += pyperf_map_table__bad_lines(t);
 	d->loaded = true;
+	d->embedded = true;
 	return 0;
+}
+
+bool symbols_refresh_perf_map(struct pyperf_dso *d)
+{
+	struct timespec ts;
+	uint64_t now;
+	struct stat st;
+	struct pyperf_map_table *t;
+	PYPERF_OPTS(pyperf_map_load_opts, mo, .force = d->owner->force);
+
+	if (d->kind != PYPERF_DSO_PERF_MAP || d->embedded)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	if (now - d->perf_map_checked_ns < 5000000ULL)
+		return false;
+	d->perf_map_checked_ns = now;
+	if (stat(d->name, &st) || (uint64_t)st.st_size == d->perf_map_size)
+		return false;
+	t = pyperf_map_table__load(d->name, &mo, NULL);
+	if (!t)
+		return false;
+	pyperf_map_table__free(d->perf_map);
+	d->perf_map = t;
+	d->perf_map_size = (uint64_t)st.st_size;
+	d->loaded = true;
+	return true;
 }
 
 PYPERF_API const struct pyperf_symbol *pyperf_dso__find_symbol(struct pyperf_dso *d, uint64_t addr)

@@ -21,9 +21,16 @@ struct pyperf_dso {
 	struct pyperf_map_table *perf_map;
 	char *run_path;			/* the ELF file with the code (after load) */
 	char *debug_path;		/* the file symbols came from, if another */
+	uint64_t perf_map_size;		/* bytes of the perf map when read */
+	uint64_t perf_map_checked_ns;	/* last look for growth */
+	bool embedded;			/* content given, not read from a file */
 	void *unwind;			/* the unwinder's per-object state */
 	void (*unwind_free)(void *);
 };
+
+/* A perf map still being written (live recording): re-reads it if it grew,
+ * at most every few milliseconds. Returns true if it did. */
+bool symbols_refresh_perf_map(struct pyperf_dso *d);
 
 /* Loads the symbols now if not yet (finds run_path and debug_path). */
 void symbols_dso_load(struct pyperf_dso *d);

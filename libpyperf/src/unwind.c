@@ -652,7 +652,12 @@ PYPERF_API size_t pyperf_unwinder__unwind(struct pyperf_unwinder *u, struct pype
 		off = pyperf_map__map_ip(map, lookup);
 		if (map->dso->kind == PYPERF_DSO_PERF_MAP) {
 			const struct pyperf_symbol *sym = pyperf_dso__find_symbol(map->dso, lookup);
-			uint64_t size = sym ? sym->end - sym->start : 0;
+			uint64_t size;
+
+			/* recording live: the map may have grown since it was read */
+			if (!sym && symbols_refresh_perf_map(map->dso))
+				sym = pyperf_dso__find_symbol(map->dso, lookup);
+			size = sym ? sym->end - sym->start : 0;
 
 			u->stats.trampoline_frames++;
 			if (sym && pyperf_symbol__is_python(sym) && (size == 11 || size == 15))

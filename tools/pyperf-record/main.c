@@ -36,9 +36,14 @@ static void usage(FILE *f)
 		"                          (default: cycles, or cpu-clock without a hardware PMU)\n"
 		"  -F, --freq HZ           samples per second (default 4000)\n"
 		"  -c, --count PERIOD      sample every PERIOD events instead\n"
-		"  -g                      call graphs, mode chosen automatically (--call-graph auto)\n"
-		"      --call-graph MODE   fp | dwarf[,STACK_BYTES] | auto | none\n"
-		"  -m, --mmap-pages N      ring buffer pages per CPU, a power of two (default 128)\n"
+		"  -g                      call graphs, mode chosen automatically (the default;\n"
+		"                          --call-graph auto)\n"
+		"      --call-graph MODE   fp | dwarf[,STACK_BYTES] | auto (default) | none\n"
+		"                          (dwarf copies 40960 bytes of stack by default)\n"
+		"      --raw-stacks        dwarf: keep the stack copies in the file (as perf does)\n"
+		"                          instead of unwinding them while recording\n"
+		"  -m, --mmap-pages N      ring buffer pages per CPU, a power of two\n"
+		"                          (default 128; 1024 with dwarf call graphs)\n"
 		"  -p, --pid PID[,PID..]   sample running processes until Ctrl-C or their exit\n"
 		"      --no-inherit        do not follow new threads and child processes\n"
 		"      --no-python         do not enable Python 3.12+'s perf support\n"
@@ -57,6 +62,7 @@ enum {
 	OPT_NO_INHERIT,
 	OPT_NO_PYTHON,
 	OPT_CLEAN_MAPS,
+	OPT_RAW_STACKS,
 	OPT_VERSION,
 };
 
@@ -71,6 +77,7 @@ static const struct option long_opts[] = {
 	{ "no-inherit", no_argument, NULL, OPT_NO_INHERIT },
 	{ "no-python", no_argument, NULL, OPT_NO_PYTHON },
 	{ "clean-maps", no_argument, NULL, OPT_CLEAN_MAPS },
+	{ "raw-stacks", no_argument, NULL, OPT_RAW_STACKS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -172,6 +179,14 @@ static void summary(const struct pyperf_record_opts *o, const struct pyperf_reco
 			s->maps_embedded == 1 ? "" : "s");
 	fprintf(stderr, "; recorder CPU %.2f s over %.2f s ]\n", s->recorder_cpu_seconds,
 		s->wall_seconds);
+	if (s->truncated_by_copy)
+		fprintf(stderr,
+			"%s: %" PRIu64 " of %" PRIu64 " stacks were deeper than the %u-byte stack copy and "
+			"end early; raise it with --call-graph dwarf,BYTES (up to 65528)\n",
+			prog, s->truncated_by_copy, s->unwound, s->stack_bytes);
+	if (s->truncated_other)
+		fprintf(stderr, "%s: %" PRIu64 " stacks stopped early for lack of unwind information\n",
+			prog, s->truncated_other);
 	if (s->lost_samples)
 		fprintf(stderr, "%s: warning: %" PRIu64 " samples lost in %" PRIu64 " chunks; raise -m "
 				"or lower -F\n",
@@ -189,7 +204,8 @@ int main(int argc, char **argv)
 	bool quiet = false;
 	int c, ret, status;
 
-	o.callgraph = PYPERF_CALLGRAPH_NONE;
+	/* Stacks are the point: call graphs by default, mode chosen per program. */
+	o.callgraph = PYPERF_CALLGRAPH_AUTO;
 	while ((c = getopt_long(argc, argv, "+o:e:F:c:gm:p:qh", long_opts, NULL)) != -1) {
 		uint64_t v;
 
@@ -238,7 +254,8 @@ int main(int argc, char **argv)
 			else if (!strncmp(optarg, "auto", n) && n == 4)
 				o.callgraph = PYPERF_CALLGRAPH_AUTO;
 			else if (!strncmp(optarg, "none", n) && n == 4)
-				o.callgraph = PYPERF_CALLGRAPH_NONE;
+				/* Stacks are the point: call graphs by default, mode chosen per program. */
+	o.callgraph = PYPERF_CALLGRAPH_AUTO;
 			else
 				return bad_usage("--call-graph wants fp, dwarf[,BYTES], auto or none, not "
 						 "'%s'",
@@ -287,6 +304,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CLEAN_MAPS:
 			o.clean_maps = true;
+			break;
+		case OPT_RAW_STACKS:
+			o.raw_stacks = true;
 			break;
 		case 'q':
 			quiet = true;

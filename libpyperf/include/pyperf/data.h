@@ -515,6 +515,20 @@ PYPERF_API int pyperf_data__parse_sample(const struct pyperf_attr *attr,
 					 const void *rec, size_t size,
 					 struct pyperf_sample *out);
 
+/**
+ * pyperf_data__decode() - decode a record that did not come from the file
+ * (e.g. one read from a ring buffer) with the file's events.
+ * @data: gives the attrs.
+ * @rec: the record, header first, 8-byte aligned, @size bytes.
+ * @size: its size.
+ * @out: set to the decoded record, valid until the next call on @data.
+ *
+ * Return: 1, 0 when the record is malformed (counted, as by the
+ * iterators), or a negative errno.
+ */
+PYPERF_API int pyperf_data__decode(struct pyperf_data *data, const void *rec, size_t size,
+				   const struct pyperf_record **out);
+
 /** pyperf_record_type__name() - "SAMPLE", "MMAP2"...; "UNKNOWN" otherwise. */
 PYPERF_API const char *pyperf_record_type__name(uint32_t type);
 

@@ -112,7 +112,8 @@ struct pyperf_profile_opts {
 	size_t nr_tids;
 	const char *const *comms;
 	size_t nr_comms;
-	/* Frames kept per callchain (perf's --max-stack); 0: 127. */
+	/* Frames kept per callchain (perf's --max-stack); 0: 1024 (perf: 127, which cuts
+	 * deep Python stacks that pyperf-record writes whole). */
 	unsigned max_stack;
 	/* Ignore callchains: one frame per sample. */
 	bool no_callchain;

@@ -53,14 +53,21 @@ struct pyperf_record_opts {
 	unsigned freq;			/* samples per second; default 4000 */
 	uint64_t period;		/* fixed period instead of freq (perf -c) */
 	enum pyperf_callgraph callgraph;
-	unsigned stack_bytes;		/* dwarf copy size; default 8192, max 65528 */
-	unsigned mmap_pages;		/* per-CPU ring buffer data pages (power of 2); default 128 */
+	unsigned stack_bytes;		/* dwarf copy size; default 40960, max 65528 */
+	unsigned mmap_pages;		/* per-CPU ring buffer data pages (power of 2); default 128,
+					   1024 in dwarf mode */
 	bool no_python;			/* do not enable Python's perf support */
 	bool clean_maps;		/* remove perf maps launched processes wrote, once embedded */
 	bool no_inherit;		/* only the launched or attached threads */
+	/*
+	 * dwarf mode: keep the stack copies in the file (perf's way, for
+	 * offline unwinding). By default each sample is unwound as it is
+	 * drained and written as a compact callchain sample instead.
+	 */
+	bool raw_stacks;
 	size_t : 0;
 };
-#define pyperf_record_opts__last_field no_inherit
+#define pyperf_record_opts__last_field raw_stacks
 
 /* What a recording saw; filled as it runs and at the end. */
 struct pyperf_record_stats {
@@ -72,6 +79,9 @@ struct pyperf_record_stats {
 	uint64_t wakeups;		/* ring buffer drain passes */
 	uint64_t throttled;		/* THROTTLE records */
 	uint64_t maps_embedded;		/* perf maps / jitdumps copied into the file */
+	uint64_t unwound;		/* samples unwound while recording */
+	uint64_t truncated_by_copy;	/* of those, stacks deeper than the copy */
+	uint64_t truncated_other;	/* stopped for other reasons (no CFI, no map...) */
 	double recorder_cpu_seconds;	/* user + system time of the recorder itself */
 	double wall_seconds;
 	unsigned freq;			/* the frequency used (may be lowered) */
