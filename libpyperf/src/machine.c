@@ -740,3 +740,11 @@ int machine_override_dso(struct pyperf_machine *m, const char *filename, struct 
 	m->nr_overrides++;
 	return 0;
 }
+
+bool machine_has_override(const struct pyperf_machine *m, const char *filename)
+{
+	for (size_t i = 0; i < m->nr_overrides; i++)
+		if (!strcmp(m->overrides[i].filename, filename))
+			return true;
+	return false;
+}

@@ -8,4 +8,7 @@
  * the symbol cache would give: a recording's embedded copy of the file. */
 int machine_override_dso(struct pyperf_machine *m, const char *filename, struct pyperf_dso *dso);
 
+/* Whether @filename already has an override. */
+bool machine_has_override(const struct pyperf_machine *m, const char *filename);
+
 #endif

@@ -928,21 +928,33 @@ PYPERF_API int pyperf_profile__add_data(struct pyperf_profile *p, struct pyperf_
 
 	if (!m)
 		return pyperf_err(-ENOMEM);
-	/* Perf maps copied into the recording win over /tmp, which may be gone
-	 * or hold another run's map under the same pid. */
-	for (size_t i = 0; i < pyperf_data__nr_embedded_files(data); i++) {
-		const struct pyperf_embedded_file *f = pyperf_data__embedded_file(data, i);
-		uint64_t tag = hash_bytes(f->data, f->size, HASH_SEED);
-		struct pyperf_dso *dso;
+	/* Perf maps and jitdumps copied into the recording win over /tmp,
+	 * which may be gone or hold another run's files under the same pid.
+	 * Both name the anonymous code of their process; a perf map wins. */
+	for (int kind = 1; kind <= 2; kind++) {
+		for (size_t i = 0; i < pyperf_data__nr_embedded_files(data); i++) {
+			const struct pyperf_embedded_file *f = pyperf_data__embedded_file(data, i);
+			uint64_t tag = hash_bytes(f->data, f->size, HASH_SEED);
+			struct pyperf_dso *dso;
+			char name[64];
+			int err2 = 0;
 
-		if (f->kind != 1)
-			continue;
-		dso = symbols_add_dso(p->syms, f->path, PYPERF_DSO_PERF_MAP, (const uint8_t *)&tag,
-				      sizeof(tag));
-		if (!dso || (!dso->loaded && pyperf_dso__set_perf_map(dso, f->data, f->size)) ||
-		    machine_override_dso(m, f->path, dso)) {
-			pyperf_machine__free(m);
-			return pyperf_err(-ENOMEM);
+			if ((int)f->kind != kind)
+				continue;
+			snprintf(name, sizeof(name), "/tmp/perf-%d.map", f->pid);
+			if (kind == 2 && machine_has_override(m, name))
+				continue;
+			dso = symbols_add_dso(p->syms, name, PYPERF_DSO_PERF_MAP, (const uint8_t *)&tag,
+					      sizeof(tag));
+			if (dso && !dso->loaded)
+				err2 = kind == 1 ? pyperf_dso__set_perf_map(dso, f->data, f->size)
+						 : pyperf_dso__set_jitdump(dso, f->data, f->size);
+			if (err2 == -EBADMSG)
+				continue;
+			if (!dso || err2 || machine_override_dso(m, name, dso)) {
+				pyperf_machine__free(m);
+				return pyperf_err(-ENOMEM);
+			}
 		}
 	}
 	while ((ret = pyperf_data__next_ordered(data, &rec, err)) > 0) {

@@ -391,6 +391,8 @@ static int setup_online(struct pyperf_recorder *r, const uint64_t *ids, size_t n
 	r->syms = pyperf_symbols__new(NULL);
 	r->machine = r->syms ? pyperf_machine__new(r->syms, NULL) : NULL;
 	r->unwinder = pyperf_unwinder__new();
+	if (r->unwinder)
+		pyperf_unwinder__set_live(r->unwinder, true);
 	r->uips = pp_calloc(MAX_UNWIND, sizeof(*r->uips));
 	r->outbuf = pp_calloc(65536 / 8 + 2, sizeof(*r->outbuf));
 	pp_arena_init(&r->pass_arena[0], 1 << 20);

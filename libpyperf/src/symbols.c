@@ -22,6 +22,7 @@
 #include "internal.h"
 #include "symbols_internal.h"
 #include "symtab.h"
+#include "jitdump.h"
 
 #ifndef STT_GNU_IFUNC
 #define STT_GNU_IFUNC 10
@@ -71,6 +72,7 @@ static void dso_free(struct pyperf_dso *d)
 	free(d->debug_path);
 	symtab_free(&d->tab);
 	pyperf_map_table__free(d->perf_map);
+	jitdump_free(d->jitdump);
 	free(d->name);
 	free(d->short_name);
 	free(d);
@@ -1104,6 +1106,23 @@ static int load_kallsyms(struct pyperf_dso *d)
 
 /* ---- loading and lookup -------------------------------------------------------------- */
 
+static int load_jitdump_file(struct pyperf_dso *d)
+{
+	char path[64];
+	struct stat st;
+	int pid;
+
+	if (!perf_map_pid(d->name, &pid))
+		return 0;
+	snprintf(path, sizeof(path), "/tmp/jit-%d.dump", pid);
+	d->jitdump = jitdump_load(path, d->owner->force);
+	if (!d->jitdump)
+		return 0;
+	if (!stat(path, &st))
+		d->jitdump_size = (uint64_t)st.st_size;
+	return (int)jitdump_symtab(d->jitdump)->nr;
+}
+
 static void dso_load(struct pyperf_dso *d)
 {
 	struct pyperf_symbols *s = d->owner;
@@ -1130,6 +1149,9 @@ static void dso_load(struct pyperf_dso *d)
 				s->stats.perf_maps_refused++;
 				pr_warn("%s %s\n", d->name, err.text);
 			}
+			/* No perf map: the runtime may write a jitdump instead
+			 * (CPython 3.13 -X perf_jit). */
+			n = load_jitdump_file(d);
 			break;
 		}
 		s->stats.perf_map_bad_lines += pyperf_map_table__bad_lines(d->perf_map);
@@ -1173,6 +1195,28 @@ PYPERF_API int pyperf_dso__set_perf_map(struct pyperf_dso *d, const char *text, 
 	return 0;
 }
 
+PYPERF_API int pyperf_dso__set_jitdump(struct pyperf_dso *d, const void *data, size_t len)
+{
+	struct jitdump *j = jitdump_parse(data, len);
+
+	if (!j)
+		return pyperf_err(-EBADMSG);
+	jitdump_free(d->jitdump);
+	d->jitdump = j;
+	pyperf_map_table__free(d->perf_map);
+	d->perf_map = NULL;
+	d->loaded = true;
+	d->embedded = true;
+	return 0;
+}
+
+struct Dwarf_CFI_s *symbols_jit_cfi(struct pyperf_dso *d)
+{
+	if (!d->loaded)
+		dso_load(d);
+	return d->jitdump ? (struct Dwarf_CFI_s *)jitdump_cfi(d->jitdump) : NULL;
+}
+
 bool symbols_refresh_perf_map(struct pyperf_dso *d)
 {
 	struct timespec ts;
@@ -1188,6 +1232,33 @@ bool symbols_refresh_perf_map(struct pyperf_dso *d)
 	if (now - d->perf_map_checked_ns < 5000000ULL)
 		return false;
 	d->perf_map_checked_ns = now;
+	if (!d->perf_map) {
+		/* a jitdump, or nothing yet */
+		char path[64];
+		int pid;
+		struct jitdump *j;
+
+		if (!perf_map_pid(d->name, &pid))
+			return false;
+		snprintf(path, sizeof(path), "/tmp/jit-%d.dump", pid);
+		if (stat(path, &st) || (uint64_t)st.st_size == d->jitdump_size) {
+			/* maybe the perf map appeared since */
+			if (!stat(d->name, &st)) {
+				d->loaded = false;
+				dso_load(d);
+				return d->perf_map != NULL;
+			}
+			return false;
+		}
+		j = jitdump_load(path, d->owner->force);
+		if (!j)
+			return false;
+		jitdump_free(d->jitdump);
+		d->jitdump = j;
+		d->jitdump_size = (uint64_t)st.st_size;
+		d->loaded = true;
+		return true;
+	}
 	if (stat(d->name, &st) || (uint64_t)st.st_size == d->perf_map_size)
 		return false;
 	t = pyperf_map_table__load(d->name, &mo, NULL);
@@ -1206,6 +1277,8 @@ PYPERF_API const struct pyperf_symbol *pyperf_dso__find_symbol(struct pyperf_dso
 		dso_load(d);
 	if (d->perf_map)
 		return pyperf_map_table__find(d->perf_map, addr);
+	if (d->jitdump)
+		return symtab_find(jitdump_symtab(d->jitdump), addr);
 	return symtab_find(&d->tab, addr);
 }
 
@@ -1213,6 +1286,8 @@ PYPERF_API size_t pyperf_dso__nr_symbols(struct pyperf_dso *d)
 {
 	if (!d->loaded)
 		dso_load(d);
+	if (d->jitdump)
+		return jitdump_symtab(d->jitdump)->nr;
 	return d->perf_map ? pyperf_map_table__size(d->perf_map) : d->tab.nr;
 }
 
@@ -1222,6 +1297,9 @@ PYPERF_API const struct pyperf_symbol *pyperf_dso__symbol(struct pyperf_dso *d, 
 		dso_load(d);
 	if (d->perf_map)
 		return pyperf_map_table__entry(d->perf_map, idx);
+	if (d->jitdump)
+		return idx < jitdump_symtab(d->jitdump)->nr ? &jitdump_symtab(d->jitdump)->syms[idx]
+							     : NULL;
 	return idx < d->tab.nr ? &d->tab.syms[idx] : NULL;
 }
 

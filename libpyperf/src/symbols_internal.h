@@ -19,6 +19,8 @@ struct pyperf_dso {
 	char osrelease[65];		/* kernel: the recorded release */
 	struct symtab tab;
 	struct pyperf_map_table *perf_map;
+	struct jitdump *jitdump;	/* JIT code named by a jitdump instead */
+	uint64_t jitdump_size;
 	char *run_path;			/* the ELF file with the code (after load) */
 	char *debug_path;		/* the file symbols came from, if another */
 	uint64_t perf_map_size;		/* bytes of the perf map when read */
@@ -31,6 +33,10 @@ struct pyperf_dso {
 /* A perf map still being written (live recording): re-reads it if it grew,
  * at most every few milliseconds. Returns true if it did. */
 bool symbols_refresh_perf_map(struct pyperf_dso *d);
+
+/* The jitdump's CFI for a perf-map dso, or NULL. */
+struct Dwarf_CFI_s;
+struct Dwarf_CFI_s *symbols_jit_cfi(struct pyperf_dso *d);
 
 /* Loads the symbols now if not yet (finds run_path and debug_path). */
 void symbols_dso_load(struct pyperf_dso *d);

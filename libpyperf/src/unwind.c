@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <pyperf/unwind.h>
 #include "internal.h"
@@ -79,11 +80,41 @@ struct obj_unwind {
 	Dwarf_Op *ops;		/* pool for rules' expressions */
 	size_t nr_ops, cap_ops;
 	bool broken;		/* no file, no CFI: do not retry */
+	bool borrowed_cfi;	/* eh belongs to a jitdump */
 };
 
 struct pyperf_unwinder {
 	struct pyperf_unwind_stats stats;
+	bool live;
 };
+
+PYPERF_API void pyperf_unwinder__set_live(struct pyperf_unwinder *u, bool live)
+{
+	u->live = live;
+}
+
+/* CPython's trampoline: sub $8,%rsp; call *%rcx; add $8,%rsp; ret */
+static const uint8_t cpython_trampoline[11] = { 0x48, 0x83, 0xec, 0x08, 0xff, 0xd1,
+						0x48, 0x83, 0xc4, 0x08, 0xc3 };
+
+/*
+ * Live processes: looks at the code around @pc (a return address) for
+ * CPython's trampoline. Returns the offset of @pc in it, or -1.
+ */
+static int live_trampoline_offset(pid_t pid, uint64_t pc, unsigned *prefix)
+{
+	uint8_t code[32];
+	struct iovec local = { code, sizeof(code) }, remote = { (void *)(uintptr_t)(pc - 16), sizeof(code) };
+
+	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(code))
+		return -1;
+	/* pc sits after the call: 6 bytes into the template */
+	if (!memcmp(code + 16 - 6, cpython_trampoline, sizeof(cpython_trampoline))) {
+		*prefix = (code[6] == 0xf3 && code[7] == 0x0f && code[8] == 0x1e && code[9] == 0xfa) ? 4 : 0;
+		return 6 + (int)*prefix;
+	}
+	return -1;
+}
 
 PYPERF_API const char *pyperf_unwind_stop__name(enum pyperf_unwind_stop stop)
 {
@@ -119,7 +150,7 @@ static void obj_free(void *p)
 
 	if (!o)
 		return;
-	if (o->eh)
+	if (o->eh && !o->borrowed_cfi)
 		dwarf_cfi_end(o->eh);
 	if (o->dbg)
 		dwarf_end(o->dbg);
@@ -191,6 +222,25 @@ static struct obj_unwind *obj_for(struct pyperf_dso *d)
 	if (!o->elf)
 		o->broken = true;
 	return o->broken ? NULL : o;
+}
+
+/* JIT code with a jitdump: its CFI, at the code's own addresses. */
+static struct obj_unwind *jit_obj(struct pyperf_dso *d, Dwarf_CFI *cfi)
+{
+	struct obj_unwind *o = d->unwind;
+
+	if (!o) {
+		o = pp_calloc(1, sizeof(*o));
+		if (!o)
+			return NULL;
+		o->fd = o->dbg_fd = -1;
+		o->borrowed_cfi = true;
+		o->dbg_tried = true;
+		d->unwind = o;
+		d->unwind_free = obj_free;
+	}
+	o->eh = cfi; /* the jitdump may have been re-read */
+	return o;
 }
 
 /* The separate debug file's .debug_frame, for code .eh_frame misses. */
@@ -636,6 +686,9 @@ PYPERF_API size_t pyperf_unwinder__unwind(struct pyperf_unwinder *u, struct pype
 	for (;;) {
 		uint64_t pc = s.regs[R_RIP], lookup, ra = 0, off, prev_sp = s.regs[R_RSP];
 		const struct pyperf_map *map;
+		Dwarf_CFI *jcfi;
+		struct obj_unwind *jo;
+		const struct cfi_rule *jr;
 
 		if (n == max) {
 			why = PYPERF_UNWIND_MAX_DEPTH;
@@ -650,7 +703,13 @@ PYPERF_API size_t pyperf_unwinder__unwind(struct pyperf_unwinder *u, struct pype
 		}
 		ips[n++] = lookup;
 		off = pyperf_map__map_ip(map, lookup);
-		if (map->dso->kind == PYPERF_DSO_PERF_MAP) {
+		if (map->dso->kind == PYPERF_DSO_PERF_MAP &&
+		    (jcfi = (Dwarf_CFI *)symbols_jit_cfi(map->dso)) && (jo = jit_obj(map->dso, jcfi)) &&
+		    (jr = rule_for(map->dso, jo, lookup))) {
+			/* the JIT described its code (jitdump unwinding info) */
+			u->stats.trampoline_frames++;
+			why = step_cfi(jo, jr, &s, &ra);
+		} else if (map->dso->kind == PYPERF_DSO_PERF_MAP) {
 			const struct pyperf_symbol *sym = pyperf_dso__find_symbol(map->dso, lookup);
 			uint64_t size;
 
@@ -660,10 +719,23 @@ PYPERF_API size_t pyperf_unwinder__unwind(struct pyperf_unwinder *u, struct pype
 			size = sym ? sym->end - sym->start : 0;
 
 			u->stats.trampoline_frames++;
-			if (sym && pyperf_symbol__is_python(sym) && (size == 11 || size == 15))
+			if (sym && pyperf_symbol__is_python(sym) && (size == 11 || size == 15)) {
 				why = step_cpython_trampoline(&s, pc - sym->start, size == 15 ? 4 : 0, &ra);
-			else
-				why = step_frame_pointer(&s, &ra);
+			} else {
+				unsigned prefix = 0;
+				int at = n > 1 && u->live
+						 ? live_trampoline_offset((pid_t)smp->pid, pc, &prefix)
+						 : -1;
+
+				if (at >= 0)
+					why = step_cpython_trampoline(&s, (uint64_t)at, prefix, &ra);
+				else
+					why = step_frame_pointer(&s, &ra);
+			}
+			if (why)
+				pr_debug("JIT step at %#" PRIx64 " (%s, size %" PRIu64 ", cfi %s) failed\n", pc,
+					 sym ? sym->name : "no symbol", size,
+					 symbols_jit_cfi(map->dso) ? "yes" : "no");
 		} else if (map->dso->kind == PYPERF_DSO_ELF || map->dso->kind == PYPERF_DSO_VDSO) {
 			struct obj_unwind *o = obj_for(map->dso);
 			const struct cfi_rule *r;

@@ -165,6 +165,15 @@ PYPERF_API const struct pyperf_symbol *pyperf_dso__symbol(struct pyperf_dso *dso
 PYPERF_API int pyperf_dso__set_perf_map(struct pyperf_dso *dso, const char *text, size_t len);
 
 /**
+ * pyperf_dso__set_jitdump() - like pyperf_dso__set_perf_map() for a jitdump
+ * image (/tmp/jit-PID.dump): code-load records name the code, unwinding
+ * records give its CFI. The image is parsed and copied.
+ *
+ * Return: 0, -EBADMSG (not a jitdump) or -ENOMEM.
+ */
+PYPERF_API int pyperf_dso__set_jitdump(struct pyperf_dso *dso, const void *data, size_t len);
+
+/**
  * pyperf_symbol__is_python() - whether a symbol names a Python function,
  * i.e. starts with "py::" as CPython's perf support and libpyperf's
  * trampolines write them.

@@ -18,6 +18,7 @@
 #define PYPERF_UNWIND_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <pyperf/data.h>
 #include <pyperf/machine.h>
@@ -76,6 +77,14 @@ PYPERF_API void pyperf_unwinder__free(struct pyperf_unwinder *u);
 PYPERF_API size_t pyperf_unwinder__unwind(struct pyperf_unwinder *u, struct pyperf_thread *thread,
 					  const struct pyperf_sample *sample, uint64_t *ips,
 					  size_t max, enum pyperf_unwind_stop *stop);
+
+/**
+ * pyperf_unwinder__set_live() - the sampled processes are still running
+ * (unwinding while recording): JIT code whose runtime has not yet written
+ * its perf map or jitdump entry is recognised by reading its machine code
+ * from the process (needs the right to read its memory, as a debugger).
+ */
+PYPERF_API void pyperf_unwinder__set_live(struct pyperf_unwinder *u, bool live);
 
 /** pyperf_unwinder__stats() - counts so far. Borrowed. */
 PYPERF_API const struct pyperf_unwind_stats *
