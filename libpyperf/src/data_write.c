@@ -6,6 +6,9 @@
 #include <unistd.h>
 #include "internal.h"
 #include <pyperf/data.h>
+#ifdef HAVE_ZSTD
+#include <zstd.h>
+#endif
 
 #define PERF_MAGIC2 0x32454c4946524550ULL
 #define FILE_HEADER_SIZE 104
@@ -35,7 +38,17 @@ struct pyperf_data_writer {
 	} feat[PYPERF_FEAT_MAX];
 	uint8_t *buf;		/* write buffer for file mode */
 	size_t buf_len;
+	/* compression: records gather in raw, leave as COMPRESSED records */
+	int zlevel;
+	size_t zchunk;
+	uint8_t *raw;
+	size_t raw_len;
+	uint8_t *zout;
+	uint64_t raw_total, packed_total;
+	void *zctx;
 };
+
+#define COMPRESSED_MAX_PAYLOAD (65535 - 8 - 7)
 
 #define WBUF_SIZE (1 << 20)
 
@@ -207,10 +220,97 @@ out:
 	return ret;
 }
 
+static int put_record(struct pyperf_data_writer *w, const void *rec, size_t size);
+
+#ifdef HAVE_ZSTD
+/* Packs raw[0..len) (whole records) into COMPRESSED records, halving the
+ * batch at record boundaries until each frame fits one record. */
+static int pack(struct pyperf_data_writer *w, const uint8_t *raw, size_t len)
+{
+	size_t n;
+
+	if (!len)
+		return 0;
+	n = ZSTD_compressCCtx(w->zctx, w->zout + 8, COMPRESSED_MAX_PAYLOAD + 8, raw, len, w->zlevel);
+	if (!ZSTD_isError(n) && n <= COMPRESSED_MAX_PAYLOAD) {
+		uint32_t type = PYPERF_RECORD_COMPRESSED;
+		uint16_t misc = 0, size16;
+		/* Not padded to 8 bytes, as perf writes them: its decompressor
+		 * would take padding for the start of another frame. */
+		size_t total = 8 + n;
+
+		size16 = (uint16_t)total;
+		memcpy(w->zout, &type, 4);
+		memcpy(w->zout + 4, &misc, 2);
+		memcpy(w->zout + 6, &size16, 2);
+		w->raw_total += len;
+		w->packed_total += total;
+		return put_record(w, w->zout, total);
+	}
+	/* too big once packed: split between records near the middle */
+	{
+		size_t at = 0, half = 0;
+
+		while (at < len) {
+			uint16_t sz;
+
+			memcpy(&sz, raw + at + 6, 2);
+			if (!half && at >= len / 2)
+				half = at;
+			at += sz;
+		}
+		if (!half || half >= len) {
+			/* one record alone does not fit: store it as it is */
+			return put_record(w, raw, len);
+		}
+		int ret = pack(w, raw, half);
+		return ret ? ret : pack(w, raw + half, len - half);
+	}
+}
+#endif
+
+static int flush_raw(struct pyperf_data_writer *w)
+{
+	int ret = 0;
+
+#ifdef HAVE_ZSTD
+	if (w->raw_len)
+		ret = pack(w, w->raw, w->raw_len);
+#endif
+	w->raw_len = 0;
+	return ret;
+}
+
+PYPERF_API int pyperf_data_writer__set_compression(struct pyperf_data_writer *w, int level,
+						   size_t max_chunk)
+{
+#ifdef HAVE_ZSTD
+	if (level < 1 || level > 22)
+		return pyperf_err(-EINVAL);
+	w->zchunk = max_chunk ? max_chunk : 256 * 1024;
+	if (w->zchunk < 65536)
+		w->zchunk = 65536;
+	w->zlevel = level;
+	if (!w->zctx)
+		w->zctx = ZSTD_createCCtx();
+	w->raw = pp_realloc(w->raw, w->zchunk);
+	w->zout = pp_realloc(w->zout, COMPRESSED_MAX_PAYLOAD + 64);
+	if (!w->zctx || !w->raw || !w->zout)
+		return pyperf_err(-ENOMEM);
+	return 0;
+#else
+	(void)w;
+	(void)level;
+	(void)max_chunk;
+	return pyperf_err(-EOPNOTSUPP);
+#endif
+}
+
 PYPERF_API int pyperf_data_writer__write(struct pyperf_data_writer *w, const void *rec,
 					 size_t size)
 {
 	uint16_t hsize;
+	uint32_t type;
 	int ret;
 
 	if (size < 8 || size % 8 || size > 65535)
@@ -218,6 +318,25 @@ PYPERF_API int pyperf_data_writer__write(struct pyperf_data_writer *w, const voi
 	memcpy(&hsize, (const uint8_t *)rec + 6, 2);
 	if (hsize != size)
 		return pyperf_err(-EINVAL);
+	if (!w->zlevel)
+		return put_record(w, rec, size);
+	memcpy(&type, rec, 4);
+	/* rounds end a batch and stay outside, as perf writes them */
+	if (type == PYPERF_RECORD_FINISHED_ROUND) {
+		ret = flush_raw(w);
+		return pyperf_err(ret ? ret : put_record(w, rec, size));
+	}
+	if (w->raw_len + size > w->zchunk && (ret = flush_raw(w)))
+		return pyperf_err(ret);
+	memcpy(w->raw + w->raw_len, rec, size);
+	w->raw_len += size;
+	return 0;
+}
+
+static int put_record(struct pyperf_data_writer *w, const void *rec, size_t size)
+{
+	int ret;
+
 	if (!w->started && (ret = start(w)))
 		return pyperf_err(ret);
 	if (w->fd < 0) {
@@ -325,8 +444,18 @@ PYPERF_API int pyperf_data_writer__finish(struct pyperf_data_writer *w)
 
 	if (!w->started && (ret = start(w)))
 		return pyperf_err(ret);
-	if ((ret = flush_buf(w)))
+	if ((ret = flush_raw(w)) || (ret = flush_buf(w)))
 		return pyperf_err(ret);
+	if (w->zlevel) {
+		/* perf's HEADER_COMPRESSED: version, type (1: zstd), level,
+		 * ratio, and the largest decompressed batch */
+		uint32_t c[5] = { 1, 1, (uint32_t)w->zlevel,
+				  (uint32_t)(w->packed_total ? w->raw_total / w->packed_total : 1),
+				  (uint32_t)w->zchunk };
+
+		if ((ret = pyperf_data_writer__add_feature(w, PYPERF_FEAT_COMPRESSED, c, sizeof(c))))
+			return pyperf_err(ret);
+	}
 	if (!w->feat[PYPERF_FEAT_EVENT_DESC].data) {
 		bool named = false;
 
@@ -364,12 +493,12 @@ PYPERF_API int pyperf_data_writer__finish(struct pyperf_data_writer *w)
 
 PYPERF_API int pyperf_data_writer__flush(struct pyperf_data_writer *w)
 {
-	if (!w->started) {
-		int ret = start(w);
+	int ret = flush_raw(w);
 
-		if (ret)
-			return pyperf_err(ret);
-	}
+	if (ret)
+		return pyperf_err(ret);
+	if (!w->started && (ret = start(w)))
+		return pyperf_err(ret);
 	return pyperf_err(flush_buf(w));
 }
 
@@ -391,9 +520,16 @@ PYPERF_API void pyperf_data_writer__close(struct pyperf_data_writer *w)
 	if (!w)
 		return;
 	if (w->fd >= 0) {
+		flush_raw(w);
 		flush_buf(w);
 		close(w->fd);
 	}
+#ifdef HAVE_ZSTD
+	if (w->zctx)
+		ZSTD_freeCCtx(w->zctx);
+#endif
+	free(w->raw);
+	free(w->zout);
 	for (size_t i = 0; i < w->nr_attrs; i++) {
 		free(w->attrs[i].attr);
 		free(w->attrs[i].ids);

@@ -409,7 +409,7 @@ static int write_attrs(struct pyperf_recorder *r, struct pyperf_error *err)
 	int ncpu = perf_cpu_map__nr(r->cpus), nthr = perf_thread_map__nr(r->threads);
 	uint64_t *ids = pp_calloc((size_t)ncpu * (size_t)nthr + 1, sizeof(*ids));
 	size_t n = 0;
-	int ret;
+	int ret, level;
 
 	if (!ids)
 		return pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, NULL, "out of memory");
@@ -429,6 +429,15 @@ static int write_attrs(struct pyperf_recorder *r, struct pyperf_error *err)
 	if (ret)
 		return pyperf_error_set(err, ret, PYPERF_NO_OFFSET, r->output, "cannot write: %s",
 					strerror(-ret));
+	/* Deep stacks repeat themselves: compressed, a dwarf-mode file stays
+	 * near the size of a frame-pointer one. */
+	level = r->o.compression > 0 ? r->o.compression
+		: r->o.compression == 0 && r->o.callgraph == PYPERF_CALLGRAPH_DWARF ? 1
+										    : 0;
+	if (level && !pyperf_data_writer__set_compression(r->w, level, 256 * 1024))
+		r->stats.compression = level;
+	else if (level && r->o.compression > 0)
+		note(r, "compression is not available in this build; writing uncompressed");
 	return 0;
 }
 

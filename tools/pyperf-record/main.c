@@ -44,6 +44,9 @@ static void usage(FILE *f)
 		"                          instead of unwinding them while recording\n"
 		"  -m, --mmap-pages N      ring buffer pages per CPU, a power of two\n"
 		"                          (default 128; 1024 with dwarf call graphs)\n"
+		"  -z, --compression-level[=N]  zstd-compress the records (perf record -z); the\n"
+		"                          default in dwarf mode, where deep stacks repeat\n"
+		"      --no-compress       never compress\n"
 		"  -p, --pid PID[,PID..]   sample running processes until Ctrl-C or their exit\n"
 		"      --no-inherit        do not follow new threads and child processes\n"
 		"      --no-python         do not enable Python 3.12+'s perf support\n"
@@ -63,6 +66,7 @@ enum {
 	OPT_NO_PYTHON,
 	OPT_CLEAN_MAPS,
 	OPT_RAW_STACKS,
+	OPT_NO_COMPRESS,
 	OPT_VERSION,
 };
 
@@ -78,6 +82,8 @@ static const struct option long_opts[] = {
 	{ "no-python", no_argument, NULL, OPT_NO_PYTHON },
 	{ "clean-maps", no_argument, NULL, OPT_CLEAN_MAPS },
 	{ "raw-stacks", no_argument, NULL, OPT_RAW_STACKS },
+	{ "compression-level", optional_argument, NULL, 'z' },
+	{ "no-compress", no_argument, NULL, OPT_NO_COMPRESS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -172,6 +178,8 @@ static void summary(const struct pyperf_record_opts *o, const struct pyperf_reco
 	if (s->callgraph == PYPERF_CALLGRAPH_DWARF)
 		fprintf(stderr, " (%u-byte stack copies)", s->stack_bytes);
 	fprintf(stderr, " ]\n[ %s: %.2f MB written to %s", prog, mb, o->output);
+	if (s->compression)
+		fprintf(stderr, " (zstd %d)", s->compression);
 	if (s->samples)
 		fprintf(stderr, " (%.0f bytes/sample)", (double)s->bytes_written / (double)s->samples);
 	if (s->maps_embedded)
@@ -206,7 +214,7 @@ int main(int argc, char **argv)
 
 	/* Stacks are the point: call graphs by default, mode chosen per program. */
 	o.callgraph = PYPERF_CALLGRAPH_AUTO;
-	while ((c = getopt_long(argc, argv, "+o:e:F:c:gm:p:qh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:e:F:c:gm:p:z::qh", long_opts, NULL)) != -1) {
 		uint64_t v;
 
 		switch (c) {
@@ -307,6 +315,17 @@ int main(int argc, char **argv)
 			break;
 		case OPT_RAW_STACKS:
 			o.raw_stacks = true;
+			break;
+		case 'z':
+			if (!optarg)
+				o.compression = 1;
+			else if (parse_u64(optarg, &v, 1, 22))
+				o.compression = (int)v;
+			else
+				return bad_usage("-z wants a zstd level from 1 to 22, not '%s'", optarg);
+			break;
+		case OPT_NO_COMPRESS:
+			o.compression = -1;
 			break;
 		case 'q':
 			quiet = true;

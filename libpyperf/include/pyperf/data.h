@@ -601,6 +601,20 @@ PYPERF_API int pyperf_data_writer__add_feature_string(struct pyperf_data_writer 
 PYPERF_API int pyperf_data_writer__finish(struct pyperf_data_writer *w);
 
 /**
+ * pyperf_data_writer__set_compression() - from now on, pack records into
+ * zstd-compressed PERF_RECORD_COMPRESSED records (as perf record -z); the
+ * COMPRESSED feature tells readers how. Each packed batch is a complete
+ * zstd frame of at most @max_chunk bytes of records, ended at every
+ * FINISHED_ROUND and flush, so a writer killed mid-way leaves readable data.
+ * @level: zstd level 1-22.
+ * @max_chunk: bytes of records per frame (perf's mmap_len); 0: 256 KiB.
+ *
+ * Return: 0, -EOPNOTSUPP when built without zstd, -EINVAL, -ENOMEM.
+ */
+PYPERF_API int pyperf_data_writer__set_compression(struct pyperf_data_writer *w, int level,
+						   size_t max_chunk);
+
+/**
  * pyperf_data_writer__flush() - put buffered records into the file, so that
  * a reader opening it sees them (with the data size taken from the file).
  *

@@ -65,16 +65,23 @@ struct pyperf_record_opts {
 	 * drained and written as a compact callchain sample instead.
 	 */
 	bool raw_stacks;
+	/*
+	 * zstd level for perf-style compressed records (perf record -z):
+	 * 0 = default (level 1 in dwarf mode, where stacks are long and alike;
+	 * off otherwise), -1 = never.
+	 */
+	int compression;
 	size_t : 0;
 };
-#define pyperf_record_opts__last_field raw_stacks
+#define pyperf_record_opts__last_field compression
 
 /* What a recording saw; filled as it runs and at the end. */
 struct pyperf_record_stats {
 	uint64_t samples;
 	uint64_t lost_samples;		/* reported by the kernel in LOST records */
 	uint64_t lost_chunks;		/* LOST records */
-	uint64_t bytes_written;
+	uint64_t bytes_written;		/* to the file (after compression) */
+	int compression;		/* zstd level used, 0 if none */
 	uint64_t processes, threads;	/* seen in the recording */
 	uint64_t wakeups;		/* ring buffer drain passes */
 	uint64_t throttled;		/* THROTTLE records */
