@@ -35,7 +35,8 @@ int binary_resolve(const char *cmd, char *out, size_t size)
 		if (!access(buf, X_OK)) {
 			struct stat st;
 
-			if (!stat(buf, &st) && S_ISREG(st.st_mode) && realpath(buf, out) && strlen(out) < size)
+			if (!stat(buf, &st) && S_ISREG(st.st_mode) && realpath(buf, out) &&
+			    strlen(out) < size)
 				return 0;
 		}
 		path += n + (path[n] == ':');
@@ -63,13 +64,15 @@ static int needed_library(const char *path, const char *needle, char *out, size_
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC)
 			continue;
 		data = elf_getdata(scn, NULL);
-		for (size_t i = 0; data && i < sh.sh_size / (sh.sh_entsize ? sh.sh_entsize : 16); i++) {
+		for (size_t i = 0; data && i < sh.sh_size / (sh.sh_entsize ? sh.sh_entsize : 16);
+		     i++) {
 			GElf_Dyn dyn;
 			const char *s;
 
 			if (!gelf_getdyn(data, (int)i, &dyn))
 				break;
-			if (dyn.d_tag != DT_NEEDED && dyn.d_tag != DT_RUNPATH && dyn.d_tag != DT_RPATH)
+			if (dyn.d_tag != DT_NEEDED && dyn.d_tag != DT_RUNPATH &&
+			    dyn.d_tag != DT_RPATH)
 				continue;
 			s = elf_strptr(elf, sh.sh_link, dyn.d_un.d_val);
 			if (!s)
@@ -93,8 +96,9 @@ static int needed_library(const char *path, const char *needle, char *out, size_
 		const char *ld = getenv("LD_LIBRARY_PATH");
 		char *save, *d;
 
-		snprintf(dirs, sizeof(dirs), "%s:%s:/usr/local/lib:/usr/lib/x86_64-linux-gnu:"
-					     "/lib/x86_64-linux-gnu:/usr/lib:/lib",
+		snprintf(dirs, sizeof(dirs),
+			 "%s:%s:/usr/local/lib:/usr/lib/x86_64-linux-gnu:"
+			 "/lib/x86_64-linux-gnu:/usr/lib:/lib",
 			 runpath, ld ? ld : "");
 		for (d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
 			char cand[PATH_MAX];
@@ -160,7 +164,8 @@ PYPERF_API int pyperf_python_version(const char *path)
 	if (pid == 0) {
 		dup2(pipefd[1], 1);
 		execl(path, path, "-I", "-S", "-c",
-		      "import sys; print(sys.implementation.name, *sys.version_info[:2])", (char *)NULL);
+		      "import sys; print(sys.implementation.name, *sys.version_info[:2])",
+		      (char *)NULL);
 		_exit(127);
 	}
 	close(pipefd[1]);
@@ -172,7 +177,8 @@ PYPERF_API int pyperf_python_version(const char *path)
 		char impl[16];
 
 		buf[n] = 0;
-		if (sscanf(buf, "%15s %d %d", impl, &major, &minor) == 3 && !strcmp(impl, "cpython"))
+		if (sscanf(buf, "%15s %d %d", impl, &major, &minor) == 3 &&
+		    !strcmp(impl, "cpython"))
 			return major * 100 + minor;
 	}
 	return 0;
@@ -198,18 +204,21 @@ PYPERF_API int pyperf_binary_has_frame_pointers(const char *path)
 		return pyperf_err(-errno);
 	elf_version(EV_CURRENT);
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || !gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64 || elf_getphdrnum(elf, &phnum))
+	if (!elf || !gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64 ||
+	    elf_getphdrnum(elf, &phnum))
 		goto out;
 	while ((scn = elf_nextscn(elf, scn))) {
 		Elf_Data *data;
 
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
 			continue;
 		/* prefer .symtab; .dynsym when stripped */
 		if (sh.sh_type == SHT_DYNSYM && total)
 			continue;
 		data = elf_getdata(scn, NULL);
-		for (size_t i = 0; data && i < sh.sh_size / (sh.sh_entsize ? sh.sh_entsize : 24) && total < 4000;
+		for (size_t i = 0;
+		     data && i < sh.sh_size / (sh.sh_entsize ? sh.sh_entsize : 24) && total < 4000;
 		     i++) {
 			GElf_Sym s;
 			uint8_t code[12];
@@ -222,16 +231,20 @@ PYPERF_API int pyperf_binary_has_frame_pointers(const char *path)
 				GElf_Phdr ph;
 
 				if (!gelf_getphdr(elf, (int)p, &ph) || ph.p_type != PT_LOAD ||
-				    s.st_value < ph.p_vaddr || s.st_value >= ph.p_vaddr + ph.p_filesz)
+				    s.st_value < ph.p_vaddr ||
+				    s.st_value >= ph.p_vaddr + ph.p_filesz)
 					continue;
 				if (pread(fd, code, sizeof(code),
-					  (off_t)(s.st_value - ph.p_vaddr + ph.p_offset)) == sizeof(code)) {
+					  (off_t)(s.st_value - ph.p_vaddr + ph.p_offset)) ==
+				    sizeof(code)) {
 					const uint8_t *c = code;
 
-					if (c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa)
+					if (c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e &&
+					    c[3] == 0xfa)
 						c += 4;
 					total++;
-					if (c[0] == 0x55 && c[1] == 0x48 && c[2] == 0x89 && c[3] == 0xe5)
+					if (c[0] == 0x55 && c[1] == 0x48 && c[2] == 0x89 &&
+					    c[3] == 0xe5)
 						with_fp++;
 				}
 				break;

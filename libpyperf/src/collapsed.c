@@ -26,13 +26,13 @@ struct line {
 struct folder {
 	struct pyperf_profile *p;
 	const struct pyperf_collapsed_opts *o;
-	const char **names;	/* folded name per frame id, lazily */
+	const char **names; /* folded name per frame id, lazily */
 	struct pp_arena arena;
 	struct line *lines;
 	size_t nr_lines, cap_lines;
 	struct line_slot *slots;
 	size_t slots_cap;
-	char *buf;		/* the line being built */
+	char *buf; /* the line being built */
 	size_t buf_cap;
 	uint32_t *path;
 	size_t path_cap;
@@ -93,7 +93,8 @@ static const char *frame_name(struct folder *f, uint32_t id)
 		}
 		if (f->o->addrs)
 			snprintf(buf, sizeof(buf), "[%s <%" PRIx64 ">]", base,
-				 fr->dso && fr->dso->kind != PYPERF_DSO_UNKNOWN ? fr->addr : fr->ip);
+				 fr->dso && fr->dso->kind != PYPERF_DSO_UNKNOWN ? fr->addr
+										: fr->ip);
 		else
 			snprintf(buf, sizeof(buf), "[%s]", base);
 		t = tidy(&f->arena, buf);
@@ -185,7 +186,7 @@ static int add_line(struct folder *f, const char *s, size_t n, uint64_t count)
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, s, n);
-	f->lines[f->nr_lines] = (struct line){ copy, n, count };
+	f->lines[f->nr_lines] = (struct line){copy, n, count};
 	f->slots[j].hash = h;
 	f->slots[j].idx = (uint32_t)++f->nr_lines;
 	return 0;
@@ -227,7 +228,7 @@ PYPERF_API int pyperf_profile__write_collapsed(struct pyperf_profile *p, FILE *o
 {
 	PYPERF_OPTS(pyperf_collapsed_opts, defaults);
 	struct pyperf_collapsed_opts o;
-	struct folder f = { 0 };
+	struct folder f = {0};
 	const struct pyperf_node *ev;
 	int ret = -ENOMEM;
 
@@ -252,9 +253,10 @@ PYPERF_API int pyperf_profile__write_collapsed(struct pyperf_profile *p, FILE *o
 	{
 		uint32_t first_event = UINT32_MAX, ev_node = 0;
 
-		for (uint32_t c = ev->first_child; c; c = pyperf_profile__node(p, c)->next_sibling) {
+		for (uint32_t c = ev->first_child; c;
+		     c = pyperf_profile__node(p, c)->next_sibling) {
 			const struct pyperf_frame *fr =
-				pyperf_profile__frame(p, pyperf_profile__node(p, c)->frame);
+			    pyperf_profile__frame(p, pyperf_profile__node(p, c)->frame);
 
 			if (fr->event < first_event) {
 				first_event = fr->event;
@@ -273,27 +275,31 @@ PYPERF_API int pyperf_profile__write_collapsed(struct pyperf_profile *p, FILE *o
 			/* Path from the leaf up to the thread node. */
 			for (up = (uint32_t)id; up; up = pyperf_profile__node(p, up)->parent) {
 				const struct pyperf_frame *fr =
-					pyperf_profile__frame(p, pyperf_profile__node(p, up)->frame);
+				    pyperf_profile__frame(p, pyperf_profile__node(p, up)->frame);
 
-				if (fr->kind == PYPERF_FRAME_THREAD || fr->kind == PYPERF_FRAME_EVENT)
+				if (fr->kind == PYPERF_FRAME_THREAD ||
+				    fr->kind == PYPERF_FRAME_EVENT)
 					break;
 				if (PP_GROW(f.path, f.path_cap, depth + 1))
 					goto out;
 				f.path[depth++] = pyperf_profile__node(p, up)->frame;
 			}
-			if (!up || pyperf_profile__frame(p, pyperf_profile__node(p, up)->frame)->kind !=
-					   PYPERF_FRAME_THREAD)
+			if (!up ||
+			    pyperf_profile__frame(p, pyperf_profile__node(p, up)->frame)->kind !=
+				PYPERF_FRAME_THREAD)
 				continue;
 			/* Only nodes under the chosen event. */
 			if (pyperf_profile__node(p, up)->parent != ev_node)
 				continue;
-			if (thread_prefix(&f, pyperf_profile__frame(p, pyperf_profile__node(p, up)->frame),
-					  &len))
+			if (thread_prefix(
+				&f, pyperf_profile__frame(p, pyperf_profile__node(p, up)->frame),
+				&len))
 				goto out;
 			while (depth--) {
 				const char *nm = frame_name(&f, f.path[depth]);
 
-				if (!nm || append(&f, &len, ";", 1) || append(&f, &len, nm, strlen(nm)))
+				if (!nm || append(&f, &len, ";", 1) ||
+				    append(&f, &len, nm, strlen(nm)))
 					goto out;
 			}
 			if (add_line(&f, f.buf, len, w))

@@ -9,18 +9,18 @@
 /* Where a sample keeps its event id, and how long the sample_id trailer of
  * other records is, for one attr. */
 struct attr_layout {
-	int sample_id_pos;	/* u64 index after the header, or -1 */
-	unsigned trailer_size;	/* bytes of sample_id at the end of non-samples */
-	int trailer_id_pos;	/* u64 index counted back from the end, or -1 */
-	int trailer_time_pos;	/* same, for the timestamp */
+	int sample_id_pos;     /* u64 index after the header, or -1 */
+	unsigned trailer_size; /* bytes of sample_id at the end of non-samples */
+	int trailer_id_pos;    /* u64 index counted back from the end, or -1 */
+	int trailer_time_pos;  /* same, for the timestamp */
 };
 
 struct attr_entry {
 	struct pyperf_attr attr;
 	struct attr_layout layout;
-	uint64_t *ids;		/* owned */
-	char *name;		/* owned */
-	void *raw;		/* owned copy of the attr bytes */
+	uint64_t *ids; /* owned */
+	char *name;    /* owned */
+	void *raw;     /* owned copy of the attr bytes */
 };
 
 struct id_slot {
@@ -32,7 +32,7 @@ struct id_slot {
 /* An entry of the time-ordering queue (a binary min-heap). */
 struct queued {
 	uint64_t time;
-	uint64_t seq;		/* arrival order breaks ties, as in perf */
+	uint64_t seq; /* arrival order breaks ties, as in perf */
 	const void *rec;
 	uint64_t offset;
 };
@@ -44,18 +44,18 @@ struct decomp_chunk;
 
 struct pyperf_data {
 	char *name;
-	const uint8_t *base;	/* the file image */
+	const uint8_t *base; /* the file image */
 	uint64_t size;
-	void *map;		/* mmap of the file, or NULL */
-	void *owned;		/* aligned copy for open_mem, or NULL */
+	void *map;   /* mmap of the file, or NULL */
+	void *owned; /* aligned copy for open_mem, or NULL */
 	size_t map_size;
 
 	uint64_t attr_size;
 	struct attr_entry *attrs;
 	size_t nr_attrs, cap_attrs;
-	struct id_slot *ids;	/* id -> attr, open addressing */
+	struct id_slot *ids; /* id -> attr, open addressing */
 	size_t ids_cap, ids_count;
-	bool same_layout;	/* all attrs place the id alike */
+	bool same_layout; /* all attrs place the id alike */
 
 	uint64_t data_offset, data_size, data_end;
 	uint64_t data_size_claimed;
@@ -69,23 +69,23 @@ struct pyperf_data {
 	size_t nr_embedded;
 	struct pyperf_build_id *build_ids;
 	size_t nr_build_ids, cap_build_ids;
-	struct pp_arena arena;	/* strings that live as long as the file */
+	struct pp_arena arena; /* strings that live as long as the file */
 
 	/* file-order iteration */
 	uint64_t pos;
 	int sticky_err;
 	struct pyperf_error sticky_error;
 	struct pyperf_record rec;
-	uint8_t *scratch;	/* aligned copy of a misaligned record */
+	uint8_t *scratch; /* aligned copy of a misaligned record */
 	bool warned_malformed[PYPERF_RECORD_TYPE_MAX];
 
 	/* records decompressed from PERF_RECORD_COMPRESSED */
 	void *zstd;
-	struct decomp_chunk *chunks;	/* all kept until close: queued records point in */
+	struct decomp_chunk *chunks; /* all kept until close: queued records point in */
 	struct decomp_chunk *cur_chunk;
 	uint64_t chunk_pos;
-	uint64_t comp_offset;		/* offset of the COMPRESSED record */
-	uint8_t *carry;			/* a record split across COMPRESSED records */
+	uint64_t comp_offset; /* offset of the COMPRESSED record */
+	uint8_t *carry;	      /* a record split across COMPRESSED records */
 	size_t carry_len, carry_cap;
 
 	/* time-ordered iteration */
@@ -95,12 +95,12 @@ struct pyperf_data {
 	uint64_t max_time;
 	uint64_t next_flush;
 	uint64_t last_flush;
-	bool flushing;		/* draining up to flush_limit */
+	bool flushing; /* draining up to flush_limit */
 	uint64_t flush_limit;
 	bool input_done;
 	int pending_err;
 	struct pyperf_error pending_error;
-	uint64_t released;	/* bytes of the mapping handed back to the kernel */
+	uint64_t released; /* bytes of the mapping handed back to the kernel */
 
 	struct pyperf_data_stats stats;
 };

@@ -163,11 +163,12 @@ PYPERF_API int pyperf_data__next_ordered(struct pyperf_data *d, const struct pyp
 		} else {
 			t = data__record_time(d, p);
 			if (t && t != UINT64_MAX) {
-				struct queued q = { t, d->seq++, stable(d, p), off };
+				struct queued q = {t, d->seq++, stable(d, p), off};
 
 				if (!q.rec || heap_push(d, q)) {
-					pyperf_error_set(&d->pending_error, -ENOMEM, PYPERF_NO_OFFSET,
-							 d->name, "out of memory queueing records");
+					pyperf_error_set(&d->pending_error, -ENOMEM,
+							 PYPERF_NO_OFFSET, d->name,
+							 "out of memory queueing records");
 					d->pending_err = -ENOMEM;
 					d->input_done = true;
 					start_flush(d, UINT64_MAX);

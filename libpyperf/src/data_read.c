@@ -17,7 +17,7 @@
 #include "data_internal.h"
 
 #define PERF_MAGIC2 0x32454c4946524550ULL /* "PERFILE2" */
-#define PERF_MAGIC1 0x454c494652455050ULL /* "PERFFILE" */
+#define PERF_MAGIC1 0x454c494646524550ULL /* "PERFFILE" */
 #define FILE_HEADER_SIZE 104
 #define PIPE_HEADER_SIZE 16
 #define ATTR_SIZE_VER0 64
@@ -63,46 +63,46 @@ struct decomp_chunk {
 };
 
 static const char *const record_names[PYPERF_RECORD_TYPE_MAX] = {
-	[PYPERF_RECORD_MMAP] = "MMAP",
-	[PYPERF_RECORD_LOST] = "LOST",
-	[PYPERF_RECORD_COMM] = "COMM",
-	[PYPERF_RECORD_EXIT] = "EXIT",
-	[PYPERF_RECORD_THROTTLE] = "THROTTLE",
-	[PYPERF_RECORD_UNTHROTTLE] = "UNTHROTTLE",
-	[PYPERF_RECORD_FORK] = "FORK",
-	[PYPERF_RECORD_READ] = "READ",
-	[PYPERF_RECORD_SAMPLE] = "SAMPLE",
-	[PYPERF_RECORD_MMAP2] = "MMAP2",
-	[PYPERF_RECORD_AUX] = "AUX",
-	[PYPERF_RECORD_ITRACE_START] = "ITRACE_START",
-	[PYPERF_RECORD_LOST_SAMPLES] = "LOST_SAMPLES",
-	[PYPERF_RECORD_SWITCH] = "SWITCH",
-	[PYPERF_RECORD_SWITCH_CPU_WIDE] = "SWITCH_CPU_WIDE",
-	[PYPERF_RECORD_NAMESPACES] = "NAMESPACES",
-	[PYPERF_RECORD_KSYMBOL] = "KSYMBOL",
-	[PYPERF_RECORD_BPF_EVENT] = "BPF_EVENT",
-	[PYPERF_RECORD_CGROUP] = "CGROUP",
-	[PYPERF_RECORD_TEXT_POKE] = "TEXT_POKE",
-	[PYPERF_RECORD_AUX_OUTPUT_HW_ID] = "AUX_OUTPUT_HW_ID",
-	[PYPERF_RECORD_HEADER_ATTR] = "ATTR",
-	[PYPERF_RECORD_HEADER_EVENT_TYPE] = "EVENT_TYPE",
-	[PYPERF_RECORD_HEADER_TRACING_DATA] = "TRACING_DATA",
-	[PYPERF_RECORD_HEADER_BUILD_ID] = "BUILD_ID",
-	[PYPERF_RECORD_FINISHED_ROUND] = "FINISHED_ROUND",
-	[PYPERF_RECORD_ID_INDEX] = "ID_INDEX",
-	[PYPERF_RECORD_AUXTRACE_INFO] = "AUXTRACE_INFO",
-	[PYPERF_RECORD_AUXTRACE] = "AUXTRACE",
-	[PYPERF_RECORD_AUXTRACE_ERROR] = "AUXTRACE_ERROR",
-	[PYPERF_RECORD_THREAD_MAP] = "THREAD_MAP",
-	[PYPERF_RECORD_CPU_MAP] = "CPU_MAP",
-	[PYPERF_RECORD_STAT_CONFIG] = "STAT_CONFIG",
-	[PYPERF_RECORD_STAT] = "STAT",
-	[PYPERF_RECORD_STAT_ROUND] = "STAT_ROUND",
-	[PYPERF_RECORD_EVENT_UPDATE] = "EVENT_UPDATE",
-	[PYPERF_RECORD_TIME_CONV] = "TIME_CONV",
-	[PYPERF_RECORD_HEADER_FEATURE] = "FEATURE",
-	[PYPERF_RECORD_COMPRESSED] = "COMPRESSED",
-	[PYPERF_RECORD_FINISHED_INIT] = "FINISHED_INIT",
+    [PYPERF_RECORD_MMAP] = "MMAP",
+    [PYPERF_RECORD_LOST] = "LOST",
+    [PYPERF_RECORD_COMM] = "COMM",
+    [PYPERF_RECORD_EXIT] = "EXIT",
+    [PYPERF_RECORD_THROTTLE] = "THROTTLE",
+    [PYPERF_RECORD_UNTHROTTLE] = "UNTHROTTLE",
+    [PYPERF_RECORD_FORK] = "FORK",
+    [PYPERF_RECORD_READ] = "READ",
+    [PYPERF_RECORD_SAMPLE] = "SAMPLE",
+    [PYPERF_RECORD_MMAP2] = "MMAP2",
+    [PYPERF_RECORD_AUX] = "AUX",
+    [PYPERF_RECORD_ITRACE_START] = "ITRACE_START",
+    [PYPERF_RECORD_LOST_SAMPLES] = "LOST_SAMPLES",
+    [PYPERF_RECORD_SWITCH] = "SWITCH",
+    [PYPERF_RECORD_SWITCH_CPU_WIDE] = "SWITCH_CPU_WIDE",
+    [PYPERF_RECORD_NAMESPACES] = "NAMESPACES",
+    [PYPERF_RECORD_KSYMBOL] = "KSYMBOL",
+    [PYPERF_RECORD_BPF_EVENT] = "BPF_EVENT",
+    [PYPERF_RECORD_CGROUP] = "CGROUP",
+    [PYPERF_RECORD_TEXT_POKE] = "TEXT_POKE",
+    [PYPERF_RECORD_AUX_OUTPUT_HW_ID] = "AUX_OUTPUT_HW_ID",
+    [PYPERF_RECORD_HEADER_ATTR] = "ATTR",
+    [PYPERF_RECORD_HEADER_EVENT_TYPE] = "EVENT_TYPE",
+    [PYPERF_RECORD_HEADER_TRACING_DATA] = "TRACING_DATA",
+    [PYPERF_RECORD_HEADER_BUILD_ID] = "BUILD_ID",
+    [PYPERF_RECORD_FINISHED_ROUND] = "FINISHED_ROUND",
+    [PYPERF_RECORD_ID_INDEX] = "ID_INDEX",
+    [PYPERF_RECORD_AUXTRACE_INFO] = "AUXTRACE_INFO",
+    [PYPERF_RECORD_AUXTRACE] = "AUXTRACE",
+    [PYPERF_RECORD_AUXTRACE_ERROR] = "AUXTRACE_ERROR",
+    [PYPERF_RECORD_THREAD_MAP] = "THREAD_MAP",
+    [PYPERF_RECORD_CPU_MAP] = "CPU_MAP",
+    [PYPERF_RECORD_STAT_CONFIG] = "STAT_CONFIG",
+    [PYPERF_RECORD_STAT] = "STAT",
+    [PYPERF_RECORD_STAT_ROUND] = "STAT_ROUND",
+    [PYPERF_RECORD_EVENT_UPDATE] = "EVENT_UPDATE",
+    [PYPERF_RECORD_TIME_CONV] = "TIME_CONV",
+    [PYPERF_RECORD_HEADER_FEATURE] = "FEATURE",
+    [PYPERF_RECORD_COMPRESSED] = "COMPRESSED",
+    [PYPERF_RECORD_FINISHED_INIT] = "FINISHED_INIT",
 };
 
 PYPERF_API const char *pyperf_record_type__name(uint32_t type)
@@ -165,14 +165,21 @@ static void compute_layout(struct attr_entry *e)
 }
 
 static const char *const hw_names[] = {
-	"cycles", "instructions", "cache-references", "cache-misses", "branch-instructions",
-	"branch-misses", "bus-cycles", "stalled-cycles-frontend", "stalled-cycles-backend",
-	"ref-cycles",
+    "cycles",
+    "instructions",
+    "cache-references",
+    "cache-misses",
+    "branch-instructions",
+    "branch-misses",
+    "bus-cycles",
+    "stalled-cycles-frontend",
+    "stalled-cycles-backend",
+    "ref-cycles",
 };
 static const char *const sw_names[] = {
-	"cpu-clock", "task-clock", "page-faults", "context-switches", "cpu-migrations",
-	"minor-faults", "major-faults", "alignment-faults", "emulation-faults", "dummy",
-	"bpf-output", "cgroup-switches",
+    "cpu-clock",	"task-clock",	"page-faults",	"context-switches",
+    "cpu-migrations",	"minor-faults", "major-faults", "alignment-faults",
+    "emulation-faults", "dummy",	"bpf-output",	"cgroup-switches",
 };
 
 /* A name for an attr the file does not name (no EVENT_DESC feature). */
@@ -267,7 +274,7 @@ static int add_attr(struct pyperf_data *d, const uint8_t *raw, uint64_t size, co
 		    uint64_t nr)
 {
 	struct attr_entry *e;
-	uint8_t full[ATTR_MAX_SIZE] = { 0 };
+	uint8_t full[ATTR_MAX_SIZE] = {0};
 	int ret;
 
 	if (size > ATTR_MAX_SIZE)
@@ -355,8 +362,7 @@ static bool in_file(const struct pyperf_data *d, uint64_t off, uint64_t len)
 }
 
 /* A perf_header_string: u32 len, then len bytes holding a NUL. */
-static const char *read_header_string(struct pyperf_data *d, const uint8_t **p,
-				      const uint8_t *end)
+static const char *read_header_string(struct pyperf_data *d, const uint8_t **p, const uint8_t *end)
 {
 	uint32_t len;
 	const char *s;
@@ -427,7 +433,8 @@ static void parse_build_id_feature(struct pyperf_data *d)
 		p += size;
 	}
 	if (p != end)
-		pr_warn("%s: BUILD_ID feature is malformed at offset %" PRIu64 "; using %zu build ids\n",
+		pr_warn("%s: BUILD_ID feature is malformed at offset %" PRIu64
+			"; using %zu build ids\n",
 			d->name, (uint64_t)(p - d->base), d->nr_build_ids);
 }
 
@@ -562,12 +569,11 @@ static int read_header(struct pyperf_data *d, const struct pyperf_data_open_opts
 	uint64_t feat_table;
 
 	if (d->size == 0)
-		return fail(d, err, -EBADMSG, 0,
-			    "file is empty%s; record a profile first (pyperf-record or perf record)",
-			    "");
+		return fail(
+		    d, err, -EBADMSG, 0,
+		    "file is empty%s; record a profile first (pyperf-record or perf record)", "");
 	if (d->size < 8)
-		return fail(d, err, -EBADMSG, 0,
-			    "file is too short (%s) to be a perf.data file",
+		return fail(d, err, -EBADMSG, 0, "file is too short (%s) to be a perf.data file",
 			    d->size == 1 ? "1 byte" : "a few bytes");
 	magic = load_u64(h);
 	if (magic == __builtin_bswap64(PERF_MAGIC2))
@@ -581,8 +587,7 @@ static int read_header(struct pyperf_data *d, const struct pyperf_data_open_opts
 			    "a current 'perf inject -i OLD -o NEW'",
 			    "");
 	if (magic != PERF_MAGIC2)
-		return fail(d, err, -EBADMSG, 0,
-			    "not a perf.data file (no PERFILE2 magic)%s", "");
+		return fail(d, err, -EBADMSG, 0, "not a perf.data file (no PERFILE2 magic)%s", "");
 	if (d->size < 16)
 		return fail(d, err, -EBADMSG, 8, "file ends inside the header%s", "");
 	hsize = load_u64(h + 8);
@@ -682,8 +687,9 @@ static int read_header(struct pyperf_data *d, const struct pyperf_data_open_opts
 				sz = load_u64(d->base + feat_table + idx * 16 + 8);
 				idx++;
 				if (!in_file(d, off, sz)) {
-					pr_warn("%s: feature %d points outside the file; ignoring it\n",
-						d->name, bit);
+					pr_warn(
+					    "%s: feature %d points outside the file; ignoring it\n",
+					    d->name, bit);
 					continue;
 				}
 				d->feat_present[bit] = true;
@@ -787,8 +793,7 @@ PYPERF_API struct pyperf_data *pyperf_data__open(const char *path,
 	return finish_open(d, opts, err);
 }
 
-PYPERF_API struct pyperf_data *pyperf_data__open_mem(const void *buf, size_t size,
-						     const char *name,
+PYPERF_API struct pyperf_data *pyperf_data__open_mem(const void *buf, size_t size, const char *name,
 						     const struct pyperf_data_open_opts *opts,
 						     struct pyperf_error *err)
 {
@@ -882,8 +887,8 @@ PYPERF_API bool pyperf_data__has_feature(const struct pyperf_data *d, enum pyper
 	return feat > 0 && feat < PYPERF_FEAT_MAX && d->feat_present[feat];
 }
 
-PYPERF_API const void *pyperf_data__feature(const struct pyperf_data *d,
-					    enum pyperf_feature feat, uint64_t *size)
+PYPERF_API const void *pyperf_data__feature(const struct pyperf_data *d, enum pyperf_feature feat,
+					    uint64_t *size)
 {
 	if (!pyperf_data__has_feature(d, feat))
 		return NULL;
@@ -928,8 +933,7 @@ PYPERF_API const char *const *pyperf_data__cmdline(const struct pyperf_data *d, 
 	return d->cmdline ? (const char *const *)d->cmdline : NULL;
 }
 
-PYPERF_API int pyperf_data__nr_cpus(const struct pyperf_data *d, uint32_t *avail,
-				    uint32_t *online)
+PYPERF_API int pyperf_data__nr_cpus(const struct pyperf_data *d, uint32_t *avail, uint32_t *online)
 {
 	const uint8_t *p;
 
@@ -963,8 +967,8 @@ PYPERF_API const struct pyperf_build_id *pyperf_data__build_id(const struct pype
 	return idx < d->nr_build_ids ? &d->build_ids[idx] : NULL;
 }
 
-PYPERF_API const struct pyperf_build_id *
-pyperf_data__find_build_id(const struct pyperf_data *d, const char *filename)
+PYPERF_API const struct pyperf_build_id *pyperf_data__find_build_id(const struct pyperf_data *d,
+								    const char *filename)
 {
 	for (size_t i = 0; i < d->nr_build_ids; i++)
 		if (!strcmp(d->build_ids[i].filename, filename))
@@ -1042,7 +1046,8 @@ static bool read_regs(struct cur *c, uint64_t mask, uint64_t *abi, const uint64_
 static uint64_t read_format_size(uint64_t rf)
 {
 	uint64_t per = 1 + !!(rf & READ_FORMAT_ID) + !!(rf & READ_FORMAT_LOST);
-	uint64_t hdr = !!(rf & READ_FORMAT_TOTAL_TIME_ENABLED) + !!(rf & READ_FORMAT_TOTAL_TIME_RUNNING);
+	uint64_t hdr =
+	    !!(rf & READ_FORMAT_TOTAL_TIME_ENABLED) + !!(rf & READ_FORMAT_TOTAL_TIME_RUNNING);
 
 	return (hdr + per) * 8; /* non-group; group size depends on nr */
 }
@@ -1050,7 +1055,7 @@ static uint64_t read_format_size(uint64_t rf)
 PYPERF_API int pyperf_data__parse_sample(const struct pyperf_attr *attr, const void *rec,
 					 size_t size, struct pyperf_sample *s)
 {
-	struct cur c = { (const uint8_t *)rec + 8, (const uint8_t *)rec + size };
+	struct cur c = {(const uint8_t *)rec + 8, (const uint8_t *)rec + size};
 	uint64_t st = attr->sample_type, v;
 	const void *w = NULL;
 
@@ -1110,7 +1115,8 @@ PYPERF_API int pyperf_data__parse_sample(const struct pyperf_attr *attr, const v
 			if (n > (1u << 16))
 				return -EBADMSG;
 			v = (!!(rf & READ_FORMAT_TOTAL_TIME_ENABLED) +
-			     !!(rf & READ_FORMAT_TOTAL_TIME_RUNNING) + n * per) * 8;
+			     !!(rf & READ_FORMAT_TOTAL_TIME_RUNNING) + n * per) *
+			    8;
 		} else {
 			v = read_format_size(rf);
 		}
@@ -1330,8 +1336,8 @@ static const char *body_string(const uint8_t *s, const uint8_t *end)
 	return (const char *)s;
 }
 
-static int decode_body(struct pyperf_record *r, const uint8_t *rec,
-		       uint64_t size, const struct attr_entry *e)
+static int decode_body(struct pyperf_record *r, const uint8_t *rec, uint64_t size,
+		       const struct attr_entry *e)
 {
 	const uint8_t *end = rec + size - (e ? e->layout.trailer_size : 0);
 	const uint8_t *b = rec + 8;
@@ -1500,7 +1506,7 @@ int data__decode(struct pyperf_data *d, const void *p, uint64_t size, uint64_t o
 static int decompress(struct pyperf_data *d, const uint8_t *src, uint64_t len,
 		      struct pyperf_error *err)
 {
-	ZSTD_inBuffer in = { src, len, 0 };
+	ZSTD_inBuffer in = {src, len, 0};
 	size_t cap = MAX(len * 8, (uint64_t)256 * 1024) + d->carry_len;
 	struct decomp_chunk *c = pp_malloc(sizeof(*c) + cap);
 
@@ -1514,11 +1520,12 @@ static int decompress(struct pyperf_data *d, const uint8_t *src, uint64_t len,
 						"cannot set up zstd");
 		}
 	}
-	memcpy(c->data, d->carry, d->carry_len);
+	if (d->carry_len)
+		memcpy(c->data, d->carry, d->carry_len);
 	c->len = d->carry_len;
 	d->carry_len = 0;
 	while (in.pos < in.size) {
-		ZSTD_outBuffer out = { c->data, cap, c->len };
+		ZSTD_outBuffer out = {c->data, cap, c->len};
 		size_t r;
 
 		if (c->len == cap) {
@@ -1559,9 +1566,11 @@ static int carry_tail(struct pyperf_data *d)
 	struct decomp_chunk *c = d->cur_chunk;
 	uint64_t rem = c->len - d->chunk_pos;
 
-	if (PP_GROW(d->carry, d->carry_cap, rem))
-		return -ENOMEM;
-	memcpy(d->carry, c->data + d->chunk_pos, rem);
+	if (rem) {
+		if (PP_GROW(d->carry, d->carry_cap, rem))
+			return -ENOMEM;
+		memcpy(d->carry, c->data + d->chunk_pos, rem);
+	}
 	d->carry_len = rem;
 	d->cur_chunk = NULL;
 	return 0;
@@ -1599,63 +1608,77 @@ int data__next_raw(struct pyperf_data *d, const void **out, uint64_t *offset,
 			if (c->len - d->chunk_pos < 8 ||
 			    load_u16(c->data + d->chunk_pos + 6) > c->len - d->chunk_pos) {
 				if (carry_tail(d))
-					return sticky(d, pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET,
-									  d->name, "out of memory"),
+					return sticky(d,
+						      pyperf_error_set(err, -ENOMEM,
+								       PYPERF_NO_OFFSET, d->name,
+								       "out of memory"),
 						      err);
 				continue;
 			}
 			rec = c->data + d->chunk_pos;
 			size = load_u16(rec + 6);
 			if (size < 8)
-				return sticky(d,
-					      pyperf_error_set(err, -EBADMSG, d->comp_offset, d->name,
-							       "a record inside this COMPRESSED record has "
-							       "size %" PRIu64 "; cannot go on",
-							       size),
-					      err);
+				return sticky(
+				    d,
+				    pyperf_error_set(err, -EBADMSG, d->comp_offset, d->name,
+						     "a record inside this COMPRESSED record has "
+						     "size %" PRIu64 "; cannot go on",
+						     size),
+				    err);
 			d->chunk_pos += size;
+			/* A damaged size inside the stream misaligns what follows. */
+			if (((uintptr_t)rec | size) % 8) {
+				memcpy(d->scratch, rec, size);
+				rec = d->scratch;
+			}
 			*out = rec;
 			*offset = d->comp_offset;
-			d->stats.records[load_u32(rec) < PYPERF_RECORD_TYPE_MAX ? load_u32(rec) : 0]++;
+			d->stats
+			    .records[load_u32(rec) < PYPERF_RECORD_TYPE_MAX ? load_u32(rec) : 0]++;
 			return 1;
 		}
 
 		if (d->pos >= d->data_end) {
 			if (d->carry_len)
-				pr_warn("%s: %zu bytes of an incomplete compressed record at the end "
-					"ignored\n",
-					d->name, d->carry_len);
+				pr_warn(
+				    "%s: %zu bytes of an incomplete compressed record at the end "
+				    "ignored\n",
+				    d->name, d->carry_len);
 			d->carry_len = 0;
 			if (d->data_size < d->data_size_claimed)
-				return sticky(d,
-					      pyperf_error_set(err, -EBADMSG, d->size, d->name,
-							       "file is truncated: the header promises "
-							       "%" PRIu64 " bytes of records but the file "
-							       "ends after %" PRIu64,
-							       d->data_size_claimed, d->data_size),
-					      err);
+				return sticky(
+				    d,
+				    pyperf_error_set(err, -EBADMSG, d->size, d->name,
+						     "file is truncated: the header promises "
+						     "%" PRIu64 " bytes of records but the file "
+						     "ends after %" PRIu64,
+						     d->data_size_claimed, d->data_size),
+				    err);
 			return 0;
 		}
 		if (d->data_end - d->pos < 8)
-			return sticky(d,
-				      pyperf_error_set(err, -EBADMSG, d->pos, d->name,
-						       "file ends inside a record header (truncated)"),
-				      err);
+			return sticky(
+			    d,
+			    pyperf_error_set(err, -EBADMSG, d->pos, d->name,
+					     "file ends inside a record header (truncated)"),
+			    err);
 		rec = d->base + d->pos;
 		size = load_u16(rec + 6);
 		type = load_u32(rec);
 		if (size < 8)
-			return sticky(d,
-				      pyperf_error_set(err, -EBADMSG, d->pos, d->name,
-						       "record of type %u has size %" PRIu64
-						       ", which cannot be stepped over; the file is "
-						       "corrupt from here on",
-						       type, size),
-				      err);
+			return sticky(
+			    d,
+			    pyperf_error_set(err, -EBADMSG, d->pos, d->name,
+					     "record of type %u has size %" PRIu64
+					     ", which cannot be stepped over; the file is "
+					     "corrupt from here on",
+					     type, size),
+			    err);
 		if (size > d->data_end - d->pos)
 			return sticky(d,
 				      pyperf_error_set(err, -EBADMSG, d->pos, d->name,
-						       "%s record of %" PRIu64 " bytes runs past the end "
+						       "%s record of %" PRIu64
+						       " bytes runs past the end "
 						       "of the data (file truncated)",
 						       pyperf_record_type__name(type), size),
 				      err);
@@ -1677,12 +1700,13 @@ int data__next_raw(struct pyperf_data *d, const void **out, uint64_t *offset,
 				return sticky(d, ret, err);
 			continue;
 #else
-			return sticky(d,
-				      pyperf_error_set(err, -EOPNOTSUPP, *offset, d->name,
-						       "compressed records (perf record -z) are not "
-						       "supported by this build (no zstd); record "
-						       "without -z or 'perf inject' the file"),
-				      err);
+			return sticky(
+			    d,
+			    pyperf_error_set(err, -EOPNOTSUPP, *offset, d->name,
+					     "compressed records (perf record -z) are not "
+					     "supported by this build (no zstd); record "
+					     "without -z or 'perf inject' the file"),
+			    err);
 #endif
 		}
 		/* Records are 8-byte aligned in any file perf writes; a damaged
@@ -1763,7 +1787,8 @@ PYPERF_API int pyperf_data__decode(struct pyperf_data *d, const void *rec, size_
 {
 	int ret;
 
-	if (size < 8 || size > 65535 || (uintptr_t)rec % 8 || load_u16((const uint8_t *)rec + 6) != size)
+	if (size < 8 || size > 65535 || (uintptr_t)rec % 8 ||
+	    load_u16((const uint8_t *)rec + 6) != size)
 		return pyperf_err(-EINVAL);
 	ret = data__decode(d, rec, size, 0);
 	if (ret == 1)

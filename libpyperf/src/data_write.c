@@ -24,19 +24,19 @@ struct wattr {
 
 struct pyperf_data_writer {
 	char *path;
-	int fd;			/* -1 in memory */
-	uint8_t *mem;		/* the in-memory file */
+	int fd;	      /* -1 in memory */
+	uint8_t *mem; /* the in-memory file */
 	size_t mem_len, mem_cap;
 	struct wattr *attrs;
 	size_t nr_attrs, cap_attrs;
-	size_t attr_slot;	/* the largest attr size: every slot is this big */
+	size_t attr_slot; /* the largest attr size: every slot is this big */
 	bool started;
 	uint64_t attrs_off, data_off, data_size;
 	struct {
 		void *data;
 		size_t size;
 	} feat[PYPERF_FEAT_MAX];
-	uint8_t *buf;		/* write buffer for file mode */
+	uint8_t *buf; /* write buffer for file mode */
 	size_t buf_len;
 	/* compression: records gather in raw, leave as COMPRESSED records */
 	int zlevel;
@@ -165,7 +165,7 @@ static void put_u64(uint8_t *p, uint64_t v)
 static int write_header(struct pyperf_data_writer *w, uint64_t data_size,
 			const uint64_t *flags /* 4 words */)
 {
-	uint8_t h[FILE_HEADER_SIZE] = { 0 };
+	uint8_t h[FILE_HEADER_SIZE] = {0};
 
 	put_u64(h, PERF_MAGIC2);
 	put_u64(h + 8, FILE_HEADER_SIZE);
@@ -231,7 +231,8 @@ static int pack(struct pyperf_data_writer *w, const uint8_t *raw, size_t len)
 
 	if (!len)
 		return 0;
-	n = ZSTD_compressCCtx(w->zctx, w->zout + 8, COMPRESSED_MAX_PAYLOAD + 8, raw, len, w->zlevel);
+	n = ZSTD_compressCCtx(w->zctx, w->zout + 8, COMPRESSED_MAX_PAYLOAD + 8, raw, len,
+			      w->zlevel);
 	if (!ZSTD_isError(n) && n <= COMPRESSED_MAX_PAYLOAD) {
 		uint32_t type = PYPERF_RECORD_COMPRESSED;
 		uint16_t misc = 0, size16;
@@ -306,8 +307,7 @@ PYPERF_API int pyperf_data_writer__set_compression(struct pyperf_data_writer *w,
 #endif
 }
 
-PYPERF_API int pyperf_data_writer__write(struct pyperf_data_writer *w, const void *rec,
-					 size_t size)
+PYPERF_API int pyperf_data_writer__write(struct pyperf_data_writer *w, const void *rec, size_t size)
 {
 	uint16_t hsize;
 	uint32_t type;
@@ -408,7 +408,8 @@ static int make_event_desc(struct pyperf_data_writer *w)
 	int ret;
 
 	for (size_t i = 0; i < w->nr_attrs; i++)
-		size += w->attr_slot + 4 + header_string(NULL, w->attrs[i].name ? w->attrs[i].name : "") +
+		size += w->attr_slot + 4 +
+			header_string(NULL, w->attrs[i].name ? w->attrs[i].name : "") +
 			8 * w->attrs[i].nr_ids;
 	buf = pp_calloc(1, size);
 	if (!buf)
@@ -438,7 +439,7 @@ static int make_event_desc(struct pyperf_data_writer *w)
 
 PYPERF_API int pyperf_data_writer__finish(struct pyperf_data_writer *w)
 {
-	uint64_t flags[4] = { 0 }, table, off;
+	uint64_t flags[4] = {0}, table, off;
 	size_t nfeat = 0;
 	int ret;
 
@@ -449,11 +450,12 @@ PYPERF_API int pyperf_data_writer__finish(struct pyperf_data_writer *w)
 	if (w->zlevel) {
 		/* perf's HEADER_COMPRESSED: version, type (1: zstd), level,
 		 * ratio, and the largest decompressed batch */
-		uint32_t c[5] = { 1, 1, (uint32_t)w->zlevel,
-				  (uint32_t)(w->packed_total ? w->raw_total / w->packed_total : 1),
-				  (uint32_t)w->zchunk };
+		uint32_t c[5] = {1, 1, (uint32_t)w->zlevel,
+				 (uint32_t)(w->packed_total ? w->raw_total / w->packed_total : 1),
+				 (uint32_t)w->zchunk};
 
-		if ((ret = pyperf_data_writer__add_feature(w, PYPERF_FEAT_COMPRESSED, c, sizeof(c))))
+		if ((ret =
+			 pyperf_data_writer__add_feature(w, PYPERF_FEAT_COMPRESSED, c, sizeof(c))))
 			return pyperf_err(ret);
 	}
 	if (!w->feat[PYPERF_FEAT_EVENT_DESC].data) {
@@ -507,8 +509,7 @@ PYPERF_API uint64_t pyperf_data_writer__data_size(const struct pyperf_data_write
 	return w->data_size;
 }
 
-PYPERF_API const void *pyperf_data_writer__buffer(const struct pyperf_data_writer *w,
-						  size_t *size)
+PYPERF_API const void *pyperf_data_writer__buffer(const struct pyperf_data_writer *w, size_t *size)
 {
 	if (size)
 		*size = w->mem_len;

@@ -50,12 +50,12 @@ __attribute__((format(printf, 5, 6))) int pyperf_error_set(struct pyperf_error *
  * zero, or the caller expects behaviour we lack.
  */
 bool pyperf_validate_opts(const void *opts, size_t opts_sz, size_t user_sz, const char *type_name);
-#define OPTS_VALID(opts, type)                                                  \
-	(!(opts) || pyperf_validate_opts((opts),                                \
-					 offsetof(struct type, type##__last_field) + \
-						 sizeof((opts)->type##__last_field), \
+#define OPTS_VALID(opts, type)                                                                     \
+	(!(opts) || pyperf_validate_opts((opts),                                                   \
+					 offsetof(struct type, type##__last_field) +               \
+					     sizeof((opts)->type##__last_field),                   \
 					 (opts)->sz, #type))
-#define OPTS_HAS(opts, field)                                                   \
+#define OPTS_HAS(opts, field)                                                                      \
 	((opts) && (opts)->sz >= offsetof(typeof(*(opts)), field) + sizeof((opts)->field))
 #define OPTS_GET(opts, field, fallback) (OPTS_HAS(opts, field) ? (opts)->field : fallback)
 

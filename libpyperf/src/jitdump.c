@@ -29,7 +29,7 @@
 
 struct jitdump {
 	struct symtab tab;
-	uint8_t *image;		/* the in-memory ELF */
+	uint8_t *image; /* the in-memory ELF */
 	Elf *elf;
 	Dwarf_CFI *cfi;
 	size_t bad_records;
@@ -221,20 +221,23 @@ struct jitdump *jitdump_parse(const void *buf, size_t size)
 					goto nomem;
 				if (pending) {
 					if (!sec_len)
-						base = vma; /* pc-relative fields must reach the code */
-					if (append_eh(&sec, &sec_len, &sec_cap, base, pending, pending_len, vma) ==
-					    -ENOMEM)
+						base = vma; /* pc-relative fields must reach the
+							       code */
+					if (append_eh(&sec, &sec_len, &sec_cap, base, pending,
+						      pending_len, vma) == -ENOMEM)
 						goto nomem;
 				}
 			}
 			pending = NULL;
 		} else if (id == JIT_CODE_MOVE && len >= 56) {
 			/* code moved: a new region under the old name */
-			uint64_t vma = load_u64(p + 24), old = load_u64(p + 32), code_size = load_u64(p + 48);
+			uint64_t vma = load_u64(p + 24), old = load_u64(p + 32),
+				 code_size = load_u64(p + 48);
 
 			for (size_t i = 0; i < j->tab.nr; i++) {
 				if (j->tab.syms[i].start == old) {
-					if (symtab_add(&j->tab, vma, vma + code_size, j->tab.syms[i].name,
+					if (symtab_add(&j->tab, vma, vma + code_size,
+						       j->tab.syms[i].name,
 						       strlen(j->tab.syms[i].name)))
 						goto nomem;
 					break;

@@ -35,21 +35,21 @@ struct pyperf_thread {
 struct pyperf_machine {
 	struct pyperf_symbols *syms;
 	const struct pyperf_data *data;
-	struct pyperf_thread **threads;	/* open addressing by tid */
+	struct pyperf_thread **threads; /* open addressing by tid */
 	size_t threads_cap, nr_threads;
 	size_t nr_processes;
-	struct pyperf_thread *last;	/* one-entry cache: samples repeat threads */
+	struct pyperf_thread *last; /* one-entry cache: samples repeat threads */
 	struct maps kernel;
 	struct pyperf_dso *kernel_dso;
 	struct pyperf_dso *unknown_dso;
 	struct pp_strtab comms;
-	struct pp_arena arena;		/* threads */
+	struct pp_arena arena; /* threads */
 	struct {
-		const char *filename;	/* interned in comms */
+		const char *filename; /* interned in comms */
 		struct pyperf_dso *dso;
-	} *overrides;
+	} * overrides;
 	size_t nr_overrides, cap_overrides;
-	struct maps **all_maps;		/* to free them */
+	struct maps **all_maps; /* to free them */
 	size_t nr_all_maps, cap_all_maps;
 	bool modules_loaded;
 };
@@ -209,7 +209,8 @@ static int threads_rehash(struct pyperf_machine *m, size_t ncap)
 
 		if (!th)
 			continue;
-		for (j = hash_u64((uint64_t)(uint32_t)th->tid) & (ncap - 1); t[j]; j = (j + 1) & (ncap - 1))
+		for (j = hash_u64((uint64_t)(uint32_t)th->tid) & (ncap - 1); t[j];
+		     j = (j + 1) & (ncap - 1))
 			;
 		t[j] = th;
 	}
@@ -237,7 +238,8 @@ static void thread_unlink(struct pyperf_machine *m, struct pyperf_thread *th)
 	/* Backward-shift deletion keeps the probe sequences intact. */
 	size_t cap = m->threads_cap, i, j;
 
-	for (i = hash_u64((uint64_t)(uint32_t)th->tid) & (cap - 1); m->threads[i] != th; i = (i + 1) & (cap - 1))
+	for (i = hash_u64((uint64_t)(uint32_t)th->tid) & (cap - 1); m->threads[i] != th;
+	     i = (i + 1) & (cap - 1))
 		if (!m->threads[i])
 			return;
 	m->threads[i] = NULL;
@@ -366,12 +368,13 @@ PYPERF_API struct pyperf_machine *pyperf_machine__new(struct pyperf_symbols *sym
 		for (size_t i = 0; i < pyperf_data__nr_build_ids(data); i++) {
 			const struct pyperf_build_id *b = pyperf_data__build_id(data, i);
 
-			if (!strcmp(b->filename, "[kernel.kallsyms]") && b->cpumode == PYPERF_CPUMODE_KERNEL)
+			if (!strcmp(b->filename, "[kernel.kallsyms]") &&
+			    b->cpumode == PYPERF_CPUMODE_KERNEL)
 				kbid = b;
 		}
 	}
 	m->kernel_dso = pyperf_symbols__kernel_dso(
-		syms, kbid, data ? pyperf_data__feature_string(data, PYPERF_FEAT_OSRELEASE) : NULL);
+	    syms, kbid, data ? pyperf_data__feature_string(data, PYPERF_FEAT_OSRELEASE) : NULL);
 	m->unknown_dso = symbols_add_dso(syms, "[unknown]", PYPERF_DSO_UNKNOWN, NULL, 0);
 	if (!m->kernel_dso || !m->unknown_dso) {
 		pyperf_machine__free(m);
@@ -470,10 +473,14 @@ static void module_name(const char *filename, char *out, size_t size)
 
 static int process_kernel_mmap(struct pyperf_machine *m, const struct pyperf_record_mmap *mm)
 {
-	struct pyperf_map map = { .start = mm->start, .end = mm->start + mm->len,
-				  .pgoff = mm->pgoff, .prot = PROT_EXEC, .identity = true };
+	struct pyperf_map map = {.start = mm->start,
+				 .end = mm->start + mm->len,
+				 .pgoff = mm->pgoff,
+				 .prot = PROT_EXEC,
+				 .identity = true};
 
-	if (!strncmp(mm->filename, "[kernel.kallsyms]", 17) || !strncmp(mm->filename, "[guest.kernel", 13)) {
+	if (!strncmp(mm->filename, "[kernel.kallsyms]", 17) ||
+	    !strncmp(mm->filename, "[guest.kernel", 13)) {
 		map.dso = m->kernel_dso;
 		/* A zero-sized kernel map came from old perf versions: cover all. */
 		if (!mm->start && !mm->len)
@@ -496,8 +503,8 @@ static int process_kernel_mmap(struct pyperf_machine *m, const struct pyperf_rec
 static bool jit_candidate(const char *f, uint32_t flags)
 {
 	return !strcmp(f, "//anon") || !strncmp(f, "/dev/zero", 9) ||
-	       !strncmp(f, "/anon_hugepage", 14) || (flags & MAP_HUGETLB) || !strncmp(f, "[stack", 6) ||
-	       !strncmp(f, "/SYSV", 5) || !strcmp(f, "[heap]");
+	       !strncmp(f, "/anon_hugepage", 14) || (flags & MAP_HUGETLB) ||
+	       !strncmp(f, "[stack", 6) || !strncmp(f, "/SYSV", 5) || !strcmp(f, "[heap]");
 }
 
 static int process_mmap(struct pyperf_machine *m, const struct pyperf_record *rec)
@@ -506,7 +513,7 @@ static int process_mmap(struct pyperf_machine *m, const struct pyperf_record *re
 	uint8_t cpumode = rec->misc & PYPERF_CPUMODE_MASK;
 	struct pyperf_build_id tmp;
 	struct pyperf_thread *th;
-	struct pyperf_map map = { 0 };
+	struct pyperf_map map = {0};
 	const char *filename = mm->filename;
 	char jit[64];
 	bool anon;
@@ -546,7 +553,7 @@ static int process_mmap(struct pyperf_machine *m, const struct pyperf_record *re
 static int process_comm(struct pyperf_machine *m, const struct pyperf_record *rec)
 {
 	struct pyperf_thread *th =
-		pyperf_machine__findnew_thread(m, (int32_t)rec->comm.pid, (int32_t)rec->comm.tid);
+	    pyperf_machine__findnew_thread(m, (int32_t)rec->comm.pid, (int32_t)rec->comm.tid);
 
 	if (!th)
 		return -ENOMEM;
@@ -605,8 +612,8 @@ static int process_fork(struct pyperf_machine *m, const struct pyperf_record *re
 static int process_ksymbol(struct pyperf_machine *m, const struct pyperf_record *rec)
 {
 	const struct pyperf_record_ksymbol *k = &rec->ksymbol;
-	struct pyperf_map map = { .start = k->addr, .end = k->addr + k->len, .identity = true,
-				  .prot = PROT_EXEC };
+	struct pyperf_map map = {
+	    .start = k->addr, .end = k->addr + k->len, .identity = true, .prot = PROT_EXEC};
 
 	if (k->flags & 1) { /* unregister */
 		maps_remove_range(&m->kernel, map.start, map.end);

@@ -100,8 +100,8 @@ PYPERF_API struct pyperf_map_table *pyperf_map_table__parse(const char *text, si
 }
 
 PYPERF_API struct pyperf_map_table *pyperf_map_table__load(const char *path,
-							    const struct pyperf_map_load_opts *opts,
-							    struct pyperf_error *err)
+							   const struct pyperf_map_load_opts *opts,
+							   struct pyperf_error *err)
 {
 	struct pyperf_map_table *t;
 	struct stat st;
@@ -134,12 +134,13 @@ PYPERF_API struct pyperf_map_table *pyperf_map_table__load(const char *path,
 	}
 	if (!force && (!S_ISREG(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0))) {
 		close(fd);
-		pyperf_error_set(err, -EPERM, PYPERF_NO_OFFSET, path,
-				 S_ISREG(st.st_mode)
-					 ? "is owned by another user (uid %u); not read, since it could "
-					   "rename frames (use --force to read it anyway)"
-					 : "is not a regular file; not read%.0u",
-				 (unsigned)st.st_uid);
+		pyperf_error_set(
+		    err, -EPERM, PYPERF_NO_OFFSET, path,
+		    S_ISREG(st.st_mode)
+			? "is owned by another user (uid %u); not read, since it could "
+			  "rename frames (use --force to read it anyway)"
+			: "is not a regular file; not read%.0u",
+		    (unsigned)st.st_uid);
 		return pyperf_err_ptr(-EPERM);
 	}
 	for (;;) {

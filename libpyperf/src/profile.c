@@ -94,16 +94,16 @@ struct pyperf_profile {
 	uint32_t *stack;
 	size_t stack_cap;
 	struct pyperf_unwinder *unwinder;
-	uint64_t *uips;		/* unwound user addresses */
+	uint64_t *uips; /* unwound user addresses */
 	unsigned max_unwind;
 
-	uint64_t kernel_gen;	/* of the machine being read */
+	uint64_t kernel_gen; /* of the machine being read */
 
 	/* views: per frame, what it is and what it shows as */
-	uint8_t *fclass;	/* FC_* bits, 0 = not yet classified */
-	uint32_t *view_of;	/* view frame id + 1 of a py:: frame */
+	uint8_t *fclass;   /* FC_* bits, 0 = not yet classified */
+	uint32_t *view_of; /* view frame id + 1 of a py:: frame */
 	size_t fclass_cap;
-	uint32_t native_frame;	/* "[native]" + 1 */
+	uint32_t native_frame; /* "[native]" + 1 */
 	struct pyperf_profile_stats stats;
 	bool finished;
 };
@@ -208,13 +208,13 @@ static uint64_t frame_hash(const struct frame_key *k)
 	return hash_u64(k->a ^ hash_u64(k->b ^ hash_u64(k->c ^ ((uint64_t)k->kind << 56))));
 }
 
-#define KEY_VIEW 0x10000	/* frame key kind of view frames: a = name */
+#define KEY_VIEW 0x10000 /* frame key kind of view frames: a = name */
 
 static bool frame_matches(const struct pyperf_frame *f, const struct frame_key *k)
 {
 	if (k->kind == KEY_VIEW)
-		return f->sym && f->dso && (f->dso->kind == PYPERF_DSO_PYTHON ||
-					    f->dso->kind == PYPERF_DSO_ANON) &&
+		return f->sym && f->dso &&
+		       (f->dso->kind == PYPERF_DSO_PYTHON || f->dso->kind == PYPERF_DSO_ANON) &&
 		       (uintptr_t)f->name == k->a;
 	switch (k->kind) {
 	case PYPERF_FRAME_EVENT:
@@ -290,8 +290,8 @@ static enum pyperf_frame_kind kind_of(const struct pyperf_addr_loc *loc)
 /* The frame for a resolved location. Returns id + 1, or 0 on ENOMEM. */
 static uint32_t frame_for(struct pyperf_profile *p, const struct pyperf_addr_loc *loc, uint64_t ip)
 {
-	struct frame_key k = { (uintptr_t)loc->dso, (uintptr_t)loc->sym, loc->sym ? 0 : ip,
-			       (uint32_t)kind_of(loc) | ((uint32_t)loc->cpumode << 8) };
+	struct frame_key k = {(uintptr_t)loc->dso, (uintptr_t)loc->sym, loc->sym ? 0 : ip,
+			      (uint32_t)kind_of(loc) | ((uint32_t)loc->cpumode << 8)};
 	struct pyperf_frame *f;
 	uint32_t id;
 
@@ -353,7 +353,8 @@ static uint32_t node_child(struct pyperf_profile *p, uint32_t parent, uint32_t f
 
 	if ((p->nr_nodes + 1) * 2 > p->nslots_cap && nslots_grow(p))
 		return 0;
-	for (j = hash_u64(key) & (p->nslots_cap - 1); p->nslots[j].id; j = (j + 1) & (p->nslots_cap - 1))
+	for (j = hash_u64(key) & (p->nslots_cap - 1); p->nslots[j].id;
+	     j = (j + 1) & (p->nslots_cap - 1))
 		if (p->nslots[j].key == key)
 			return p->nslots[j].id;
 	if (PP_GROW(p->nodes, p->cap_nodes, p->nr_nodes + 1))
@@ -402,8 +403,8 @@ static uint32_t resolve_ip(struct pyperf_profile *p, struct pyperf_thread *th, u
 			   uint64_t ip)
 {
 	/* Kernel addresses resolve the same in every process. */
-	uint64_t gen = cpumode == PYPERF_CPUMODE_KERNEL ? p->kernel_gen
-						       : pyperf_thread__maps_generation(th);
+	uint64_t gen =
+	    cpumode == PYPERF_CPUMODE_KERNEL ? p->kernel_gen : pyperf_thread__maps_generation(th);
 	struct pyperf_addr_loc loc;
 	uint32_t id;
 	size_t j;
@@ -421,7 +422,7 @@ static uint32_t resolve_ip(struct pyperf_profile *p, struct pyperf_thread *th, u
 	id = frame_for(p, &loc, ip);
 	if (!id)
 		return 0;
-	p->aslots[j] = (struct addr_slot){ gen, ip, id, cpumode };
+	p->aslots[j] = (struct addr_slot){gen, ip, id, cpumode};
 	p->aslots_used++;
 	return id;
 }
@@ -461,8 +462,8 @@ static int chains_grow(struct pyperf_profile *p)
 /* ---- views ------------------------------------------------------------------------------- */
 
 #define FC_DONE 1
-#define FC_PYTHON 2	/* a py:: frame */
-#define FC_INTERP 4	/* code of the interpreter: libpython, or a static python binary */
+#define FC_PYTHON 2 /* a py:: frame */
+#define FC_INTERP 4 /* code of the interpreter: libpython, or a static python binary */
 
 /* "libpython3.12.so.1.0", "python3.12", "python3", "python3.12d" */
 static bool interpreter_dso(const struct pyperf_dso *d)
@@ -486,7 +487,8 @@ static uint8_t frame_class(struct pyperf_profile *p, uint32_t id)
 	if (id >= p->fclass_cap) {
 		size_t cap = p->fclass_cap, cap2 = p->fclass_cap;
 
-		if (PP_GROW(p->fclass, cap, p->nr_frames) || PP_GROW(p->view_of, cap2, p->nr_frames))
+		if (PP_GROW(p->fclass, cap, p->nr_frames) ||
+		    PP_GROW(p->view_of, cap2, p->nr_frames))
 			return 0;
 		p->fclass_cap = MIN(cap, cap2);
 		memset(p->fclass + old, 0, p->fclass_cap - old);
@@ -510,7 +512,7 @@ static uint32_t view_frame(struct pyperf_profile *p, const char *name, const cha
 			   enum pyperf_dso_kind dso_kind)
 {
 	const char *n = pp_strtab_intern(&p->strings, name, strlen(name));
-	struct frame_key k = { (uintptr_t)n, 0, 0, KEY_VIEW };
+	struct frame_key k = {(uintptr_t)n, 0, 0, KEY_VIEW};
 	struct pyperf_frame *f;
 	struct pyperf_symbol *sym;
 	uint32_t id;
@@ -546,8 +548,8 @@ static uint32_t python_view_frame(struct pyperf_profile *p, uint32_t id)
 
 	if (p->view_of[id])
 		return p->view_of[id];
-	snprintf(buf, sizeof(buf), "%.*s (%s)", colon ? (int)(colon - full) : (int)strlen(full), full,
-		 p->opts.full_path || !base ? file : base + 1);
+	snprintf(buf, sizeof(buf), "%.*s (%s)", colon ? (int)(colon - full) : (int)strlen(full),
+		 full, p->opts.full_path || !base ? file : base + 1);
 	p->view_of[id] = view_frame(p, buf, file, PYPERF_DSO_PYTHON);
 	return p->view_of[id];
 }
@@ -595,8 +597,8 @@ static long apply_view(struct pyperf_profile *p, long n)
 			 * to a [native] leaf when asked */
 			if (i == 0 && p->opts.native_leaf) {
 				if (!p->native_frame)
-					p->native_frame = view_frame(p, "[native]", "[native]",
-								     PYPERF_DSO_ANON);
+					p->native_frame =
+					    view_frame(p, "[native]", "[native]", PYPERF_DSO_ANON);
 				if (!p->native_frame)
 					return -ENOMEM;
 				p->stack[w++] = p->native_frame - 1;
@@ -658,7 +660,7 @@ static uint32_t event_node(struct pyperf_profile *p, const struct pyperf_attr *a
 		p->events[i].name = pp_strtab_intern(&p->strings, name, strlen(name));
 		if (!p->events[i].name)
 			return 0;
-		k = (struct frame_key){ i, 0, 0, PYPERF_FRAME_EVENT };
+		k = (struct frame_key){i, 0, 0, PYPERF_FRAME_EVENT};
 		id = frame_intern(p, &k, &f);
 		if (!id)
 			return 0;
@@ -678,10 +680,10 @@ static uint32_t event_node(struct pyperf_profile *p, const struct pyperf_attr *a
 
 static uint32_t thread_node(struct pyperf_profile *p, uint32_t ev_node, struct pyperf_thread *th)
 {
-	const char *comm = pp_strtab_intern(&p->strings, pyperf_thread__comm(th),
-					    strlen(pyperf_thread__comm(th)));
-	struct frame_key k = { (uintptr_t)comm, (uint32_t)pyperf_thread__pid(th),
-			       (uint32_t)pyperf_thread__tid(th), PYPERF_FRAME_THREAD };
+	const char *comm =
+	    pp_strtab_intern(&p->strings, pyperf_thread__comm(th), strlen(pyperf_thread__comm(th)));
+	struct frame_key k = {(uintptr_t)comm, (uint32_t)pyperf_thread__pid(th),
+			      (uint32_t)pyperf_thread__tid(th), PYPERF_FRAME_THREAD};
 	struct pyperf_frame *f;
 	uint32_t id;
 
@@ -715,7 +717,8 @@ static long build_unwound_stack(struct pyperf_profile *p, struct pyperf_thread *
 		uint32_t id;
 
 		if (ip >= PYPERF_CONTEXT_MAX) {
-			cpumode = ip == PYPERF_CONTEXT_KERNEL ? PYPERF_CPUMODE_KERNEL : PYPERF_CPUMODE_USER;
+			cpumode = ip == PYPERF_CONTEXT_KERNEL ? PYPERF_CPUMODE_KERNEL
+							      : PYPERF_CPUMODE_USER;
 			continue;
 		}
 		if (cpumode != PYPERF_CPUMODE_KERNEL)
@@ -857,7 +860,8 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 
 	/* The chain cache: key on the raw chain (or the ip alone). Stack
 	 * copies differ sample by sample, so unwound samples skip it. */
-	cacheable = !(p->unwinder && !p->opts.no_callchain && (s->present & PYPERF_SAMPLE_STACK_USER));
+	cacheable =
+	    !(p->unwinder && !p->opts.no_callchain && (s->present & PYPERF_SAMPLE_STACK_USER));
 	if (!p->opts.no_callchain && (s->present & PYPERF_SAMPLE_CALLCHAIN) && s->callchain_nr) {
 		ips = s->callchain;
 		nr_ips = s->callchain_nr;
@@ -870,7 +874,8 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 	h = chain_hash(tn, gen, cpumode, ips, nr_ips);
 	if ((p->chains_used + 1) * 2 > p->chains_cap && chains_grow(p))
 		return -ENOMEM;
-	for (j = h & (p->chains_cap - 1); cacheable && p->chains[j].leaf; j = (j + 1) & (p->chains_cap - 1)) {
+	for (j = h & (p->chains_cap - 1); cacheable && p->chains[j].leaf;
+	     j = (j + 1) & (p->chains_cap - 1)) {
 		struct chain_entry *c = &p->chains[j];
 
 		if (c->hash == h && c->gen == gen && c->thread_node == tn && c->nr == nr_ips &&
@@ -908,8 +913,8 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 		if (!copy)
 			return -ENOMEM;
 		memcpy(copy, ips, nr_ips * 8);
-		p->chains[j] = (struct chain_entry){ h, gen, tn, leaf, (uint32_t)nr_ips, unresolved,
-						     cpumode, copy };
+		p->chains[j] = (struct chain_entry){
+		    h, gen, tn, leaf, (uint32_t)nr_ips, unresolved, cpumode, copy};
 		p->chains_used++;
 	}
 	return 0;
@@ -944,8 +949,8 @@ PYPERF_API int pyperf_profile__add_data(struct pyperf_profile *p, struct pyperf_
 			snprintf(name, sizeof(name), "/tmp/perf-%d.map", f->pid);
 			if (kind == 2 && machine_has_override(m, name))
 				continue;
-			dso = symbols_add_dso(p->syms, name, PYPERF_DSO_PERF_MAP, (const uint8_t *)&tag,
-					      sizeof(tag));
+			dso = symbols_add_dso(p->syms, name, PYPERF_DSO_PERF_MAP,
+					      (const uint8_t *)&tag, sizeof(tag));
 			if (dso && !dso->loaded)
 				err2 = kind == 1 ? pyperf_dso__set_perf_map(dso, f->data, f->size)
 						 : pyperf_dso__set_jitdump(dso, f->data, f->size);
@@ -966,7 +971,8 @@ PYPERF_API int pyperf_profile__add_data(struct pyperf_profile *p, struct pyperf_
 			ret = pyperf_machine__process(m, rec);
 		}
 		if (ret < 0) {
-			pyperf_error_set(err, ret, rec->offset, pyperf_data__name(data), "out of memory");
+			pyperf_error_set(err, ret, rec->offset, pyperf_data__name(data),
+					 "out of memory");
 			break;
 		}
 		if (p->opts.progress && !(++n & 0xffff))

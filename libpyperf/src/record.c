@@ -70,15 +70,15 @@ struct pyperf_recorder {
 	size_t nr_attach;
 	volatile sig_atomic_t stop;
 	uint64_t first_time, last_time;
-	int time_off;			/* byte offset of the time in a sample */
+	int time_off; /* byte offset of the time in a sample */
 	struct timespec t0;
 	struct pyperf_record_stats stats;
 	char notes[2048];
 
 	/* online unwinding (dwarf mode without raw_stacks) */
 	bool online;
-	struct perf_event_attr file_attr;	/* what the written samples hold */
-	struct pyperf_data_writer *decoder_w;	/* an in-memory file with the kernel's attr */
+	struct perf_event_attr file_attr;     /* what the written samples hold */
+	struct pyperf_data_writer *decoder_w; /* an in-memory file with the kernel's attr */
 	struct pyperf_data *decoder;
 	struct pyperf_symbols *syms;
 	struct pyperf_machine *machine;
@@ -88,7 +88,7 @@ struct pyperf_recorder {
 	struct queued_rec {
 		uint64_t time, seq;
 		uint8_t *rec;
-	} *heap;
+	} * heap;
 	size_t heap_len, heap_cap;
 	uint64_t seq, max_time, prev_max;
 	struct pp_arena pass_arena[2];
@@ -107,7 +107,7 @@ static int libperf_print(enum libperf_print_level level, const char *fmt, va_lis
 }
 
 static void note(struct pyperf_recorder *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void note(struct pyperf_recorder *r, const char *fmt, ...)
 {
@@ -168,7 +168,8 @@ PYPERF_API struct pyperf_recorder *pyperf_recorder__new(const struct pyperf_reco
 		r->o.mmap_pages = DEFAULT_PAGES;
 	if (r->o.mmap_pages & (r->o.mmap_pages - 1)) {
 		pyperf_error_set(err, -EINVAL, PYPERF_NO_OFFSET, NULL,
-				 "ring buffer size %u is not a power of two pages", r->o.mmap_pages);
+				 "ring buffer size %u is not a power of two pages",
+				 r->o.mmap_pages);
 		free(r);
 		return pyperf_err_ptr(-EINVAL);
 	}
@@ -180,8 +181,8 @@ PYPERF_API struct pyperf_recorder *pyperf_recorder__new(const struct pyperf_reco
 		if (rename(out, old)) {
 			int e = errno;
 
-			pyperf_error_set(err, -e, PYPERF_NO_OFFSET, out, "cannot rename to %s: %s", old,
-					 strerror(e));
+			pyperf_error_set(err, -e, PYPERF_NO_OFFSET, out, "cannot rename to %s: %s",
+					 old, strerror(e));
 			free(r);
 			return pyperf_err_ptr(-e);
 		}
@@ -253,8 +254,9 @@ static void build_attr(struct pyperf_recorder *r, bool launch)
 		unsigned freq = r->o.freq ? r->o.freq : DEFAULT_FREQ;
 
 		if (freq > max_rate) {
-			note(r, "frequency lowered from %u to %u Hz, the kernel's limit "
-				"(/proc/sys/kernel/perf_event_max_sample_rate)",
+			note(r,
+			     "frequency lowered from %u to %u Hz, the kernel's limit "
+			     "(/proc/sys/kernel/perf_event_max_sample_rate)",
 			     freq, max_rate);
 			freq = max_rate;
 		}
@@ -278,7 +280,8 @@ static void build_attr(struct pyperf_recorder *r, bool launch)
 	r->online = r->o.callgraph == PYPERF_CALLGRAPH_DWARF && !r->o.raw_stacks;
 	r->file_attr = *a;
 	if (r->online) {
-		r->file_attr.sample_type &= ~(uint64_t)(PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER);
+		r->file_attr.sample_type &=
+		    ~(uint64_t)(PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER);
 		r->file_attr.sample_regs_user = 0;
 		r->file_attr.sample_stack_user = 0;
 		r->file_attr.exclude_callchain_user = 0;
@@ -296,7 +299,8 @@ static void build_attr(struct pyperf_recorder *r, bool launch)
 	a->ksymbol = 1;
 	/* Wake the drainer when a quarter of the buffer fills. */
 	a->watermark = 1;
-	a->wakeup_watermark = (uint32_t)((size_t)r->o.mmap_pages * (size_t)sysconf(_SC_PAGESIZE) / 4);
+	a->wakeup_watermark =
+	    (uint32_t)((size_t)r->o.mmap_pages * (size_t)sysconf(_SC_PAGESIZE) / 4);
 	r->time_off = 8 + 8 * 2; /* header, ip, pid/tid */
 	r->stats.callgraph = r->o.callgraph;
 }
@@ -327,7 +331,8 @@ static int open_events(struct pyperf_recorder *r, bool launch, struct pyperf_err
 		r->evlist = perf_evlist__new();
 		r->evsel = perf_evsel__new(&r->attr);
 		if (!r->evlist || !r->evsel)
-			return pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, NULL, "out of memory");
+			return pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, NULL,
+						"out of memory");
 		perf_evlist__add(r->evlist, r->evsel);
 		perf_evlist__set_maps(r->evlist, r->cpus, r->threads);
 		ret = perf_evlist__open(r->evlist);
@@ -342,7 +347,8 @@ static int open_events(struct pyperf_recorder *r, bool launch, struct pyperf_err
 		}
 		if (ret == -EACCES || ret == -EPERM)
 			return paranoid_error(err, -ret);
-		if (hw_event(r->o.event) && (ret == -ENOENT || ret == -EOPNOTSUPP || ret == -ENODEV))
+		if (hw_event(r->o.event) &&
+		    (ret == -ENOENT || ret == -EOPNOTSUPP || ret == -ENODEV))
 			return pyperf_error_set(err, ret, PYPERF_NO_OFFSET, r->event_name,
 						"event not supported here (no hardware PMU?); use "
 						"-e cpu-clock");
@@ -471,7 +477,7 @@ static size_t trailer(uint8_t *p, uint32_t pid, uint32_t tid)
 
 static int synth_kernel_mmap(struct pyperf_recorder *r)
 {
-	uint8_t buf[256] = { 0 };
+	uint8_t buf[256] = {0};
 	const char *name = "[kernel.kallsyms]_text";
 	uint64_t start, end;
 	uint32_t pid = (uint32_t)-1, tid = 0;
@@ -500,7 +506,7 @@ static int synth_kernel_mmap(struct pyperf_recorder *r)
 
 static int synth_comm(struct pyperf_recorder *r, uint32_t pid, uint32_t tid, const char *comm)
 {
-	uint8_t buf[128] = { 0 };
+	uint8_t buf[128] = {0};
 	uint32_t type = PERF_RECORD_COMM;
 	uint16_t misc = 0, size16;
 	size_t n = strnlen(comm, 15), off;
@@ -521,7 +527,7 @@ static int synth_mmap2(struct pyperf_recorder *r, uint32_t pid, uint64_t start, 
 		       uint64_t pgoff, uint32_t maj, uint32_t min, uint64_t ino, uint32_t prot,
 		       uint32_t flags, const char *name)
 {
-	uint8_t buf[4096 + 128] = { 0 };
+	uint8_t buf[4096 + 128] = {0};
 	uint32_t type = PERF_RECORD_MMAP2;
 	uint16_t misc = PERF_RECORD_MISC_USER, size16;
 	size_t n = strnlen(name, 4095), off;
@@ -585,8 +591,8 @@ static int synth_process(struct pyperf_recorder *r, pid_t pid)
 		int n = 0;
 		uint32_t prot = 0, flags;
 
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %" SCNu64 " %n", &start,
-			   &end, perms, &pgoff, &maj, &min, &ino, &n) < 7)
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %" SCNu64 " %n",
+			   &start, &end, perms, &pgoff, &maj, &min, &ino, &n) < 7)
 			continue;
 		if (perms[2] != 'x')
 			continue; /* code only, as perf records without -d */
@@ -596,8 +602,8 @@ static int synth_process(struct pyperf_recorder *r, pid_t pid)
 			snprintf(name, sizeof(name), "//anon");
 		prot = (perms[0] == 'r' ? 1 : 0) | (perms[1] == 'w' ? 2 : 0) | 4;
 		flags = perms[3] == 's' ? 1 : 2; /* MAP_SHARED : MAP_PRIVATE */
-		ret = synth_mmap2(r, (uint32_t)pid, start, end - start, pgoff, maj, min, ino, prot, flags,
-				  name);
+		ret = synth_mmap2(r, (uint32_t)pid, start, end - start, pgoff, maj, min, ino, prot,
+				  flags, name);
 	}
 	fclose(f);
 	return ret;
@@ -633,10 +639,13 @@ static void decide_python_and_callgraph(struct pyperf_recorder *r, char *const a
 	r->stats.python_version = v;
 	if (v && !r->o.no_python) {
 		if (v >= 312)
-			note(r, "Python %d.%d: perf support enabled (PYTHONPERFSUPPORT=1)", v / 100, v % 100);
+			note(r, "Python %d.%d: perf support enabled (PYTHONPERFSUPPORT=1)", v / 100,
+			     v % 100);
 		else
-			note(r, "Python %d.%d: Python frames need 3.12+ (-X perf); libpyperf's trampolines "
-				"for older versions are not active in this build",
+			note(r,
+			     "Python %d.%d: Python frames need 3.12+ (-X perf); libpyperf's "
+			     "trampolines "
+			     "for older versions are not active in this build",
 			     v / 100, v % 100);
 	}
 	if (r->o.callgraph == PYPERF_CALLGRAPH_AUTO) {
@@ -644,9 +653,11 @@ static void decide_python_and_callgraph(struct pyperf_recorder *r, char *const a
 		int fp = pyperf_binary_has_frame_pointers(code);
 
 		r->o.callgraph = fp == 1 ? PYPERF_CALLGRAPH_FP : PYPERF_CALLGRAPH_DWARF;
-		note(r, "call graphs: %s (%s%s %s frame pointers)",
-		     fp == 1 ? "fp" : "dwarf", is_lib ? "the interpreter library " : "", code,
-		     fp == 1 ? "keeps" : fp == 0 ? "lacks" : "could not be checked for");
+		note(r, "call graphs: %s (%s%s %s frame pointers)", fp == 1 ? "fp" : "dwarf",
+		     is_lib ? "the interpreter library " : "", code,
+		     fp == 1   ? "keeps"
+		     : fp == 0 ? "lacks"
+			       : "could not be checked for");
 	}
 }
 
@@ -678,8 +689,8 @@ PYPERF_API int pyperf_recorder__launch(struct pyperf_recorder *r, char *const ar
 		close(go[1]);
 		close(ex[0]);
 		close(ex[1]);
-		return pyperf_err(pyperf_error_set(err, -e, PYPERF_NO_OFFSET, NULL, "fork: %s",
-						   strerror(e)));
+		return pyperf_err(
+		    pyperf_error_set(err, -e, PYPERF_NO_OFFSET, NULL, "fork: %s", strerror(e)));
 	}
 	if (pid == 0) {
 		char c;
@@ -718,8 +729,8 @@ PYPERF_API int pyperf_recorder__launch(struct pyperf_recorder *r, char *const ar
 	if ((ret = write_attrs(r, err)))
 		goto kill_child;
 	/* perf names the workload before its exec, so the thread exists */
-	if ((ret = synth_kernel_mmap(r)) || (ret = synth_comm(r, (uint32_t)pid, (uint32_t)pid,
-							      "pyperf-exec"))) {
+	if ((ret = synth_kernel_mmap(r)) ||
+	    (ret = synth_comm(r, (uint32_t)pid, (uint32_t)pid, "pyperf-exec"))) {
 		pyperf_error_set(err, ret, PYPERF_NO_OFFSET, r->output, "cannot write: %s",
 				 strerror(-ret));
 		goto kill_child;
@@ -727,7 +738,8 @@ PYPERF_API int pyperf_recorder__launch(struct pyperf_recorder *r, char *const ar
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	r->started = true;
 	if (write(r->go_fd, "x", 1) != 1) {
-		ret = pyperf_error_set(err, -errno, PYPERF_NO_OFFSET, NULL, "cannot start the command");
+		ret = pyperf_error_set(err, -errno, PYPERF_NO_OFFSET, NULL,
+				       "cannot start the command");
 		goto kill_child;
 	}
 	close(r->go_fd);
@@ -737,7 +749,8 @@ PYPERF_API int pyperf_recorder__launch(struct pyperf_recorder *r, char *const ar
 	r->exec_err_fd = -1;
 	if (n == sizeof(e)) {
 		waitpid(pid, &r->child_status, 0);
-		pyperf_error_set(err, -e, PYPERF_NO_OFFSET, argv[0], "cannot execute: %s", strerror(e));
+		pyperf_error_set(err, -e, PYPERF_NO_OFFSET, argv[0], "cannot execute: %s",
+				 strerror(e));
 		/* not found vs found but not runnable, as a shell tells them apart */
 		return pyperf_err(e == ENOENT ? -ENOENT : -ENOEXEC);
 	}
@@ -772,7 +785,7 @@ PYPERF_API int pyperf_recorder__attach(struct pyperf_recorder *r, const pid_t *p
 		snprintf(exe, sizeof(exe), "/proc/%d/exe", pids[0]);
 		n = readlink(exe, path, sizeof(path) - 1);
 		if (n > 0) {
-			char *argv[] = { path, NULL };
+			char *argv[] = {path, NULL};
 
 			path[n] = 0;
 			decide_python_and_callgraph(r, argv);
@@ -860,7 +873,7 @@ static int enqueue(struct pyperf_recorder *r, const union perf_event *ev)
 	q.seq = r->seq++;
 	if (t > r->max_time)
 		r->max_time = t;
-	for (i = r->heap_len++; i; ) {
+	for (i = r->heap_len++; i;) {
 		size_t parent = (i - 1) / 2;
 
 		if (!q_less(&q, &r->heap[parent]))
@@ -897,8 +910,8 @@ static struct queued_rec dequeue(struct pyperf_recorder *r)
 static int write_unwound(struct pyperf_recorder *r, const struct pyperf_record *rec)
 {
 	const struct pyperf_sample *s = &rec->sample;
-	struct pyperf_thread *th = pyperf_machine__findnew_thread(r->machine, (int32_t)s->pid,
-								  (int32_t)s->tid);
+	struct pyperf_thread *th =
+	    pyperf_machine__findnew_thread(r->machine, (int32_t)s->pid, (int32_t)s->tid);
 	enum pyperf_unwind_stop stop = PYPERF_UNWIND_NO_REGS;
 	uint64_t *o = r->outbuf, nr = 0, *chain;
 	size_t nu = 0, limit = (65535 - 48) / 8;
@@ -930,8 +943,8 @@ static int write_unwound(struct pyperf_recorder *r, const struct pyperf_record *
 			chain[nr++] = r->uips[i];
 	} else if (!nr) {
 		chain[nr++] = (rec->misc & PERF_RECORD_MISC_CPUMODE_MASK) == PERF_RECORD_MISC_KERNEL
-				      ? PERF_CONTEXT_KERNEL
-				      : PERF_CONTEXT_USER;
+				  ? PERF_CONTEXT_KERNEL
+				  : PERF_CONTEXT_USER;
 		chain[nr++] = s->ip;
 	}
 	o[5] = nr;
@@ -968,13 +981,14 @@ static int flush_queue(struct pyperf_recorder *r, uint64_t limit)
 
 static int drain(struct pyperf_recorder *r)
 {
-	static const struct perf_event_header round = { PERF_RECORD_FINISHED_ROUND, 0,
-							sizeof(struct perf_event_header) };
+	static const struct perf_event_header round = {PERF_RECORD_FINISHED_ROUND, 0,
+						       sizeof(struct perf_event_header)};
 	struct perf_mmap *map;
 	bool any = false;
 	int ret;
 
-	perf_evlist__for_each_mmap(r->evlist, map, false) {
+	perf_evlist__for_each_mmap(r->evlist, map, false)
+	{
 		union perf_event *ev;
 
 		if (perf_mmap__read_init(map) < 0)
@@ -1115,7 +1129,8 @@ static int scan_recording(struct pyperf_recorder *r, struct hit_dso **hits, size
 		uint8_t cpumode;
 
 		if (rec->type == PYPERF_RECORD_COMM || rec->type == PYPERF_RECORD_FORK) {
-			pid_t p = (pid_t)(rec->type == PYPERF_RECORD_COMM ? rec->comm.pid : rec->task.pid);
+			pid_t p = (pid_t)(rec->type == PYPERF_RECORD_COMM ? rec->comm.pid
+									  : rec->task.pid);
 			bool seen = false;
 
 			for (size_t i = 0; i < *nr_pids && !seen; i++)
@@ -1193,7 +1208,8 @@ static int kernel_build_id(uint8_t out[20])
 
 		if (doff + descsz > (size_t)n)
 			break;
-		if (type == 3 /* NT_GNU_BUILD_ID */ && namesz == 4 && !memcmp(buf + noff, "GNU", 4)) {
+		if (type == 3 /* NT_GNU_BUILD_ID */ && namesz == 4 &&
+		    !memcmp(buf + noff, "GNU", 4)) {
 			size_t k = MIN(descsz, 20u);
 
 			memcpy(out, buf + doff, k);
@@ -1212,7 +1228,7 @@ static int add_build_ids(struct pyperf_recorder *r, const struct hit_dso *hits, 
 	int ret;
 
 	for (size_t i = 0; i < nr; i++) {
-		uint8_t id[20] = { 0 };
+		uint8_t id[20] = {0};
 		int n;
 		const char *name = hits[i].name;
 		size_t nlen = strlen(name), size;
@@ -1234,9 +1250,10 @@ static int add_build_ids(struct pyperf_recorder *r, const struct hit_dso *hits, 
 			return -ENOMEM;
 		}
 		memset(buf + len, 0, size);
-		misc = (uint16_t)((hits[i].cpumode == PYPERF_CPUMODE_KERNEL ? PERF_RECORD_MISC_KERNEL
-									      : PERF_RECORD_MISC_USER) |
-				  (1 << 15) /* PERF_RECORD_MISC_BUILD_ID_SIZE */);
+		misc =
+		    (uint16_t)((hits[i].cpumode == PYPERF_CPUMODE_KERNEL ? PERF_RECORD_MISC_KERNEL
+									 : PERF_RECORD_MISC_USER) |
+			       (1 << 15) /* PERF_RECORD_MISC_BUILD_ID_SIZE */);
 		size16 = (uint16_t)size;
 		memcpy(buf + len, &type, 4);
 		memcpy(buf + len + 4, &misc, 2);
@@ -1306,8 +1323,8 @@ static int embed_files(struct pyperf_recorder *r, const pid_t *pids, size_t nr)
 			uint64_t size64;
 			void *data;
 
-			snprintf(path, sizeof(path), kind == 1 ? "/tmp/perf-%d.map" : "/tmp/jit-%d.dump",
-				 pids[i]);
+			snprintf(path, sizeof(path),
+				 kind == 1 ? "/tmp/perf-%d.map" : "/tmp/jit-%d.dump", pids[i]);
 			data = slurp_safe(path, &size);
 			if (!data)
 				continue;
@@ -1337,8 +1354,8 @@ static int embed_files(struct pyperf_recorder *r, const pid_t *pids, size_t nr)
 	memcpy(buf, &version, 4);
 	memcpy(buf + 4, &count, 4);
 	if (count)
-		ret = pyperf_data_writer__add_feature(r->w, (enum pyperf_feature)PYPERF_FEAT_EMBEDDED_FILES,
-						      buf, len);
+		ret = pyperf_data_writer__add_feature(
+		    r->w, (enum pyperf_feature)PYPERF_FEAT_EMBEDDED_FILES, buf, len);
 	r->stats.maps_embedded = count;
 out:
 	free(buf);
@@ -1363,7 +1380,7 @@ PYPERF_API int pyperf_recorder__finish(struct pyperf_recorder *r, struct pyperf_
 	perf_evlist__disable(r->evlist);
 	ret = drain(r);
 	if (!ret && r->online) {
-		static const struct perf_event_header round = { PERF_RECORD_FINISHED_ROUND, 0, 8 };
+		static const struct perf_event_header round = {PERF_RECORD_FINISHED_ROUND, 0, 8};
 
 		ret = flush_queue(r, UINT64_MAX);
 		if (!ret && r->wrote)
@@ -1381,7 +1398,7 @@ PYPERF_API int pyperf_recorder__finish(struct pyperf_recorder *r, struct pyperf_
 	    (ret = add_build_ids(r, hits, nr_hits)) || (ret = embed_files(r, pids, nr_pids)))
 		goto write_error;
 	if (r->first_time) {
-		uint64_t t[2] = { r->first_time, r->last_time };
+		uint64_t t[2] = {r->first_time, r->last_time};
 
 		if ((ret = pyperf_data_writer__add_feature(r->w, PYPERF_FEAT_SAMPLE_TIME, t,
 							   sizeof(t))))
@@ -1392,11 +1409,12 @@ PYPERF_API int pyperf_recorder__finish(struct pyperf_recorder *r, struct pyperf_
 		goto write_error;
 	r->stats.bytes_written = pyperf_data_writer__data_size(r->w);
 	if (!getrusage(RUSAGE_SELF, &ru))
-		r->stats.recorder_cpu_seconds = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-						(double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+		r->stats.recorder_cpu_seconds =
+		    (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	r->stats.wall_seconds = (double)(now.tv_sec - r->t0.tv_sec) +
-				(double)(now.tv_nsec - r->t0.tv_nsec) / 1e9;
+	r->stats.wall_seconds =
+	    (double)(now.tv_sec - r->t0.tv_sec) + (double)(now.tv_nsec - r->t0.tv_nsec) / 1e9;
 	goto out;
 write_error:
 	pyperf_error_set(err, ret, PYPERF_NO_OFFSET, r->output, "cannot write: %s", strerror(-ret));

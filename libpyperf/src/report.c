@@ -51,10 +51,10 @@ static int parse_list(const char *s, const char *const *names, const int *values
 
 PYPERF_API int pyperf_sort_key__parse(const char *s, enum pyperf_sort_key *keys, size_t max)
 {
-	static const char *const names[] = { "comm", "pid", "tid", "dso", "sym", "symbol", "sample" };
-	static const int values[] = { PYPERF_SORT_COMM, PYPERF_SORT_PID, PYPERF_SORT_TID,
-				      PYPERF_SORT_DSO,	PYPERF_SORT_SYM, PYPERF_SORT_SYM,
-				      PYPERF_SORT_SAMPLE };
+	static const char *const names[] = {"comm", "pid", "tid", "dso", "sym", "symbol", "sample"};
+	static const int values[] = {PYPERF_SORT_COMM,	PYPERF_SORT_PID, PYPERF_SORT_TID,
+				     PYPERF_SORT_DSO,	PYPERF_SORT_SYM, PYPERF_SORT_SYM,
+				     PYPERF_SORT_SAMPLE};
 	int tmp[MAX_KEYS];
 	int n = parse_list(s, names, values, ARRAY_SIZE(names), tmp, MIN(max, (size_t)MAX_KEYS));
 
@@ -65,13 +65,12 @@ PYPERF_API int pyperf_sort_key__parse(const char *s, enum pyperf_sort_key *keys,
 
 PYPERF_API int pyperf_field__parse(const char *s, enum pyperf_field *fields, size_t max)
 {
-	static const char *const names[] = { "overhead", "children", "sample", "period", "comm",
-					     "pid",	 "tid",	     "dso",    "sym",	 "symbol" };
-	static const int values[] = { PYPERF_FIELD_OVERHEAD, PYPERF_FIELD_CHILDREN,
-				      PYPERF_FIELD_SAMPLE,   PYPERF_FIELD_PERIOD,
-				      PYPERF_FIELD_COMM,     PYPERF_FIELD_PID,
-				      PYPERF_FIELD_TID,	     PYPERF_FIELD_DSO,
-				      PYPERF_FIELD_SYM,	     PYPERF_FIELD_SYM };
+	static const char *const names[] = {"overhead", "children", "sample", "period", "comm",
+					    "pid",	"tid",	    "dso",    "sym",	"symbol"};
+	static const int values[] = {
+	    PYPERF_FIELD_OVERHEAD, PYPERF_FIELD_CHILDREN, PYPERF_FIELD_SAMPLE, PYPERF_FIELD_PERIOD,
+	    PYPERF_FIELD_COMM,	   PYPERF_FIELD_PID,	  PYPERF_FIELD_TID,    PYPERF_FIELD_DSO,
+	    PYPERF_FIELD_SYM,	   PYPERF_FIELD_SYM};
 	int tmp[16];
 	int n = parse_list(s, names, values, ARRAY_SIZE(names), tmp, MIN(max, (size_t)16));
 
@@ -88,27 +87,27 @@ PYPERF_API int pyperf_field__parse(const char *s, enum pyperf_field *fields, siz
  * keys compare equal bytewise.
  */
 struct key {
-	const char *comm;	/* interned in the profile */
+	const char *comm; /* interned in the profile */
 	int32_t pid, tid;
-	const char *dso;	/* short name, interned here */
+	const char *dso; /* short name, interned here */
 	uint64_t sym_start, sym_end;
-	uint64_t addr;		/* unresolved */
+	uint64_t addr; /* unresolved */
 	uint8_t has_sym;
 };
 
 struct entry {
 	struct key key;
-	const struct pyperf_frame *frame;	/* a representative leaf */
-	const struct pyperf_frame *thread;	/* a representative thread */
-	uint64_t period, samples;		/* self */
-	uint64_t acc_period, acc_samples;	/* children */
+	const struct pyperf_frame *frame;  /* a representative leaf */
+	const struct pyperf_frame *thread; /* a representative thread */
+	uint64_t period, samples;	   /* self */
+	uint64_t acc_period, acc_samples;  /* children */
 	uint32_t *self_nodes;
 	size_t nr_self, cap_self;
-	uint32_t *roots;			/* children mode: first occurrences */
+	uint32_t *roots; /* children mode: first occurrences */
 	size_t nr_roots, cap_roots;
-	unsigned max_depth;			/* longest chain in its call graph */
-	char level;				/* '.' user, 'k' kernel */
-	uint64_t first_seq;			/* earliest sample seen creating it */
+	unsigned max_depth; /* longest chain in its call graph */
+	char level;	    /* '.' user, 'k' kernel */
+	uint64_t first_seq; /* earliest sample seen creating it */
 	/* hierarchy */
 	struct entry *first_child, *next_sibling;
 	unsigned depth;
@@ -132,7 +131,7 @@ struct writer {
 	bool caller;
 	bool skip_first_chain_entry;
 	bool by_weight;		/* order entries by their percentage first */
-	struct pp_strtab names;		/* dso short names, labels */
+	struct pp_strtab names; /* dso short names, labels */
 	struct pp_arena arena;
 
 	/* per event */
@@ -143,8 +142,8 @@ struct writer {
 	struct entry_slot *slots;
 	size_t slots_cap;
 
-	uint32_t *height;	/* frames on the longest path below a node, itself included */
-	uint32_t *first_leaf;	/* the node below where the earliest sample ended */
+	uint32_t *height;     /* frames on the longest path below a node, itself included */
+	uint32_t *first_leaf; /* the node below where the earliest sample ended */
 
 	/* column widths */
 	size_t w_comm, w_dso, w_sym, w_thread;
@@ -399,7 +398,9 @@ static int collect_children(struct writer *w, uint32_t thread_node)
 				 * of the sample that created it. */
 				if (!F(w, id)->sym &&
 				    (!F(w, id)->dso || F(w, id)->dso->kind == PYPERF_DSO_UNKNOWN))
-					en->level = F(w, leaf)->cpumode == PYPERF_CPUMODE_KERNEL ? 'k' : '.';
+					en->level = F(w, leaf)->cpumode == PYPERF_CPUMODE_KERNEL
+							? 'k'
+							: '.';
 			}
 
 			en->acc_period += N(w, id)->total_period;
@@ -666,8 +667,8 @@ struct cnode {
 	uint32_t parent;
 	uint32_t first_child, next_sibling;
 	uint32_t nr_children;
-	uint64_t hit, count;		/* chains ending here */
-	uint64_t cumul, cumul_count;	/* chains through here */
+	uint64_t hit, count;	     /* chains ending here */
+	uint64_t cumul, cumul_count; /* chains through here */
 };
 
 struct node_slot_c {
@@ -718,7 +719,8 @@ static uint32_t graph_child(struct writer *w, uint32_t parent, uint32_t frame)
 
 	if ((w->nr_cn + 1) * 2 > w->cslots_cap && cslots_grow(w))
 		return 0;
-	for (j = hash_u64(key) & (w->cslots_cap - 1); w->cslots[j].id; j = (j + 1) & (w->cslots_cap - 1))
+	for (j = hash_u64(key) & (w->cslots_cap - 1); w->cslots[j].id;
+	     j = (j + 1) & (w->cslots_cap - 1))
 		if (w->cslots[j].key == key)
 			return w->cslots[j].id;
 	if (PP_GROW(w->cn, w->cap_cn, w->nr_cn + 1))
@@ -967,8 +969,9 @@ static bool print_graph_level(struct writer *w, uint32_t parent_end, uint64_t to
 			new_mask &= ~(1ULL << (depth - 1));
 		graph_line(w, depth, depth_mask, left);
 		print_run(w, c, end, depth, new_mask, total, left);
-		new_total = w->o.callchain == PYPERF_CALLCHAIN_FRACTAL ? w->cn[end].cumul - w->cn[end].hit
-								       : total;
+		new_total = w->o.callchain == PYPERF_CALLCHAIN_FRACTAL
+				? w->cn[end].cumul - w->cn[end].hit
+				: total;
 		print_graph_level(w, end, new_total, depth + 1, new_mask | (1ULL << depth), left,
 				  min_hit);
 	}
@@ -1010,7 +1013,7 @@ static void print_folded_path(struct writer *w, uint32_t cn, bool *first)
 
 struct hit_ref {
 	uint32_t node;
-	uint32_t pos;	/* post-order position: perf's tie order */
+	uint32_t pos; /* post-order position: perf's tie order */
 };
 
 static int cmp_hits(const void *a, const void *b)
@@ -1049,7 +1052,7 @@ static void post_order(struct writer *w, uint32_t cn, uint64_t min_hit, struct h
 		post_order(w, kids[i], min_hit, out, n);
 	free(kids);
 	if (cn && w->cn[cn].hit && w->cn[cn].hit >= min_hit) {
-		out[*n] = (struct hit_ref){ cn, (uint32_t)*n };
+		out[*n] = (struct hit_ref){cn, (uint32_t)*n};
 		(*n)++;
 	}
 }
@@ -1091,7 +1094,8 @@ static void print_chain_ends(struct writer *w, uint64_t min_hit, bool folded)
 /* perf's callchain__fprintf_graph(). */
 static void print_callchain(struct writer *w, const struct entry *e, uint64_t parent_period)
 {
-	uint64_t min_hit = (uint64_t)((double)w->total_period * (w->o.callchain_min_percent / 100.0));
+	uint64_t min_hit =
+	    (uint64_t)((double)w->total_period * (w->o.callchain_min_percent / 100.0));
 	uint32_t *kids, start;
 	size_t n;
 	int left = 0;
@@ -1134,7 +1138,8 @@ static void print_callchain(struct writer *w, const struct entry *e, uint64_t pa
 	}
 	free(kids);
 	if (print_graph_level(w, start,
-			      w->o.callchain == PYPERF_CALLCHAIN_FRACTAL ? parent_period : w->total_period,
+			      w->o.callchain == PYPERF_CALLCHAIN_FRACTAL ? parent_period
+									 : w->total_period,
 			      1, 1, left, min_hit))
 		printed = true;
 	if (printed)
@@ -1189,13 +1194,13 @@ static void print_flat(struct writer *w, struct entry **sorted, size_t n)
 
 struct hentry {
 	struct key key;
-	const struct entry *rep;	/* representative (gives names) */
+	const struct entry *rep; /* representative (gives names) */
 	uint64_t period, samples;
-	size_t first, count;		/* range in the level's sorted entries */
+	size_t first, count; /* range in the level's sorted entries */
 };
 
-static void level_label(struct writer *w, const struct hentry *h, enum pyperf_sort_key k,
-			char *buf, size_t size)
+static void level_label(struct writer *w, const struct hentry *h, enum pyperf_sort_key k, char *buf,
+			size_t size)
 {
 	switch (k) {
 	case PYPERF_SORT_COMM:
@@ -1292,7 +1297,7 @@ static void print_hier_level(struct writer *w, struct entry **ents, size_t first
 				w->err = -ENOMEM;
 				return;
 			}
-			hs[nh] = (struct hentry){ k, ents[i], 0, 0, i, 0 };
+			hs[nh] = (struct hentry){k, ents[i], 0, 0, i, 0};
 			nh++;
 		}
 		hs[nh - 1].period += ents[i]->period;
@@ -1347,8 +1352,8 @@ static void print_hier_level(struct writer *w, struct entry **ents, size_t first
 		}
 	}
 	if (nh && !shown)
-		fprintf(w->out, "%*s%*sno entry >= %.2f%%\n", (int)((level + 1) * HIERARCHY_INDENT), "",
-			12, "", w->o.percent_limit);
+		fprintf(w->out, "%*s%*sno entry >= %.2f%%\n", (int)((level + 1) * HIERARCHY_INDENT),
+			"", 12, "", w->o.percent_limit);
 	free(hs);
 }
 
@@ -1383,7 +1388,8 @@ static void print_hierarchy(struct writer *w, struct entry **sorted, size_t n)
 	print_hier_level(w, sorted, 0, n, 0);
 }
 
-/* ---- driver ------------------------------------------------------------------------------------ */
+/* ---- driver ------------------------------------------------------------------------------------
+ */
 
 static void free_entries(struct writer *w)
 {
@@ -1447,7 +1453,8 @@ static int write_event(struct writer *w, uint32_t ev_node, const struct pyperf_f
 			if (N(w, (uint32_t)i)->first_sample &&
 			    (!mine || N(w, (uint32_t)i)->first_sample < N(w, mine)->first_sample))
 				w->first_leaf[i] = mine = (uint32_t)i;
-			if (mine && (!theirs || N(w, mine)->first_sample < N(w, theirs)->first_sample))
+			if (mine &&
+			    (!theirs || N(w, mine)->first_sample < N(w, theirs)->first_sample))
 				w->first_leaf[par] = mine;
 		}
 	}
@@ -1528,9 +1535,9 @@ static bool key_for_field(enum pyperf_field f, enum pyperf_sort_key *k)
 PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 					    const struct pyperf_report_opts *opts)
 {
-	static const enum pyperf_sort_key default_keys[] = { PYPERF_SORT_COMM, PYPERF_SORT_DSO,
-							     PYPERF_SORT_SYM };
-	struct writer w = { 0 };
+	static const enum pyperf_sort_key default_keys[] = {PYPERF_SORT_COMM, PYPERF_SORT_DSO,
+							    PYPERF_SORT_SYM};
+	struct writer w = {0};
 	const struct pyperf_node *root;
 	int ret = 0;
 

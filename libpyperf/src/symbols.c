@@ -50,9 +50,8 @@ PYPERF_API struct pyperf_symbols *pyperf_symbols__new(const struct pyperf_symbol
 	} else {
 		s->buildid_dir = "";
 	}
-	s->kallsyms = OPTS_GET(opts, kallsyms, NULL)
-			      ? pp_arena_strdup(&s->arena, opts->kallsyms)
-			      : NULL;
+	s->kallsyms =
+	    OPTS_GET(opts, kallsyms, NULL) ? pp_arena_strdup(&s->arena, opts->kallsyms) : NULL;
 	s->symfs = pp_arena_strdup(&s->arena, OPTS_GET(opts, symfs, NULL) ? opts->symfs : "");
 	s->force = OPTS_GET(opts, force, false);
 	s->no_kernel = OPTS_GET(opts, no_kernel, false);
@@ -103,7 +102,8 @@ static uint64_t dso_key(const char *name, const uint8_t *bid, uint8_t bid_size)
 static bool dso_matches(const struct pyperf_dso *d, const char *name, const uint8_t *bid,
 			uint8_t bid_size)
 {
-	return d->bid_size == bid_size && !memcmp(d->bid, bid, bid_size) && !strcmp(d->name, name);
+	return d->bid_size == bid_size && (!bid_size || !memcmp(d->bid, bid, bid_size)) &&
+	       !strcmp(d->name, name);
 }
 
 static int dsos_rehash(struct pyperf_symbols *s, size_t ncap)
@@ -173,7 +173,8 @@ struct pyperf_dso *symbols_add_dso(struct pyperf_symbols *s, const char *name,
 	size_t j;
 	int pid;
 
-	if ((s->nr_dsos + 1) * 2 > s->slots_cap && dsos_rehash(s, s->slots_cap ? s->slots_cap * 2 : 64))
+	if ((s->nr_dsos + 1) * 2 > s->slots_cap &&
+	    dsos_rehash(s, s->slots_cap ? s->slots_cap * 2 : 64))
 		return NULL;
 	for (j = key & (s->slots_cap - 1); s->slots[j]; j = (j + 1) & (s->slots_cap - 1)) {
 		d = s->dsos[s->slots[j] - 1];
@@ -290,8 +291,8 @@ static void elf_file_close(struct elf_file *f)
 	f->fd = -1;
 }
 
-static Elf_Scn *section_by_name(Elf *elf, const GElf_Ehdr *ehdr, const char *name,
-				GElf_Shdr *shdr, size_t *idx)
+static Elf_Scn *section_by_name(Elf *elf, const GElf_Ehdr *ehdr, const char *name, GElf_Shdr *shdr,
+				size_t *idx)
 {
 	Elf_Scn *scn = NULL;
 	size_t shstrndx;
@@ -331,7 +332,8 @@ static int elf_build_id(Elf *elf, uint8_t out[20])
 			continue;
 		while ((off = gelf_getnote(data, off, &nhdr, &name_off, &desc_off)) > 0) {
 			if (nhdr.n_type == NT_GNU_BUILD_ID && nhdr.n_namesz == 4 &&
-			    !memcmp((char *)data->d_buf + name_off, "GNU", 4) && nhdr.n_descsz > 0) {
+			    !memcmp((char *)data->d_buf + name_off, "GNU", 4) &&
+			    nhdr.n_descsz > 0) {
 				size_t n = nhdr.n_descsz > 20 ? 20 : nhdr.n_descsz;
 
 				memset(out, 0, 20);
@@ -440,9 +442,8 @@ static bool sym_is_label(const GElf_Sym *s)
 {
 	int vis = GELF_ST_VISIBILITY(s->st_other);
 
-	return GELF_ST_TYPE(s->st_info) == STT_NOTYPE && s->st_name &&
-	       s->st_shndx != SHN_UNDEF && s->st_shndx != SHN_ABS && vis != STV_HIDDEN &&
-	       vis != STV_INTERNAL;
+	return GELF_ST_TYPE(s->st_info) == STT_NOTYPE && s->st_name && s->st_shndx != SHN_UNDEF &&
+	       s->st_shndx != SHN_ABS && vis != STV_HIDDEN && vis != STV_INTERNAL;
 }
 
 /* Adds the symbols of one table (.symtab or .dynsym) of @syms_f. */
@@ -504,8 +505,8 @@ static int load_elf_table(struct pyperf_dso *d, struct elf_file *syms_f, struct 
 			strndx = shstrndx_run;
 		}
 		if (label) {
-			secname = elf_strptr(strndx == shstrndx_run ? run_f->elf : syms_f->elf, strndx,
-					     sh.sh_name);
+			secname = elf_strptr(strndx == shstrndx_run ? run_f->elf : syms_f->elf,
+					     strndx, sh.sh_name);
 			if (!secname || !strstr(secname, "text"))
 				continue;
 		}
@@ -530,7 +531,7 @@ static int load_elf_table(struct pyperf_dso *d, struct elf_file *syms_f, struct 
  * jmp *disp(%rip): the GOT slot they jump through. */
 static uint32_t x86_64_plt_disp(const uint8_t *p, size_t avail)
 {
-	static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	static const uint8_t endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
 	size_t n = 0;
 	uint32_t disp;
 
@@ -601,8 +602,8 @@ static void synthesize_plt_got(struct pyperf_dso *d, struct elf_file *f)
 			GElf_Rela r;
 
 			if (gelf_getrela(rdata, (int)i, &r) && GELF_R_SYM(r.r_info))
-				refs[nrefs++] = (struct rela_ref){ r.r_offset,
-								   (uint32_t)GELF_R_SYM(r.r_info) };
+				refs[nrefs++] =
+				    (struct rela_ref){r.r_offset, (uint32_t)GELF_R_SYM(r.r_info)};
 		}
 		if (refs)
 			qsort(refs, nrefs, sizeof(*refs), cmp_rela_ref);
@@ -613,7 +614,7 @@ static void synthesize_plt_got(struct pyperf_dso *d, struct elf_file *f)
 		uint32_t disp = x86_64_plt_disp((const uint8_t *)data->d_buf + i, data->d_size - i);
 
 		if (disp && refs && f->ehdr.e_machine == EM_X86_64) {
-			struct rela_ref key = { sh.sh_offset + i + disp, 0 }, *hit;
+			struct rela_ref key = {sh.sh_offset + i + disp, 0}, *hit;
 
 			hit = bsearch(&key, refs, nrefs, sizeof(*refs), cmp_rela_ref);
 			if (hit)
@@ -730,17 +731,17 @@ static void synthesize_plt(struct pyperf_dso *d, struct elf_file *f)
 
 			if (!gelf_getrela(rdata, (int)i, &r))
 				continue;
-			slots[i] = (struct rel_slot){ r.r_offset, (uint32_t)GELF_R_SYM(r.r_info),
-						      (uint64_t)r.r_addend,
-						      f->ehdr.e_machine == EM_X86_64 &&
-							      GELF_R_TYPE(r.r_info) == R_X86_64_IRELATIVE };
+			slots[i] = (struct rel_slot){
+			    r.r_offset, (uint32_t)GELF_R_SYM(r.r_info), (uint64_t)r.r_addend,
+			    f->ehdr.e_machine == EM_X86_64 &&
+				GELF_R_TYPE(r.r_info) == R_X86_64_IRELATIVE};
 		} else {
 			GElf_Rel r;
 
 			if (!gelf_getrel(rdata, (int)i, &r))
 				continue;
-			slots[i] = (struct rel_slot){ r.r_offset, (uint32_t)GELF_R_SYM(r.r_info), 0,
-						      false };
+			slots[i] =
+			    (struct rel_slot){r.r_offset, (uint32_t)GELF_R_SYM(r.r_info), 0, false};
 		}
 	}
 	/* IFUNC relocations are not in PLT order; GOT slot order is. */
@@ -856,8 +857,8 @@ static int load_elf(struct pyperf_dso *d)
 			break;
 		case 3:
 			if (d->bid_size && s->buildid_dir[0])
-				snprintf(cand, sizeof(cand), "%s/.build-id/%.2s/%s/elf", s->buildid_dir,
-					 hex, hex + 2);
+				snprintf(cand, sizeof(cand), "%s/.build-id/%.2s/%s/elf",
+					 s->buildid_dir, hex, hex + 2);
 			break;
 		case 4:
 			if (d->bid_size && s->buildid_dir[0])
@@ -872,8 +873,9 @@ static int load_elf(struct pyperf_dso *d)
 			break;
 		case 7:
 			if (d->bid_size)
-				snprintf(cand, sizeof(cand), "%s/usr/lib/debug/.build-id/%.2s/%s.debug",
-					 s->symfs, hex, hex + 2);
+				snprintf(cand, sizeof(cand),
+					 "%s/usr/lib/debug/.build-id/%.2s/%s.debug", s->symfs, hex,
+					 hex + 2);
 			break;
 		case 8:
 			snprintf(cand, sizeof(cand), "%s", main_path);
@@ -1059,7 +1061,8 @@ static int load_kallsyms(struct pyperf_dso *d)
 		return 0;
 	path = pick_kallsyms(d, pathbuf, sizeof(pathbuf));
 	if (!path) {
-		pr_warn("no kernel symbols for the recorded kernel (build id not in %s/[kernel.kallsyms] "
+		pr_warn("no kernel symbols for the recorded kernel (build id not in "
+			"%s/[kernel.kallsyms] "
 			"and not the running kernel); kernel frames stay unresolved\n",
 			d->owner->buildid_dir);
 		return 0;
@@ -1083,10 +1086,10 @@ static int load_kallsyms(struct pyperf_dso *d)
 		name[len] = 0;
 		if (!len)
 			continue;
-		if (symtab_add_elf(&d->tab, addr, addr, name, (type >= 'a') ? STB_LOCAL : STB_GLOBAL,
-				   (type == 't' || type == 'T' || type == 'w' || type == 'W')
-					   ? STT_FUNC
-					   : STT_OBJECT))
+		if (symtab_add_elf(
+			&d->tab, addr, addr, name, (type >= 'a') ? STB_LOCAL : STB_GLOBAL,
+			(type == 't' || type == 'T' || type == 'w' || type == 'W') ? STT_FUNC
+										   : STT_OBJECT))
 			break;
 		added++;
 	}
@@ -1299,7 +1302,7 @@ PYPERF_API const struct pyperf_symbol *pyperf_dso__symbol(struct pyperf_dso *d, 
 		return pyperf_map_table__entry(d->perf_map, idx);
 	if (d->jitdump)
 		return idx < jitdump_symtab(d->jitdump)->nr ? &jitdump_symtab(d->jitdump)->syms[idx]
-							     : NULL;
+							    : NULL;
 	return idx < d->tab.nr ? &d->tab.syms[idx] : NULL;
 }
 

@@ -12,21 +12,21 @@ struct pyperf_dso {
 	char *name;
 	char *short_name;
 	uint64_t key;
-	uint32_t index;			/* creation order */
+	uint32_t index; /* creation order */
 	uint8_t bid[20];
 	uint8_t bid_size;
 	bool loaded;
-	char osrelease[65];		/* kernel: the recorded release */
+	char osrelease[65]; /* kernel: the recorded release */
 	struct symtab tab;
 	struct pyperf_map_table *perf_map;
-	struct jitdump *jitdump;	/* JIT code named by a jitdump instead */
+	struct jitdump *jitdump; /* JIT code named by a jitdump instead */
 	uint64_t jitdump_size;
-	char *run_path;			/* the ELF file with the code (after load) */
-	char *debug_path;		/* the file symbols came from, if another */
-	uint64_t perf_map_size;		/* bytes of the perf map when read */
-	uint64_t perf_map_checked_ns;	/* last look for growth */
-	bool embedded;			/* content given, not read from a file */
-	void *unwind;			/* the unwinder's per-object state */
+	char *run_path;		      /* the ELF file with the code (after load) */
+	char *debug_path;	      /* the file symbols came from, if another */
+	uint64_t perf_map_size;	      /* bytes of the perf map when read */
+	uint64_t perf_map_checked_ns; /* last look for growth */
+	bool embedded;		      /* content given, not read from a file */
+	void *unwind;		      /* the unwinder's per-object state */
 	void (*unwind_free)(void *);
 };
 
@@ -44,7 +44,7 @@ void symbols_dso_load(struct pyperf_dso *d);
 struct pyperf_symbols {
 	struct pyperf_dso **dsos;
 	size_t nr_dsos, cap_dsos;
-	uint32_t *slots;		/* hash: index + 1 into dsos */
+	uint32_t *slots; /* hash: index + 1 into dsos */
 	size_t slots_cap;
 	const char *buildid_dir;
 	const char *kallsyms;

@@ -46,7 +46,7 @@ int symtab_add_elf(struct symtab *t, uint64_t start, uint64_t end, const char *n
 	n = pp_arena_strdup(&t->names, name);
 	if (!n)
 		return -ENOMEM;
-	t->syms[t->nr] = (struct pyperf_symbol){ start, end, n };
+	t->syms[t->nr] = (struct pyperf_symbol){start, end, n};
 	t->bind[t->nr] = bind;
 	t->type[t->nr] = type;
 	t->order[t->nr] = t->next_order++;

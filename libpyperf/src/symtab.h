@@ -13,18 +13,18 @@ struct symtab {
 	struct pyperf_symbol *syms;
 	size_t nr, cap;
 	/* While building: what perf's choose_best_symbol() looks at. */
-	uint8_t *bind;		/* STB_* */
-	uint8_t *type;		/* STT_* */
-	uint32_t *order;	/* insertion order, to keep sorting stable */
+	uint8_t *bind;	 /* STB_* */
+	uint8_t *type;	 /* STT_* */
+	uint32_t *order; /* insertion order, to keep sorting stable */
 	size_t meta_cap;
 	uint32_t next_order;
-	uint64_t *max_end;	/* running maximum of end, for overlapping symbols */
+	uint64_t *max_end; /* running maximum of end, for overlapping symbols */
 	struct pp_arena names;
 };
 
 enum symtab_finish_mode {
-	SYMTAB_LAST_WINS,	/* perf maps: newest entry at an address wins */
-	SYMTAB_KEEP,		/* just sort */
+	SYMTAB_LAST_WINS, /* perf maps: newest entry at an address wins */
+	SYMTAB_KEEP,	  /* just sort */
 };
 
 void symtab_init(struct symtab *t);

@@ -151,7 +151,8 @@ int sysinfo_write_cmdline(struct pyperf_data_writer *w)
 	el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	exe[el > 0 ? el : 0] = 0;
 	argv[count++] = el > 0 ? exe : buf;
-	for (size_t i = strlen(buf) + 1; i < n && count < ARRAY_SIZE(argv); i += strlen(buf + i) + 1)
+	for (size_t i = strlen(buf) + 1; i < n && count < ARRAY_SIZE(argv);
+	     i += strlen(buf + i) + 1)
 		argv[count++] = buf + i;
 	ret = add_string_list(w, PYPERF_FEAT_CMDLINE, argv, count);
 	return ret;

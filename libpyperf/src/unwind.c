@@ -23,6 +23,7 @@
 #include "internal.h"
 #include "symbols_internal.h"
 
+/* clang-format off */
 /* DWARF register numbers on x86-64. */
 enum { R_RAX, R_RDX, R_RCX, R_RBX, R_RSI, R_RDI, R_RBP, R_RSP, R_R8, R_R9, R_R10, R_R11,
        R_R12, R_R13, R_R14, R_R15, R_RIP, NREGS };
@@ -32,11 +33,12 @@ static const int8_t perf_to_dwarf[24] = {
 	R_RAX, R_RBX, R_RCX, R_RDX, R_RSI, R_RDI, R_RBP, R_RSP, R_RIP, -1, -1, -1,
 	-1,    -1,    -1,    -1,    R_R8,  R_R9,  R_R10, R_R11, R_R12, R_R13, R_R14, R_R15,
 };
+/* clang-format on */
 
 enum rule_kind {
-	RULE_UNDEF,	/* not recoverable */
-	RULE_SAME,	/* unchanged by this frame */
-	RULE_EXPR,	/* a DWARF expression: a location, or a value (stack_value) */
+	RULE_UNDEF, /* not recoverable */
+	RULE_SAME,  /* unchanged by this frame */
+	RULE_EXPR,  /* a DWARF expression: a location, or a value (stack_value) */
 };
 
 struct reg_rule {
@@ -47,7 +49,7 @@ struct reg_rule {
 
 /* A decoded CFI row. */
 struct cfi_rule {
-	uint64_t pc;		/* cache key (vaddr) */
+	uint64_t pc; /* cache key (vaddr) */
 	struct reg_rule cfa;
 	struct reg_rule regs[NREGS];
 	uint8_t ra_reg;
@@ -64,8 +66,8 @@ struct rule_slot {
 struct obj_unwind {
 	int fd, dbg_fd;
 	Elf *elf, *dbg_elf;
-	Dwarf_CFI *eh;		/* .eh_frame of the code file */
-	Dwarf *dbg;		/* the debug file, for .debug_frame */
+	Dwarf_CFI *eh; /* .eh_frame of the code file */
+	Dwarf *dbg;    /* the debug file, for .debug_frame */
 	Dwarf_CFI *dcfi;
 	bool dbg_tried;
 	/* file offset -> vaddr through the code file's load segments */
@@ -77,10 +79,10 @@ struct obj_unwind {
 	size_t nr_rules, cap_rules;
 	struct rule_slot *slots;
 	size_t slots_cap;
-	Dwarf_Op *ops;		/* pool for rules' expressions */
+	Dwarf_Op *ops; /* pool for rules' expressions */
 	size_t nr_ops, cap_ops;
-	bool broken;		/* no file, no CFI: do not retry */
-	bool borrowed_cfi;	/* eh belongs to a jitdump */
+	bool broken;	   /* no file, no CFI: do not retry */
+	bool borrowed_cfi; /* eh belongs to a jitdump */
 };
 
 struct pyperf_unwinder {
@@ -94,8 +96,8 @@ PYPERF_API void pyperf_unwinder__set_live(struct pyperf_unwinder *u, bool live)
 }
 
 /* CPython's trampoline: sub $8,%rsp; call *%rcx; add $8,%rsp; ret */
-static const uint8_t cpython_trampoline[11] = { 0x48, 0x83, 0xec, 0x08, 0xff, 0xd1,
-						0x48, 0x83, 0xc4, 0x08, 0xc3 };
+static const uint8_t cpython_trampoline[11] = {0x48, 0x83, 0xec, 0x08, 0xff, 0xd1,
+					       0x48, 0x83, 0xc4, 0x08, 0xc3};
 
 /*
  * Live processes: looks at the code around @pc (a return address) for
@@ -104,13 +106,16 @@ static const uint8_t cpython_trampoline[11] = { 0x48, 0x83, 0xec, 0x08, 0xff, 0x
 static int live_trampoline_offset(pid_t pid, uint64_t pc, unsigned *prefix)
 {
 	uint8_t code[32];
-	struct iovec local = { code, sizeof(code) }, remote = { (void *)(uintptr_t)(pc - 16), sizeof(code) };
+	struct iovec local = {code, sizeof(code)},
+		     remote = {(void *)(uintptr_t)(pc - 16), sizeof(code)};
 
 	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(code))
 		return -1;
 	/* pc sits after the call: 6 bytes into the template */
 	if (!memcmp(code + 16 - 6, cpython_trampoline, sizeof(cpython_trampoline))) {
-		*prefix = (code[6] == 0xf3 && code[7] == 0x0f && code[8] == 0x1e && code[9] == 0xfa) ? 4 : 0;
+		*prefix = (code[6] == 0xf3 && code[7] == 0x0f && code[8] == 0x1e && code[9] == 0xfa)
+			      ? 4
+			      : 0;
 		return 6 + (int)*prefix;
 	}
 	return -1;
@@ -118,8 +123,8 @@ static int live_trampoline_offset(pid_t pid, uint64_t pc, unsigned *prefix)
 
 PYPERF_API const char *pyperf_unwind_stop__name(enum pyperf_unwind_stop stop)
 {
-	static const char *const names[] = { "end", "no-map", "no-cfi", "stack-copy", "bad-frame",
-					     "max-depth", "no-regs" };
+	static const char *const names[] = {"end",	 "no-map",    "no-cfi", "stack-copy",
+					    "bad-frame", "max-depth", "no-regs"};
 
 	return stop < PYPERF_UNWIND_NR_STOPS ? names[stop] : "?";
 }
@@ -206,7 +211,8 @@ static struct obj_unwind *obj_for(struct pyperf_dso *d)
 		if (base) {
 			const Elf64_Ehdr *eh = (const Elf64_Ehdr *)base;
 
-			o->elf = elf_memory((char *)base, eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize);
+			o->elf = elf_memory((char *)base,
+					    eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize);
 		}
 	} else {
 		symbols_dso_load(d);
@@ -346,7 +352,8 @@ static const struct cfi_rule *rule_for(struct pyperf_dso *d, struct obj_unwind *
 
 	if ((o->nr_rules + 1) * 2 > o->slots_cap && rule_slots_grow(o))
 		return NULL;
-	for (j = hash_u64(vaddr) & (o->slots_cap - 1); o->slots[j].idx; j = (j + 1) & (o->slots_cap - 1))
+	for (j = hash_u64(vaddr) & (o->slots_cap - 1); o->slots[j].idx;
+	     j = (j + 1) & (o->slots_cap - 1))
 		if (o->slots[j].pc == vaddr) {
 			r = &o->rules[o->slots[j].idx - 1];
 			return r->valid ? r : NULL;
@@ -370,8 +377,8 @@ static const struct cfi_rule *rule_for(struct pyperf_dso *d, struct obj_unwind *
 
 struct state {
 	uint64_t regs[NREGS];
-	uint32_t valid;		/* bit per register */
-	const uint8_t *stack;	/* the copy */
+	uint32_t valid;		     /* bit per register */
+	const uint8_t *stack;	     /* the copy */
 	uint64_t stack_lo, stack_hi; /* its addresses */
 };
 
@@ -403,17 +410,17 @@ static int eval(const struct state *s, const Dwarf_Op *ops, size_t n, uint64_t c
 	int sp = 0;
 
 	*is_value = false;
-#define PUSH(v)                                 \
-	do {                                    \
-		if (sp >= (int)ARRAY_SIZE(st))  \
-			return -EINVAL;         \
-		st[sp++] = (v);                 \
+#define PUSH(v)                                                                                    \
+	do {                                                                                       \
+		if (sp >= (int)ARRAY_SIZE(st))                                                     \
+			return -EINVAL;                                                            \
+		st[sp++] = (v);                                                                    \
 	} while (0)
-#define POP(v)                   \
-	do {                     \
-		if (sp <= 0)     \
-			return -EINVAL; \
-		(v) = st[--sp];  \
+#define POP(v)                                                                                     \
+	do {                                                                                       \
+		if (sp <= 0)                                                                       \
+			return -EINVAL;                                                            \
+		(v) = st[--sp];                                                                    \
 	} while (0)
 	for (size_t i = 0; i < n; i++) {
 		uint8_t op = ops[i].atom;
@@ -517,21 +524,51 @@ static int eval(const struct state *s, const Dwarf_Op *ops, size_t n, uint64_t c
 				POP(b);
 				POP(a);
 				switch (op) {
-				case DW_OP_plus: a = a + b; break;
-				case DW_OP_minus: a = a - b; break;
-				case DW_OP_mul: a = a * b; break;
-				case DW_OP_and: a = a & b; break;
-				case DW_OP_or: a = a | b; break;
-				case DW_OP_xor: a = a ^ b; break;
-				case DW_OP_shl: a = b < 64 ? a << b : 0; break;
-				case DW_OP_shr: a = b < 64 ? a >> b : 0; break;
-				case DW_OP_shra: a = (uint64_t)((int64_t)a >> (b < 64 ? b : 63)); break;
-				case DW_OP_ge: a = (int64_t)a >= (int64_t)b; break;
-				case DW_OP_gt: a = (int64_t)a > (int64_t)b; break;
-				case DW_OP_le: a = (int64_t)a <= (int64_t)b; break;
-				case DW_OP_lt: a = (int64_t)a < (int64_t)b; break;
-				case DW_OP_eq: a = a == b; break;
-				default: a = a != b; break;
+				case DW_OP_plus:
+					a = a + b;
+					break;
+				case DW_OP_minus:
+					a = a - b;
+					break;
+				case DW_OP_mul:
+					a = a * b;
+					break;
+				case DW_OP_and:
+					a = a & b;
+					break;
+				case DW_OP_or:
+					a = a | b;
+					break;
+				case DW_OP_xor:
+					a = a ^ b;
+					break;
+				case DW_OP_shl:
+					a = b < 64 ? a << b : 0;
+					break;
+				case DW_OP_shr:
+					a = b < 64 ? a >> b : 0;
+					break;
+				case DW_OP_shra:
+					a = (uint64_t)((int64_t)a >> (b < 64 ? b : 63));
+					break;
+				case DW_OP_ge:
+					a = (int64_t)a >= (int64_t)b;
+					break;
+				case DW_OP_gt:
+					a = (int64_t)a > (int64_t)b;
+					break;
+				case DW_OP_le:
+					a = (int64_t)a <= (int64_t)b;
+					break;
+				case DW_OP_lt:
+					a = (int64_t)a < (int64_t)b;
+					break;
+				case DW_OP_eq:
+					a = a == b;
+					break;
+				default:
+					a = a != b;
+					break;
 				}
 				PUSH(a);
 				break;
@@ -586,7 +623,8 @@ static int step_cfi(const struct obj_unwind *o, const struct cfi_rule *r, struct
 				next.regs[reg] = v;
 				next.valid |= 1u << reg;
 			} else if (reg == r->ra_reg) {
-				return ret == -EFAULT ? PYPERF_UNWIND_STACK_COPY : PYPERF_UNWIND_BAD_FRAME;
+				return ret == -EFAULT ? PYPERF_UNWIND_STACK_COPY
+						      : PYPERF_UNWIND_BAD_FRAME;
 			}
 			break;
 		default:
@@ -651,7 +689,7 @@ PYPERF_API size_t pyperf_unwinder__unwind(struct pyperf_unwinder *u, struct pype
 					  const struct pyperf_sample *smp, uint64_t *ips,
 					  size_t max, enum pyperf_unwind_stop *stop)
 {
-	struct state s = { 0 };
+	struct state s = {0};
 	size_t n = 0, bit = 0;
 	int why = PYPERF_UNWIND_END;
 
@@ -704,8 +742,8 @@ PYPERF_API size_t pyperf_unwinder__unwind(struct pyperf_unwinder *u, struct pype
 		ips[n++] = lookup;
 		off = pyperf_map__map_ip(map, lookup);
 		if (map->dso->kind == PYPERF_DSO_PERF_MAP &&
-		    (jcfi = (Dwarf_CFI *)symbols_jit_cfi(map->dso)) && (jo = jit_obj(map->dso, jcfi)) &&
-		    (jr = rule_for(map->dso, jo, lookup))) {
+		    (jcfi = (Dwarf_CFI *)symbols_jit_cfi(map->dso)) &&
+		    (jo = jit_obj(map->dso, jcfi)) && (jr = rule_for(map->dso, jo, lookup))) {
 			/* the JIT described its code (jitdump unwinding info) */
 			u->stats.trampoline_frames++;
 			why = step_cfi(jo, jr, &s, &ra);
@@ -720,34 +758,39 @@ PYPERF_API size_t pyperf_unwinder__unwind(struct pyperf_unwinder *u, struct pype
 
 			u->stats.trampoline_frames++;
 			if (sym && pyperf_symbol__is_python(sym) && (size == 11 || size == 15)) {
-				why = step_cpython_trampoline(&s, pc - sym->start, size == 15 ? 4 : 0, &ra);
+				why = step_cpython_trampoline(&s, pc - sym->start,
+							      size == 15 ? 4 : 0, &ra);
 			} else {
 				unsigned prefix = 0;
 				int at = n > 1 && u->live
-						 ? live_trampoline_offset((pid_t)smp->pid, pc, &prefix)
-						 : -1;
+					     ? live_trampoline_offset((pid_t)smp->pid, pc, &prefix)
+					     : -1;
 
 				if (at >= 0)
-					why = step_cpython_trampoline(&s, (uint64_t)at, prefix, &ra);
+					why =
+					    step_cpython_trampoline(&s, (uint64_t)at, prefix, &ra);
 				else
 					why = step_frame_pointer(&s, &ra);
 			}
 			if (why)
-				pr_debug("JIT step at %#" PRIx64 " (%s, size %" PRIu64 ", cfi %s) failed\n", pc,
-					 sym ? sym->name : "no symbol", size,
+				pr_debug("JIT step at %#" PRIx64 " (%s, size %" PRIu64
+					 ", cfi %s) failed\n",
+					 pc, sym ? sym->name : "no symbol", size,
 					 symbols_jit_cfi(map->dso) ? "yes" : "no");
 		} else if (map->dso->kind == PYPERF_DSO_ELF || map->dso->kind == PYPERF_DSO_VDSO) {
 			struct obj_unwind *o = obj_for(map->dso);
 			const struct cfi_rule *r;
 			uint64_t vaddr;
 
-			if (!o || !off_to_vaddr(o, off, &vaddr) || !(r = rule_for(map->dso, o, vaddr))) {
+			if (!o || !off_to_vaddr(o, off, &vaddr) ||
+			    !(r = rule_for(map->dso, o, vaddr))) {
 				/* Entry points (the loader's and the program's _start)
 				 * carry no CFI on purpose: the stack ends there. */
-				const struct pyperf_symbol *sym = pyperf_dso__find_symbol(map->dso, off);
+				const struct pyperf_symbol *sym =
+				    pyperf_dso__find_symbol(map->dso, off);
 
 				why = sym && !strcmp(sym->name, "_start") ? PYPERF_UNWIND_END
-									   : PYPERF_UNWIND_NO_CFI;
+									  : PYPERF_UNWIND_NO_CFI;
 				break;
 			}
 			why = step_cfi(o, r, &s, &ra);
@@ -767,9 +810,10 @@ PYPERF_API size_t pyperf_unwinder__unwind(struct pyperf_unwinder *u, struct pype
 		}
 	}
 	if (why != PYPERF_UNWIND_END)
-		pr_debug("unwind of %u/%u stopped (%s) after %zu frames at pc %#" PRIx64 " sp %#" PRIx64
-			 "\n",
-			 smp->pid, smp->tid, pyperf_unwind_stop__name(why), n, s.regs[R_RIP], s.regs[R_RSP]);
+		pr_debug("unwind of %u/%u stopped (%s) after %zu frames at pc %#" PRIx64
+			 " sp %#" PRIx64 "\n",
+			 smp->pid, smp->tid, pyperf_unwind_stop__name(why), n, s.regs[R_RIP],
+			 s.regs[R_RSP]);
 	u->stats.frames += n;
 	u->stats.stops[why]++;
 	*stop = (enum pyperf_unwind_stop)why;

@@ -27,37 +27,39 @@ static volatile sig_atomic_t interrupts;
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: %s [options] -- COMMAND [ARGS...]\n"
-		"       %s [options] -p PID[,PID...]\n"
-		"\n"
-		"  -o, --output FILE       where to write (default perf.data; an old one becomes .old)\n"
-		"  -e, --event EVENT       cpu-clock, task-clock, cycles, instructions or rNNN\n"
-		"                          (default: cycles, or cpu-clock without a hardware PMU)\n"
-		"  -F, --freq HZ           samples per second (default 4000)\n"
-		"  -c, --count PERIOD      sample every PERIOD events instead\n"
-		"  -g                      call graphs, mode chosen automatically (the default;\n"
-		"                          --call-graph auto)\n"
-		"      --call-graph MODE   fp | dwarf[,STACK_BYTES] | auto (default) | none\n"
-		"                          (dwarf copies 40960 bytes of stack by default)\n"
-		"      --raw-stacks        dwarf: keep the stack copies in the file (as perf does)\n"
-		"                          instead of unwinding them while recording\n"
-		"  -m, --mmap-pages N      ring buffer pages per CPU, a power of two\n"
-		"                          (default 128; 1024 with dwarf call graphs)\n"
-		"  -z, --compression-level[=N]  zstd-compress the records (perf record -z); the\n"
-		"                          default in dwarf mode, where deep stacks repeat\n"
-		"      --no-compress       never compress\n"
-		"  -p, --pid PID[,PID..]   sample running processes until Ctrl-C or their exit\n"
-		"      --no-inherit        do not follow new threads and child processes\n"
-		"      --no-python         do not enable Python 3.12+'s perf support\n"
-		"      --clean-maps        remove the /tmp/perf-PID.map files of launched processes\n"
-		"                          once they are copied into the output\n"
-		"  -q, --quiet             no notes or summary\n"
-		"  -h, --help              this text\n"
-		"      --version           print the version\n"
-		"\n"
-		"View the result with: pyperf-report --hierarchy\n",
-		prog, prog);
+	fprintf(
+	    f,
+	    "usage: %s [options] -- COMMAND [ARGS...]\n"
+	    "       %s [options] -p PID[,PID...]\n"
+	    "\n"
+	    "  -o, --output FILE       where to write (default perf.data; an old one becomes "
+	    ".old)\n"
+	    "  -e, --event EVENT       cpu-clock, task-clock, cycles, instructions or rNNN\n"
+	    "                          (default: cycles, or cpu-clock without a hardware PMU)\n"
+	    "  -F, --freq HZ           samples per second (default 4000)\n"
+	    "  -c, --count PERIOD      sample every PERIOD events instead\n"
+	    "  -g                      call graphs, mode chosen automatically (the default;\n"
+	    "                          --call-graph auto)\n"
+	    "      --call-graph MODE   fp | dwarf[,STACK_BYTES] | auto (default) | none\n"
+	    "                          (dwarf copies 40960 bytes of stack by default)\n"
+	    "      --raw-stacks        dwarf: keep the stack copies in the file (as perf does)\n"
+	    "                          instead of unwinding them while recording\n"
+	    "  -m, --mmap-pages N      ring buffer pages per CPU, a power of two\n"
+	    "                          (default 128; 1024 with dwarf call graphs)\n"
+	    "  -z, --compression-level[=N]  zstd-compress the records (perf record -z); the\n"
+	    "                          default in dwarf mode, where deep stacks repeat\n"
+	    "      --no-compress       never compress\n"
+	    "  -p, --pid PID[,PID..]   sample running processes until Ctrl-C or their exit\n"
+	    "      --no-inherit        do not follow new threads and child processes\n"
+	    "      --no-python         do not enable Python 3.12+'s perf support\n"
+	    "      --clean-maps        remove the /tmp/perf-PID.map files of launched processes\n"
+	    "                          once they are copied into the output\n"
+	    "  -q, --quiet             no notes or summary\n"
+	    "  -h, --help              this text\n"
+	    "      --version           print the version\n"
+	    "\n"
+	    "View the result with: pyperf-report --hierarchy\n",
+	    prog, prog);
 }
 
 enum {
@@ -71,23 +73,23 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{ "output", required_argument, NULL, 'o' },
-	{ "event", required_argument, NULL, 'e' },
-	{ "freq", required_argument, NULL, 'F' },
-	{ "count", required_argument, NULL, 'c' },
-	{ "call-graph", required_argument, NULL, OPT_CALL_GRAPH },
-	{ "mmap-pages", required_argument, NULL, 'm' },
-	{ "pid", required_argument, NULL, 'p' },
-	{ "no-inherit", no_argument, NULL, OPT_NO_INHERIT },
-	{ "no-python", no_argument, NULL, OPT_NO_PYTHON },
-	{ "clean-maps", no_argument, NULL, OPT_CLEAN_MAPS },
-	{ "raw-stacks", no_argument, NULL, OPT_RAW_STACKS },
-	{ "compression-level", optional_argument, NULL, 'z' },
-	{ "no-compress", no_argument, NULL, OPT_NO_COMPRESS },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ NULL, 0, NULL, 0 },
+    {"output", required_argument, NULL, 'o'},
+    {"event", required_argument, NULL, 'e'},
+    {"freq", required_argument, NULL, 'F'},
+    {"count", required_argument, NULL, 'c'},
+    {"call-graph", required_argument, NULL, OPT_CALL_GRAPH},
+    {"mmap-pages", required_argument, NULL, 'm'},
+    {"pid", required_argument, NULL, 'p'},
+    {"no-inherit", no_argument, NULL, OPT_NO_INHERIT},
+    {"no-python", no_argument, NULL, OPT_NO_PYTHON},
+    {"clean-maps", no_argument, NULL, OPT_CLEAN_MAPS},
+    {"raw-stacks", no_argument, NULL, OPT_RAW_STACKS},
+    {"compression-level", optional_argument, NULL, 'z'},
+    {"no-compress", no_argument, NULL, OPT_NO_COMPRESS},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
 };
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -173,15 +175,16 @@ static void summary(const struct pyperf_record_opts *o, const struct pyperf_reco
 	fprintf(stderr,
 		"[ %s: %" PRIu64 " samples of %s, %" PRIu64 " lost; %" PRIu64 " processes, %" PRIu64
 		" threads; call graphs: %s",
-		prog, s->samples, s->event_name ? s->event_name : "?", s->lost_samples, s->processes,
-		s->threads, mode_name(s->callgraph));
+		prog, s->samples, s->event_name ? s->event_name : "?", s->lost_samples,
+		s->processes, s->threads, mode_name(s->callgraph));
 	if (s->callgraph == PYPERF_CALLGRAPH_DWARF)
 		fprintf(stderr, " (%u-byte stack copies)", s->stack_bytes);
 	fprintf(stderr, " ]\n[ %s: %.2f MB written to %s", prog, mb, o->output);
 	if (s->compression)
 		fprintf(stderr, " (zstd %d)", s->compression);
 	if (s->samples)
-		fprintf(stderr, " (%.0f bytes/sample)", (double)s->bytes_written / (double)s->samples);
+		fprintf(stderr, " (%.0f bytes/sample)",
+			(double)s->bytes_written / (double)s->samples);
 	if (s->maps_embedded)
 		fprintf(stderr, ", %" PRIu64 " perf map%s embedded", s->maps_embedded,
 			s->maps_embedded == 1 ? "" : "s");
@@ -189,15 +192,18 @@ static void summary(const struct pyperf_record_opts *o, const struct pyperf_reco
 		s->wall_seconds);
 	if (s->truncated_by_copy)
 		fprintf(stderr,
-			"%s: %" PRIu64 " of %" PRIu64 " stacks were deeper than the %u-byte stack copy and "
+			"%s: %" PRIu64 " of %" PRIu64
+			" stacks were deeper than the %u-byte stack copy and "
 			"end early; raise it with --call-graph dwarf,BYTES (up to 65528)\n",
 			prog, s->truncated_by_copy, s->unwound, s->stack_bytes);
 	if (s->truncated_other)
-		fprintf(stderr, "%s: %" PRIu64 " stacks stopped early for lack of unwind information\n",
+		fprintf(stderr,
+			"%s: %" PRIu64 " stacks stopped early for lack of unwind information\n",
 			prog, s->truncated_other);
 	if (s->lost_samples)
-		fprintf(stderr, "%s: warning: %" PRIu64 " samples lost in %" PRIu64 " chunks; raise -m "
-				"or lower -F\n",
+		fprintf(stderr,
+			"%s: warning: %" PRIu64 " samples lost in %" PRIu64 " chunks; raise -m "
+			"or lower -F\n",
 			prog, s->lost_samples, s->lost_chunks);
 	fprintf(stderr, "View it with: pyperf-report -i %s --hierarchy\n", o->output);
 }
@@ -234,9 +240,10 @@ int main(int argc, char **argv)
 				 (o.raw_config = strtoull(optarg + 1, NULL, 16), true))
 				o.event = PYPERF_EVENT_RAW;
 			else
-				return bad_usage("unknown event '%s' (cpu-clock, task-clock, cycles, "
-						 "instructions, rNNN)",
-						 optarg);
+				return bad_usage(
+				    "unknown event '%s' (cpu-clock, task-clock, cycles, "
+				    "instructions, rNNN)",
+				    optarg);
 			break;
 		case 'F':
 			if (!parse_u64(optarg, &v, 1, 1000000))
@@ -262,18 +269,21 @@ int main(int argc, char **argv)
 			else if (!strncmp(optarg, "auto", n) && n == 4)
 				o.callgraph = PYPERF_CALLGRAPH_AUTO;
 			else if (!strncmp(optarg, "none", n) && n == 4)
-				/* Stacks are the point: call graphs by default, mode chosen per program. */
-	o.callgraph = PYPERF_CALLGRAPH_AUTO;
+				/* Stacks are the point: call graphs by default, mode chosen per
+				 * program. */
+				o.callgraph = PYPERF_CALLGRAPH_AUTO;
 			else
-				return bad_usage("--call-graph wants fp, dwarf[,BYTES], auto or none, not "
-						 "'%s'",
-						 optarg);
+				return bad_usage(
+				    "--call-graph wants fp, dwarf[,BYTES], auto or none, not "
+				    "'%s'",
+				    optarg);
 			if (comma) {
 				if (o.callgraph != PYPERF_CALLGRAPH_DWARF ||
 				    !parse_u64(comma + 1, &v, 8, 65528))
-					return bad_usage("the stack size in '%s' must be 8..65528 bytes "
-							 "after dwarf,",
-							 optarg);
+					return bad_usage(
+					    "the stack size in '%s' must be 8..65528 bytes "
+					    "after dwarf,",
+					    optarg);
 				o.stack_bytes = (unsigned)v;
 			}
 			break;
@@ -292,9 +302,10 @@ int main(int argc, char **argv)
 				pid_t *n;
 
 				if (end == s || p <= 0 || (*end && *end != ','))
-					return bad_usage("-p wants process ids separated by commas, not "
-							 "'%s'",
-							 optarg);
+					return bad_usage(
+					    "-p wants process ids separated by commas, not "
+					    "'%s'",
+					    optarg);
 				n = realloc(pids, (nr_pids + 1) * sizeof(*pids));
 				if (!n)
 					return EXIT_RECORD;
@@ -322,7 +333,8 @@ int main(int argc, char **argv)
 			else if (parse_u64(optarg, &v, 1, 22))
 				o.compression = (int)v;
 			else
-				return bad_usage("-z wants a zstd level from 1 to 22, not '%s'", optarg);
+				return bad_usage("-z wants a zstd level from 1 to 22, not '%s'",
+						 optarg);
 			break;
 		case OPT_NO_COMPRESS:
 			o.compression = -1;
@@ -344,7 +356,8 @@ int main(int argc, char **argv)
 	if (nr_pids && optind < argc)
 		return bad_usage("give a command or -p, not both (got '%s')", argv[optind]);
 	if (!nr_pids && optind >= argc)
-		return bad_usage("nothing to record%s: pyperf-record -- COMMAND [ARGS], or -p PID", "");
+		return bad_usage("nothing to record%s: pyperf-record -- COMMAND [ARGS], or -p PID",
+				 "");
 	if (quiet)
 		pyperf_set_print(NULL);
 
@@ -375,7 +388,8 @@ int main(int argc, char **argv)
 	if (ret)
 		fprintf(stderr, "%s: %s\n", prog, pyperf_error__format(&err, msg, sizeof(msg)));
 	/* Stopped early with the command still running: end it. */
-	if (pyperf_recorder__child_pid(recorder) > 0 && pyperf_recorder__child_status(recorder) == -1) {
+	if (pyperf_recorder__child_pid(recorder) > 0 &&
+	    pyperf_recorder__child_status(recorder) == -1) {
 		pyperf_recorder__signal_child(recorder, SIGTERM);
 		waitpid(pyperf_recorder__child_pid(recorder), NULL, 0);
 	}

@@ -28,55 +28,56 @@ static const char *prog = "pyperf-report";
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: %s [options]\n"
-		"\n"
-		"Input:\n"
-		"  -i, --input FILE        perf.data to read (default ./perf.data); repeat to merge\n"
-		"  -f, --force             read perf maps owned by other users\n"
-		"      --symfs DIR         look for binaries under DIR\n"
-		"      --kallsyms FILE     kernel symbols from FILE\n"
-		"      --max-stack N       keep N frames per call chain (default 127)\n"
-		"\n"
-		"Python:\n"
-		"      --view VIEW         mixed (default): Python frames, interpreter glue folded;\n"
-		"                          python: Python frames only; native: every frame, as perf\n"
-		"      --native-leaf       python view: a [native] leaf for time in native code\n"
-		"      --full-path         Python frames with the file's full path\n"
-		"\n"
-		"Filters:\n"
-		"      --pid PID[,PID..]   only these processes\n"
-		"      --tid TID[,TID..]   only these threads\n"
-		"      --comm NAME[,..]    only threads with these names\n"
-		"      --percent-limit P   hide entries under P%% of the total\n"
-		"\n"
-		"Report (as perf report --stdio):\n"
-		"      --stdio             accepted for perf compatibility\n"
-		"      --hierarchy         nested report, one level per sort key\n"
-		"  -s, --sort KEYS         comm,pid,tid,dso,sym,sample (default comm,dso,sym)\n"
-		"  -F, --fields FIELDS     overhead,children,sample,period,comm,pid,tid,dso,sym\n"
-		"  -n, --show-nr-samples   add a Samples column\n"
-		"      --children          show Children and Self (default)\n"
-		"      --no-children       show Self only\n"
-		"  -g, --call-graph MODE   graph|fractal|flat|folded|none[,MIN%%][,caller|callee]\n"
-		"  -G, --inverted          caller order (same as -g caller)\n"
-		"\n"
-		"Folded stacks (stackcollapse-perf.pl format):\n"
-		"      --collapsed         one 'comm;outer;...;leaf count' line per stack\n"
-		"      --kernel            mark kernel frames with _[k]\n"
-		"      --jit               mark perf-map (JIT) frames with _[j]\n"
-		"      --addrs             show addresses of unknown frames\n"
-		"      --show-pid          prefix stacks with comm-pid\n"
-		"      --show-tid          prefix stacks with comm-pid/tid\n"
-		"      --weight W          samples (default) or period\n"
-		"\n"
-		"Output:\n"
-		"  -o, --output FILE       write there instead of stdout\n"
-		"  -q, --quiet             no warnings or progress\n"
-		"      --stats             print what was read and resolved to stderr\n"
-		"  -h, --help              this text\n"
-		"      --version           print the version\n",
-		prog);
+	fprintf(
+	    f,
+	    "usage: %s [options]\n"
+	    "\n"
+	    "Input:\n"
+	    "  -i, --input FILE        perf.data to read (default ./perf.data); repeat to merge\n"
+	    "  -f, --force             read perf maps owned by other users\n"
+	    "      --symfs DIR         look for binaries under DIR\n"
+	    "      --kallsyms FILE     kernel symbols from FILE\n"
+	    "      --max-stack N       keep N frames per call chain (default 127)\n"
+	    "\n"
+	    "Python:\n"
+	    "      --view VIEW         mixed (default): Python frames, interpreter glue folded;\n"
+	    "                          python: Python frames only; native: every frame, as perf\n"
+	    "      --native-leaf       python view: a [native] leaf for time in native code\n"
+	    "      --full-path         Python frames with the file's full path\n"
+	    "\n"
+	    "Filters:\n"
+	    "      --pid PID[,PID..]   only these processes\n"
+	    "      --tid TID[,TID..]   only these threads\n"
+	    "      --comm NAME[,..]    only threads with these names\n"
+	    "      --percent-limit P   hide entries under P%% of the total\n"
+	    "\n"
+	    "Report (as perf report --stdio):\n"
+	    "      --stdio             accepted for perf compatibility\n"
+	    "      --hierarchy         nested report, one level per sort key\n"
+	    "  -s, --sort KEYS         comm,pid,tid,dso,sym,sample (default comm,dso,sym)\n"
+	    "  -F, --fields FIELDS     overhead,children,sample,period,comm,pid,tid,dso,sym\n"
+	    "  -n, --show-nr-samples   add a Samples column\n"
+	    "      --children          show Children and Self (default)\n"
+	    "      --no-children       show Self only\n"
+	    "  -g, --call-graph MODE   graph|fractal|flat|folded|none[,MIN%%][,caller|callee]\n"
+	    "  -G, --inverted          caller order (same as -g caller)\n"
+	    "\n"
+	    "Folded stacks (stackcollapse-perf.pl format):\n"
+	    "      --collapsed         one 'comm;outer;...;leaf count' line per stack\n"
+	    "      --kernel            mark kernel frames with _[k]\n"
+	    "      --jit               mark perf-map (JIT) frames with _[j]\n"
+	    "      --addrs             show addresses of unknown frames\n"
+	    "      --show-pid          prefix stacks with comm-pid\n"
+	    "      --show-tid          prefix stacks with comm-pid/tid\n"
+	    "      --weight W          samples (default) or period\n"
+	    "\n"
+	    "Output:\n"
+	    "  -o, --output FILE       write there instead of stdout\n"
+	    "  -q, --quiet             no warnings or progress\n"
+	    "      --stats             print what was read and resolved to stderr\n"
+	    "  -h, --help              this text\n"
+	    "      --version           print the version\n",
+	    prog);
 }
 
 enum {
@@ -106,40 +107,40 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{ "input", required_argument, NULL, 'i' },
-	{ "force", no_argument, NULL, 'f' },
-	{ "symfs", required_argument, NULL, OPT_SYMFS },
-	{ "kallsyms", required_argument, NULL, OPT_KALLSYMS },
-	{ "max-stack", required_argument, NULL, OPT_MAX_STACK },
-	{ "pid", required_argument, NULL, OPT_PID },
-	{ "tid", required_argument, NULL, OPT_TID },
-	{ "comm", required_argument, NULL, OPT_COMM },
-	{ "percent-limit", required_argument, NULL, OPT_PERCENT_LIMIT },
-	{ "stdio", no_argument, NULL, OPT_STDIO },
-	{ "hierarchy", no_argument, NULL, OPT_HIERARCHY },
-	{ "sort", required_argument, NULL, 's' },
-	{ "fields", required_argument, NULL, 'F' },
-	{ "show-nr-samples", no_argument, NULL, 'n' },
-	{ "children", no_argument, NULL, OPT_CHILDREN },
-	{ "no-children", no_argument, NULL, OPT_NO_CHILDREN },
-	{ "call-graph", required_argument, NULL, 'g' },
-	{ "inverted", no_argument, NULL, 'G' },
-	{ "collapsed", no_argument, NULL, OPT_COLLAPSED },
-	{ "kernel", no_argument, NULL, OPT_KERNEL },
-	{ "jit", no_argument, NULL, OPT_JIT },
-	{ "addrs", no_argument, NULL, OPT_ADDRS },
-	{ "show-pid", no_argument, NULL, OPT_SHOW_PID },
-	{ "show-tid", no_argument, NULL, OPT_SHOW_TID },
-	{ "weight", required_argument, NULL, OPT_WEIGHT },
-	{ "stats", no_argument, NULL, OPT_STATS },
-	{ "view", required_argument, NULL, OPT_VIEW },
-	{ "native-leaf", no_argument, NULL, OPT_NATIVE_LEAF },
-	{ "full-path", no_argument, NULL, OPT_FULL_PATH },
-	{ "output", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ NULL, 0, NULL, 0 },
+    {"input", required_argument, NULL, 'i'},
+    {"force", no_argument, NULL, 'f'},
+    {"symfs", required_argument, NULL, OPT_SYMFS},
+    {"kallsyms", required_argument, NULL, OPT_KALLSYMS},
+    {"max-stack", required_argument, NULL, OPT_MAX_STACK},
+    {"pid", required_argument, NULL, OPT_PID},
+    {"tid", required_argument, NULL, OPT_TID},
+    {"comm", required_argument, NULL, OPT_COMM},
+    {"percent-limit", required_argument, NULL, OPT_PERCENT_LIMIT},
+    {"stdio", no_argument, NULL, OPT_STDIO},
+    {"hierarchy", no_argument, NULL, OPT_HIERARCHY},
+    {"sort", required_argument, NULL, 's'},
+    {"fields", required_argument, NULL, 'F'},
+    {"show-nr-samples", no_argument, NULL, 'n'},
+    {"children", no_argument, NULL, OPT_CHILDREN},
+    {"no-children", no_argument, NULL, OPT_NO_CHILDREN},
+    {"call-graph", required_argument, NULL, 'g'},
+    {"inverted", no_argument, NULL, 'G'},
+    {"collapsed", no_argument, NULL, OPT_COLLAPSED},
+    {"kernel", no_argument, NULL, OPT_KERNEL},
+    {"jit", no_argument, NULL, OPT_JIT},
+    {"addrs", no_argument, NULL, OPT_ADDRS},
+    {"show-pid", no_argument, NULL, OPT_SHOW_PID},
+    {"show-tid", no_argument, NULL, OPT_SHOW_TID},
+    {"weight", required_argument, NULL, OPT_WEIGHT},
+    {"stats", no_argument, NULL, OPT_STATS},
+    {"view", required_argument, NULL, OPT_VIEW},
+    {"native-leaf", no_argument, NULL, OPT_NATIVE_LEAF},
+    {"full-path", no_argument, NULL, OPT_FULL_PATH},
+    {"output", required_argument, NULL, 'o'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
 };
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -272,7 +273,8 @@ static void print_stats(struct pyperf_profile *prof)
 {
 	const struct pyperf_profile_stats *st = pyperf_profile__stats(prof);
 	const struct pyperf_unwind_stats *u = pyperf_profile__unwind_stats(prof);
-	const struct pyperf_symbols_stats *ss = pyperf_symbols__stats(pyperf_profile__symbols(prof));
+	const struct pyperf_symbols_stats *ss =
+	    pyperf_symbols__stats(pyperf_profile__symbols(prof));
 
 	fprintf(stderr,
 		"%s: %" PRIu64 " files, %" PRIu64 " samples (%" PRIu64 " filtered out), %" PRIu64
@@ -280,8 +282,8 @@ static void print_stats(struct pyperf_profile *prof)
 		prog, st->files, st->samples, st->samples_filtered, st->lost_samples, st->processes,
 		st->threads);
 	fprintf(stderr,
-		"%s: %zu distinct frames, %zu tree nodes; %" PRIu64 " unresolved frame hits; %" PRIu64
-		" chains cut or corrupt\n",
+		"%s: %zu distinct frames, %zu tree nodes; %" PRIu64
+		" unresolved frame hits; %" PRIu64 " chains cut or corrupt\n",
 		prog, pyperf_profile__nr_frames(prof), pyperf_profile__nr_nodes(prof),
 		st->unresolved_frames, st->truncated_callchains);
 	fprintf(stderr,
@@ -293,17 +295,27 @@ static void print_stats(struct pyperf_profile *prof)
 		fprintf(stderr,
 			"%s: %" PRIu64 " stacks unwound (%" PRIu64 " frames, %" PRIu64
 			" through JIT code), %" PRIu64 " truncated; ended by:",
-			prog, st->unwound_samples, u->frames, u->trampoline_frames, st->truncated_stacks);
+			prog, st->unwound_samples, u->frames, u->trampoline_frames,
+			st->truncated_stacks);
 		for (int i = 0; i < PYPERF_UNWIND_NR_STOPS; i++)
 			if (u->stops[i])
-				fprintf(stderr, " %s %" PRIu64, pyperf_unwind_stop__name(i), u->stops[i]);
+				fprintf(stderr, " %s %" PRIu64, pyperf_unwind_stop__name(i),
+					u->stops[i]);
 		fputc('\n', stderr);
 	}
 	if (st->malformed_records || st->unknown_records || st->out_of_order)
-		fprintf(stderr, "%s: %" PRIu64 " malformed and %" PRIu64 " unknown records skipped, %" PRIu64
-				" out of order\n",
+		fprintf(stderr,
+			"%s: %" PRIu64 " malformed and %" PRIu64
+			" unknown records skipped, %" PRIu64 " out of order\n",
 			prog, st->malformed_records, st->unknown_records, st->out_of_order);
 }
+
+/* Leaves main through its single clean-up path. */
+#define FAIL(code)                                                                                 \
+	do {                                                                                       \
+		status = (code);                                                                   \
+		goto out;                                                                          \
+	} while (0)
 
 int main(int argc, char **argv)
 {
@@ -319,7 +331,7 @@ int main(int argc, char **argv)
 	const char *output = NULL;
 	struct pyperf_symbols *syms = NULL;
 	struct pyperf_profile *prof = NULL;
-	struct progress prog_state = { 0 };
+	struct progress prog_state = {0};
 	FILE *out = stdout;
 	int32_t *pids = NULL, *tids = NULL;
 	const char **comms = NULL;
@@ -332,7 +344,7 @@ int main(int argc, char **argv)
 			const char **n = realloc(inputs, (nr_inputs + 1) * sizeof(*inputs));
 
 			if (!n)
-				return EXIT_USAGE;
+				FAIL(EXIT_INPUT);
 			inputs = n;
 			inputs[nr_inputs++] = optarg;
 			break;
@@ -351,8 +363,9 @@ int main(int argc, char **argv)
 			long v = strtol(optarg, &end, 10);
 
 			if (end == optarg || *end || v < 1 || v > 65535)
-				return bad_usage("--max-stack wants a number from 1 to 65535, not '%s'",
-						 optarg);
+				FAIL(bad_usage(
+				    "--max-stack wants a number from 1 to 65535, not '%s'",
+				    optarg));
 			popts.max_stack = (unsigned)v;
 			break;
 		}
@@ -360,8 +373,9 @@ int main(int argc, char **argv)
 			int n = parse_ints(optarg, &pids);
 
 			if (n <= 0)
-				return bad_usage("--pid wants a comma-separated list of numbers, not '%s'",
-						 optarg);
+				FAIL(bad_usage(
+				    "--pid wants a comma-separated list of numbers, not '%s'",
+				    optarg));
 			popts.pids = pids;
 			popts.nr_pids = (size_t)n;
 			break;
@@ -370,8 +384,9 @@ int main(int argc, char **argv)
 			int n = parse_ints(optarg, &tids);
 
 			if (n <= 0)
-				return bad_usage("--tid wants a comma-separated list of numbers, not '%s'",
-						 optarg);
+				FAIL(bad_usage(
+				    "--tid wants a comma-separated list of numbers, not '%s'",
+				    optarg));
 			popts.tids = tids;
 			popts.nr_tids = (size_t)n;
 			break;
@@ -382,8 +397,9 @@ int main(int argc, char **argv)
 			comm_arg = strdup(optarg);
 			n = comm_arg ? parse_strs(comm_arg, &comms) : -1;
 			if (n <= 0)
-				return bad_usage("--comm wants a comma-separated list of names, not '%s'",
-						 optarg);
+				FAIL(bad_usage(
+				    "--comm wants a comma-separated list of names, not '%s'",
+				    optarg));
 			popts.comms = comms;
 			popts.nr_comms = (size_t)n;
 			break;
@@ -393,7 +409,8 @@ int main(int argc, char **argv)
 			double v = strtod(optarg, &end);
 
 			if (end == optarg || *end || v < 0 || v > 100)
-				return bad_usage("--percent-limit wants a percentage, not '%s'", optarg);
+				FAIL(bad_usage("--percent-limit wants a percentage, not '%s'",
+					       optarg));
 			ropts.percent_limit = v;
 			break;
 		}
@@ -406,9 +423,10 @@ int main(int argc, char **argv)
 			int n = pyperf_sort_key__parse(optarg, keys, 8);
 
 			if (n <= 0)
-				return bad_usage("unknown sort key in '%s' (keys: comm, pid, tid, dso, "
-						 "sym, sample)",
-						 optarg);
+				FAIL(bad_usage(
+				    "unknown sort key in '%s' (keys: comm, pid, tid, dso, "
+				    "sym, sample)",
+				    optarg));
 			ropts.sort = keys;
 			ropts.nr_sort = (size_t)n;
 			break;
@@ -417,9 +435,9 @@ int main(int argc, char **argv)
 			int n = pyperf_field__parse(optarg, fields, 16);
 
 			if (n <= 0)
-				return bad_usage("unknown field in '%s' (fields: overhead, children, "
-						 "sample, period, comm, pid, tid, dso, sym)",
-						 optarg);
+				FAIL(bad_usage("unknown field in '%s' (fields: overhead, children, "
+					       "sample, period, comm, pid, tid, dso, sym)",
+					       optarg));
 			ropts.fields = fields;
 			ropts.nr_fields = (size_t)n;
 			break;
@@ -441,9 +459,10 @@ int main(int argc, char **argv)
 
 			free(copy);
 			if (bad)
-				return bad_usage("bad --call-graph '%s' (want graph|fractal|flat|folded|"
-						 "none, a minimum percent, caller|callee)",
-						 optarg);
+				FAIL(bad_usage(
+				    "bad --call-graph '%s' (want graph|fractal|flat|folded|"
+				    "none, a minimum percent, caller|callee)",
+				    optarg));
 			break;
 		}
 		case 'G':
@@ -473,7 +492,8 @@ int main(int argc, char **argv)
 			else if (!strcmp(optarg, "samples"))
 				copts.period = false;
 			else
-				return bad_usage("--weight wants 'samples' or 'period', not '%s'", optarg);
+				FAIL(bad_usage("--weight wants 'samples' or 'period', not '%s'",
+					       optarg));
 			break;
 		case OPT_STATS:
 			stats = true;
@@ -486,7 +506,8 @@ int main(int argc, char **argv)
 			else if (!strcmp(optarg, "native"))
 				popts.view = PYPERF_VIEW_NATIVE;
 			else
-				return bad_usage("--view wants python, mixed or native, not '%s'", optarg);
+				FAIL(bad_usage("--view wants python, mixed or native, not '%s'",
+					       optarg));
 			break;
 		case OPT_NATIVE_LEAF:
 			popts.native_leaf = true;
@@ -502,22 +523,22 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			FAIL(0);
 		case OPT_VERSION:
 			printf("pyperf-report %s\n", pyperf_version());
-			return 0;
+			FAIL(0);
 		default:
 			fprintf(stderr, "Try '%s --help'.\n", prog);
-			return EXIT_USAGE;
+			FAIL(EXIT_USAGE);
 		}
 	}
 	if (optind < argc)
-		return bad_usage("unexpected argument '%s' (input files go after -i)", argv[optind]);
+		FAIL(bad_usage("unexpected argument '%s' (input files go after -i)", argv[optind]));
 	(void)children_set;
 	if (!nr_inputs) {
 		inputs = malloc(sizeof(*inputs));
 		if (!inputs)
-			return EXIT_USAGE;
+			FAIL(EXIT_INPUT);
 		inputs[nr_inputs++] = "perf.data";
 	}
 	if (quiet)
@@ -529,7 +550,7 @@ int main(int argc, char **argv)
 	prof = syms ? pyperf_profile__new(syms, &popts) : NULL;
 	if (!prof) {
 		fprintf(stderr, "%s: out of memory\n", prog);
-		return EXIT_INPUT;
+		FAIL(EXIT_INPUT);
 	}
 	prog_state.enabled = !quiet && isatty(STDERR_FILENO);
 	for (int i = 0; i < nr_inputs; i++) {
@@ -545,28 +566,24 @@ int main(int argc, char **argv)
 			pyperf_error__format(&err, msg, sizeof(msg));
 			fprintf(stderr, "%s: %s\n", prog, msg);
 			if (ret == -ENOENT && !strcmp(inputs[i], "perf.data"))
-				fprintf(stderr, "%s: record a profile first: pyperf-record -- COMMAND "
-						"(or pass -i FILE)\n",
+				fprintf(stderr,
+					"%s: record a profile first: pyperf-record -- COMMAND "
+					"(or pass -i FILE)\n",
 					prog);
 			else if (ret == -EBADMSG)
-				fprintf(stderr, "%s: reporting the samples read before the damage\n",
-					prog);
+				fprintf(stderr,
+					"%s: reporting the samples read before the damage\n", prog);
 			status = EXIT_INPUT;
 		}
 	}
-	if (!pyperf_profile__stats(prof)->files) {
-		pyperf_profile__free(prof);
-		pyperf_symbols__free(syms);
-		return EXIT_INPUT;
-	}
+	if (!pyperf_profile__stats(prof)->files)
+		FAIL(EXIT_INPUT);
 
 	if (output) {
 		out = fopen(output, "w");
 		if (!out) {
 			fprintf(stderr, "%s: cannot write %s: %s\n", prog, output, strerror(errno));
-			pyperf_profile__free(prof);
-			pyperf_symbols__free(syms);
-			return EXIT_USAGE;
+			FAIL(EXIT_USAGE);
 		}
 	}
 	if (collapsed)
@@ -585,15 +602,20 @@ int main(int argc, char **argv)
 		const struct pyperf_profile_stats *st = pyperf_profile__stats(prof);
 
 		if (st->lost_samples)
-			fprintf(stderr, "%s: warning: %" PRIu64 " samples were lost while recording\n",
+			fprintf(stderr,
+				"%s: warning: %" PRIu64 " samples were lost while recording\n",
 				prog, st->lost_samples);
 		if (st->malformed_records)
 			fprintf(stderr, "%s: warning: %" PRIu64 " malformed records were skipped\n",
 				prog, st->malformed_records);
 		if (st->unknown_records)
-			fprintf(stderr, "%s: note: %" PRIu64 " records of unknown types were skipped\n",
+			fprintf(stderr,
+				"%s: note: %" PRIu64 " records of unknown types were skipped\n",
 				prog, st->unknown_records);
 	}
+	if (ret && !status)
+		status = EXIT_INPUT;
+out:
 	pyperf_profile__free(prof);
 	pyperf_symbols__free(syms);
 	free(inputs);
@@ -601,7 +623,5 @@ int main(int argc, char **argv)
 	free(tids);
 	free(comms);
 	free(comm_arg);
-	if (ret && !status)
-		status = EXIT_INPUT;
 	return status;
 }

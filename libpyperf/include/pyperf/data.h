@@ -126,13 +126,13 @@ enum pyperf_record_type {
  * file; fields the file's attr is too old to hold are zero.
  */
 struct pyperf_attr {
-	uint32_t type;			/* PERF_TYPE_* */
-	uint32_t size;			/* attr size in the file */
+	uint32_t type; /* PERF_TYPE_* */
+	uint32_t size; /* attr size in the file */
 	uint64_t config;
-	uint64_t sample_period;		/* or the frequency when freq */
-	uint64_t sample_type;		/* PYPERF_SAMPLE_* */
+	uint64_t sample_period; /* or the frequency when freq */
+	uint64_t sample_type;	/* PYPERF_SAMPLE_* */
 	uint64_t read_format;
-	uint64_t flags;			/* the attr's bit-field word */
+	uint64_t flags; /* the attr's bit-field word */
 	uint64_t branch_sample_type;
 	uint64_t sample_regs_user;
 	uint32_t sample_stack_user;
@@ -141,10 +141,10 @@ struct pyperf_attr {
 	bool sample_id_all;
 	bool exclude_user;
 	bool exclude_kernel;
-	const char *name;		/* "cpu-clock:ppp" (event_desc) or derived */
+	const char *name; /* "cpu-clock:ppp" (event_desc) or derived */
 	uint64_t nr_ids;
 	const uint64_t *ids;
-	const void *raw;		/* the attr as stored, @size bytes */
+	const void *raw; /* the attr as stored, @size bytes */
 };
 
 /*
@@ -155,7 +155,7 @@ struct pyperf_attr {
  */
 struct pyperf_sample {
 	uint64_t present;
-	uint16_t cpumode;		/* PYPERF_CPUMODE_* from header.misc */
+	uint16_t cpumode; /* PYPERF_CPUMODE_* from header.misc */
 	uint64_t ip;
 	uint32_t pid, tid;
 	uint64_t time;
@@ -164,22 +164,22 @@ struct pyperf_sample {
 	uint64_t stream_id;
 	uint32_t cpu;
 	uint64_t period;
-	const void *read;		/* struct read_format, read_size bytes */
+	const void *read; /* struct read_format, read_size bytes */
 	uint32_t read_size;
 	uint64_t callchain_nr;
-	const uint64_t *callchain;	/* callchain_nr entries, leaf first */
+	const uint64_t *callchain; /* callchain_nr entries, leaf first */
 	uint32_t raw_size;
-	const void *raw;		/* tracepoint data */
+	const void *raw; /* tracepoint data */
 	uint64_t branch_nr;
 	uint64_t branch_hw_idx;
-	const uint64_t *branches;	/* branch_nr entries of {from, to, flags} */
-	uint64_t regs_user_abi;		/* 0: no registers (kernel thread) */
+	const uint64_t *branches; /* branch_nr entries of {from, to, flags} */
+	uint64_t regs_user_abi;	  /* 0: no registers (kernel thread) */
 	uint64_t regs_user_mask;
-	const uint64_t *regs_user;	/* one per bit of regs_user_mask */
-	uint64_t stack_user_size;	/* bytes copied */
-	uint64_t stack_user_dyn_size;	/* of which valid */
+	const uint64_t *regs_user;    /* one per bit of regs_user_mask */
+	uint64_t stack_user_size;     /* bytes copied */
+	uint64_t stack_user_dyn_size; /* of which valid */
 	const uint8_t *stack_user;
-	uint64_t weight;		/* WEIGHT, or WEIGHT_STRUCT's var1_dw */
+	uint64_t weight; /* WEIGHT, or WEIGHT_STRUCT's var1_dw */
 	uint16_t weight_var2, weight_var3;
 	uint64_t data_src;
 	uint64_t transaction;
@@ -199,12 +199,12 @@ struct pyperf_record_mmap {
 	uint32_t pid, tid;
 	uint64_t start, len, pgoff;
 	bool mmap2;
-	bool has_build_id;		/* MMAP2 with PERF_RECORD_MISC_MMAP_BUILD_ID */
+	bool has_build_id; /* MMAP2 with PERF_RECORD_MISC_MMAP_BUILD_ID */
 	uint8_t build_id_size;
 	uint8_t build_id[20];
 	uint32_t maj, min;
 	uint64_t ino, ino_generation;
-	uint32_t prot, flags;		/* MMAP2 only; PROT_EXEC assumed for MMAP */
+	uint32_t prot, flags; /* MMAP2 only; PROT_EXEC assumed for MMAP */
 	const char *filename;
 };
 
@@ -232,7 +232,7 @@ struct pyperf_record_ksymbol {
 	uint64_t addr;
 	uint32_t len;
 	uint16_t ksym_type;
-	uint16_t flags;			/* bit 0: unregister */
+	uint16_t flags; /* bit 0: unregister */
 	const char *name;
 };
 
@@ -304,9 +304,9 @@ enum pyperf_feature {
 
 /* A build id from the BUILD_ID feature (or a HEADER_BUILD_ID record). */
 struct pyperf_build_id {
-	int32_t pid;			/* -1: kernel or any process */
-	uint16_t cpumode;		/* PYPERF_CPUMODE_* */
-	uint8_t size;			/* bytes of @id in use (20 for SHA-1) */
+	int32_t pid;	  /* -1: kernel or any process */
+	uint16_t cpumode; /* PYPERF_CPUMODE_* */
+	uint8_t size;	  /* bytes of @id in use (20 for SHA-1) */
 	uint8_t id[20];
 	const char *filename;
 };
@@ -314,13 +314,13 @@ struct pyperf_build_id {
 /* What the reader counted. */
 struct pyperf_data_stats {
 	uint64_t records[PYPERF_RECORD_TYPE_MAX]; /* by type (file order) */
-	uint64_t unknown_records;	/* types the reader does not know */
-	uint64_t malformed_records;	/* skipped: body does not fit its size */
-	uint64_t unknown_ids;		/* samples whose event id is not in attrs */
-	uint64_t out_of_order;		/* arrived after their time was flushed */
-	uint64_t lost_records;		/* sum of LOST records */
-	uint64_t lost_samples;		/* sum of LOST_SAMPLES records */
-	uint64_t compressed_bytes;	/* decompressed from COMPRESSED */
+	uint64_t unknown_records;		  /* types the reader does not know */
+	uint64_t malformed_records;		  /* skipped: body does not fit its size */
+	uint64_t unknown_ids;			  /* samples whose event id is not in attrs */
+	uint64_t out_of_order;			  /* arrived after their time was flushed */
+	uint64_t lost_records;			  /* sum of LOST records */
+	uint64_t lost_samples;			  /* sum of LOST_SAMPLES records */
+	uint64_t compressed_bytes;		  /* decompressed from COMPRESSED */
 };
 
 struct pyperf_data;
@@ -351,9 +351,9 @@ struct pyperf_data_open_opts {
  * errno set: ENOENT/EACCES (open), EBADMSG (not a valid perf.data),
  * EOPNOTSUPP (byte-swapped, pipe-mode or version 1 file), ENOMEM.
  */
-PYPERF_API struct pyperf_data *
-pyperf_data__open(const char *path, const struct pyperf_data_open_opts *opts,
-		  struct pyperf_error *err);
+PYPERF_API struct pyperf_data *pyperf_data__open(const char *path,
+						 const struct pyperf_data_open_opts *opts,
+						 struct pyperf_error *err);
 
 /**
  * pyperf_data__open_mem() - read a perf.data image held in memory.
@@ -363,10 +363,9 @@ pyperf_data__open(const char *path, const struct pyperf_data_open_opts *opts,
  * @name: name used in messages, or NULL for "<memory>".
  * @opts, @err: as for pyperf_data__open().
  */
-PYPERF_API struct pyperf_data *
-pyperf_data__open_mem(const void *buf, size_t size, const char *name,
-		      const struct pyperf_data_open_opts *opts,
-		      struct pyperf_error *err);
+PYPERF_API struct pyperf_data *pyperf_data__open_mem(const void *buf, size_t size, const char *name,
+						     const struct pyperf_data_open_opts *opts,
+						     struct pyperf_error *err);
 
 /** pyperf_data__close() - unmap and free; NULL is accepted. */
 PYPERF_API void pyperf_data__close(struct pyperf_data *data);
@@ -378,16 +377,14 @@ PYPERF_API const char *pyperf_data__name(const struct pyperf_data *data);
 PYPERF_API size_t pyperf_data__nr_attrs(const struct pyperf_data *data);
 
 /** pyperf_data__attr() - event @idx, or NULL if out of range. Borrowed. */
-PYPERF_API const struct pyperf_attr *
-pyperf_data__attr(const struct pyperf_data *data, size_t idx);
+PYPERF_API const struct pyperf_attr *pyperf_data__attr(const struct pyperf_data *data, size_t idx);
 
 /** pyperf_data__attr_by_id() - the event a sample id belongs to, or NULL. */
-PYPERF_API const struct pyperf_attr *
-pyperf_data__attr_by_id(const struct pyperf_data *data, uint64_t id);
+PYPERF_API const struct pyperf_attr *pyperf_data__attr_by_id(const struct pyperf_data *data,
+							     uint64_t id);
 
 /** pyperf_data__has_feature() - whether the header holds feature @feat. */
-PYPERF_API bool pyperf_data__has_feature(const struct pyperf_data *data,
-					 enum pyperf_feature feat);
+PYPERF_API bool pyperf_data__has_feature(const struct pyperf_data *data, enum pyperf_feature feat);
 
 /**
  * pyperf_data__feature() - the raw bytes of a feature section.
@@ -398,8 +395,7 @@ PYPERF_API bool pyperf_data__has_feature(const struct pyperf_data *data,
  * Return: a borrowed pointer into the file, or NULL if the feature is absent.
  */
 PYPERF_API const void *pyperf_data__feature(const struct pyperf_data *data,
-					    enum pyperf_feature feat,
-					    uint64_t *size);
+					    enum pyperf_feature feat, uint64_t *size);
 
 /**
  * pyperf_data__feature_string() - a string feature: HOSTNAME, OSRELEASE,
@@ -416,15 +412,14 @@ PYPERF_API const char *pyperf_data__feature_string(const struct pyperf_data *dat
  *
  * Return: a borrowed array of @argc strings, or NULL if absent.
  */
-PYPERF_API const char *const *pyperf_data__cmdline(const struct pyperf_data *data,
-						   size_t *argc);
+PYPERF_API const char *const *pyperf_data__cmdline(const struct pyperf_data *data, size_t *argc);
 
 /**
  * pyperf_data__nr_cpus() - the NRCPUS feature.
  * Return: 0 and the two counts, or -ENOENT if absent.
  */
-PYPERF_API int pyperf_data__nr_cpus(const struct pyperf_data *data,
-				    uint32_t *available, uint32_t *online);
+PYPERF_API int pyperf_data__nr_cpus(const struct pyperf_data *data, uint32_t *available,
+				    uint32_t *online);
 
 /** pyperf_data__total_mem() - TOTAL_MEM in KiB, or 0 if absent. */
 PYPERF_API uint64_t pyperf_data__total_mem(const struct pyperf_data *data);
@@ -433,23 +428,23 @@ PYPERF_API uint64_t pyperf_data__total_mem(const struct pyperf_data *data);
 PYPERF_API size_t pyperf_data__nr_build_ids(const struct pyperf_data *data);
 
 /** pyperf_data__build_id() - build id @idx. Borrowed. */
-PYPERF_API const struct pyperf_build_id *
-pyperf_data__build_id(const struct pyperf_data *data, size_t idx);
+PYPERF_API const struct pyperf_build_id *pyperf_data__build_id(const struct pyperf_data *data,
+							       size_t idx);
 
 /**
  * pyperf_data__find_build_id() - the build id recorded for a file name,
  * or NULL. Borrowed.
  */
-PYPERF_API const struct pyperf_build_id *
-pyperf_data__find_build_id(const struct pyperf_data *data, const char *filename);
+PYPERF_API const struct pyperf_build_id *pyperf_data__find_build_id(const struct pyperf_data *data,
+								    const char *filename);
 
 /* A file pyperf-record copied into the recording (PYPERF_FEAT_EMBEDDED_FILES
  * in record.h): a perf map or a jitdump of a recorded process. */
 struct pyperf_embedded_file {
-	uint32_t kind;		/* 1: perf map, 2: jitdump */
+	uint32_t kind; /* 1: perf map, 2: jitdump */
 	int32_t pid;
-	const char *path;	/* where it was: "/tmp/perf-PID.map" */
-	const void *data;	/* its bytes, borrowed from the file */
+	const char *path; /* where it was: "/tmp/perf-PID.map" */
+	const void *data; /* its bytes, borrowed from the file */
 	uint64_t size;
 };
 
@@ -479,8 +474,7 @@ PYPERF_API bool pyperf_data__size_from_file(const struct pyperf_data *data);
  * (-EBADMSG) or on a record that cannot be read here (-EOPNOTSUPP:
  * COMPRESSED without zstd); further calls return the same error.
  */
-PYPERF_API int pyperf_data__next(struct pyperf_data *data,
-				 const struct pyperf_record **rec,
+PYPERF_API int pyperf_data__next(struct pyperf_data *data, const struct pyperf_record **rec,
 				 struct pyperf_error *err);
 
 /**
@@ -494,13 +488,11 @@ PYPERF_API int pyperf_data__next(struct pyperf_data *data,
  * Return: as for pyperf_data__next(). On damage, the records queued before
  * it are still delivered first.
  */
-PYPERF_API int pyperf_data__next_ordered(struct pyperf_data *data,
-					 const struct pyperf_record **rec,
+PYPERF_API int pyperf_data__next_ordered(struct pyperf_data *data, const struct pyperf_record **rec,
 					 struct pyperf_error *err);
 
 /** pyperf_data__stats() - counts so far. Borrowed; updated by the iterators. */
-PYPERF_API const struct pyperf_data_stats *
-pyperf_data__stats(const struct pyperf_data *data);
+PYPERF_API const struct pyperf_data_stats *pyperf_data__stats(const struct pyperf_data *data);
 
 /**
  * pyperf_data__parse_sample() - decode a sample record's body.
@@ -511,9 +503,8 @@ pyperf_data__stats(const struct pyperf_data *data);
  *
  * Return: 0, or -EBADMSG if the fields overrun the record. Thread-safe.
  */
-PYPERF_API int pyperf_data__parse_sample(const struct pyperf_attr *attr,
-					 const void *rec, size_t size,
-					 struct pyperf_sample *out);
+PYPERF_API int pyperf_data__parse_sample(const struct pyperf_attr *attr, const void *rec,
+					 size_t size, struct pyperf_sample *out);
 
 /**
  * pyperf_data__decode() - decode a record that did not come from the file
@@ -629,8 +620,7 @@ PYPERF_API uint64_t pyperf_data_writer__data_size(const struct pyperf_data_write
  * pyperf_data_writer__buffer() - the file built in memory (writers opened
  * with a NULL path). Borrowed, valid until the next call on @w.
  */
-PYPERF_API const void *pyperf_data_writer__buffer(const struct pyperf_data_writer *w,
-						  size_t *size);
+PYPERF_API const void *pyperf_data_writer__buffer(const struct pyperf_data_writer *w, size_t *size);
 
 /** pyperf_data_writer__close() - close (without finishing) and free; NULL is accepted. */
 PYPERF_API void pyperf_data_writer__close(struct pyperf_data_writer *w);

@@ -28,15 +28,15 @@ struct pyperf_map {
 	uint64_t start, end, pgoff;
 	struct pyperf_dso *dso;
 	uint32_t prot, flags;
-	bool identity;		/* addresses are the dso's own (no translation) */
+	bool identity; /* addresses are the dso's own (no translation) */
 };
 
 /* Where an address was resolved to. */
 struct pyperf_addr_loc {
-	const struct pyperf_map *map;	/* NULL when no map covers it */
-	struct pyperf_dso *dso;		/* never NULL: "[unknown]" at worst */
+	const struct pyperf_map *map;	 /* NULL when no map covers it */
+	struct pyperf_dso *dso;		 /* never NULL: "[unknown]" at worst */
 	const struct pyperf_symbol *sym; /* NULL when unresolved */
-	uint64_t addr;			/* in the dso's space (perf's map_ip) */
+	uint64_t addr;			 /* in the dso's space (perf's map_ip) */
 	uint8_t cpumode;
 };
 

@@ -62,8 +62,8 @@ PYPERF_API struct pyperf_map_table *pyperf_map_table__parse(const char *text, si
  * symlink, not a regular file), ENOMEM, EIO.
  */
 PYPERF_API struct pyperf_map_table *pyperf_map_table__load(const char *path,
-							    const struct pyperf_map_load_opts *opts,
-							    struct pyperf_error *err);
+							   const struct pyperf_map_load_opts *opts,
+							   struct pyperf_error *err);
 
 /** pyperf_map_table__free() - free; NULL is accepted. */
 PYPERF_API void pyperf_map_table__free(struct pyperf_map_table *table);
@@ -72,15 +72,15 @@ PYPERF_API void pyperf_map_table__free(struct pyperf_map_table *table);
 PYPERF_API size_t pyperf_map_table__size(const struct pyperf_map_table *table);
 
 /** pyperf_map_table__entry() - entry @idx in address order, or NULL. Borrowed. */
-PYPERF_API const struct pyperf_symbol *
-pyperf_map_table__entry(const struct pyperf_map_table *table, size_t idx);
+PYPERF_API const struct pyperf_symbol *pyperf_map_table__entry(const struct pyperf_map_table *table,
+							       size_t idx);
 
 /**
  * pyperf_map_table__find() - the entry whose [start, start + size) covers
  * @addr, or NULL. Borrowed, valid while the table lives.
  */
-PYPERF_API const struct pyperf_symbol *
-pyperf_map_table__find(const struct pyperf_map_table *table, uint64_t addr);
+PYPERF_API const struct pyperf_symbol *pyperf_map_table__find(const struct pyperf_map_table *table,
+							      uint64_t addr);
 
 /** pyperf_map_table__bad_lines() - lines skipped as malformed. */
 PYPERF_API size_t pyperf_map_table__bad_lines(const struct pyperf_map_table *table);

@@ -20,20 +20,20 @@ extern "C" {
 
 /* Keys a report groups samples by (perf report --sort). */
 enum pyperf_sort_key {
-	PYPERF_SORT_COMM,	/* thread name */
-	PYPERF_SORT_PID,	/* "pid:comm", as perf's pid key (a thread) */
-	PYPERF_SORT_TID,	/* "tid:comm" */
-	PYPERF_SORT_DSO,	/* shared object of the sampled address */
-	PYPERF_SORT_SYM,	/* function of the sampled address */
-	PYPERF_SORT_SAMPLE,	/* one group, labelled with its sample count */
+	PYPERF_SORT_COMM,   /* thread name */
+	PYPERF_SORT_PID,    /* "pid:comm", as perf's pid key (a thread) */
+	PYPERF_SORT_TID,    /* "tid:comm" */
+	PYPERF_SORT_DSO,    /* shared object of the sampled address */
+	PYPERF_SORT_SYM,    /* function of the sampled address */
+	PYPERF_SORT_SAMPLE, /* one group, labelled with its sample count */
 };
 
 /* Columns (perf report -F). Sort keys are columns too. */
 enum pyperf_field {
-	PYPERF_FIELD_OVERHEAD,	/* self share of the period, % */
-	PYPERF_FIELD_CHILDREN,	/* share of samples passing through, % */
-	PYPERF_FIELD_SAMPLE,	/* number of samples */
-	PYPERF_FIELD_PERIOD,	/* summed period */
+	PYPERF_FIELD_OVERHEAD, /* self share of the period, % */
+	PYPERF_FIELD_CHILDREN, /* share of samples passing through, % */
+	PYPERF_FIELD_SAMPLE,   /* number of samples */
+	PYPERF_FIELD_PERIOD,   /* summed period */
 	PYPERF_FIELD_COMM,
 	PYPERF_FIELD_PID,
 	PYPERF_FIELD_TID,
@@ -42,15 +42,15 @@ enum pyperf_field {
 };
 
 enum pyperf_callchain_mode {
-	PYPERF_CALLCHAIN_GRAPH,		/* tree, % of the total (perf's default) */
-	PYPERF_CALLCHAIN_FRACTAL,	/* tree, % of the parent */
-	PYPERF_CALLCHAIN_FLAT,		/* one chain per block */
-	PYPERF_CALLCHAIN_FOLDED,	/* one chain per line, ';'-separated */
+	PYPERF_CALLCHAIN_GRAPH,	  /* tree, % of the total (perf's default) */
+	PYPERF_CALLCHAIN_FRACTAL, /* tree, % of the parent */
+	PYPERF_CALLCHAIN_FLAT,	  /* one chain per block */
+	PYPERF_CALLCHAIN_FOLDED,  /* one chain per line, ';'-separated */
 	PYPERF_CALLCHAIN_NONE,
 };
 
 enum pyperf_callchain_order {
-	PYPERF_ORDER_DEFAULT,	/* callee, or caller when showing children */
+	PYPERF_ORDER_DEFAULT, /* callee, or caller when showing children */
 	PYPERF_ORDER_CALLER,
 	PYPERF_ORDER_CALLEE,
 };
@@ -59,16 +59,16 @@ struct pyperf_report_opts {
 	size_t sz;
 	const enum pyperf_sort_key *sort; /* default comm,dso,sym */
 	size_t nr_sort;
-	const enum pyperf_field *fields;  /* default: overhead (+children) + sort keys */
+	const enum pyperf_field *fields; /* default: overhead (+children) + sort keys */
 	size_t nr_fields;
-	bool hierarchy;			/* nested levels, one per sort key */
-	bool no_children;		/* no Children column (hierarchy implies it) */
-	bool show_nr_samples;		/* add a Samples column (perf -n) */
-	bool no_header;			/* omit the "# Samples: ..." block */
+	bool hierarchy;	      /* nested levels, one per sort key */
+	bool no_children;     /* no Children column (hierarchy implies it) */
+	bool show_nr_samples; /* add a Samples column (perf -n) */
+	bool no_header;	      /* omit the "# Samples: ..." block */
 	enum pyperf_callchain_mode callchain;
 	enum pyperf_callchain_order order;
-	double callchain_min_percent;	/* branches below are hidden; default 0.5 */
-	double percent_limit;		/* entries below are hidden */
+	double callchain_min_percent; /* branches below are hidden; default 0.5 */
+	double percent_limit;	      /* entries below are hidden */
 	size_t : 0;
 };
 #define pyperf_report_opts__last_field percent_limit
@@ -89,12 +89,12 @@ PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 
 struct pyperf_collapsed_opts {
 	size_t sz;
-	bool pid;		/* "comm-pid" as the first frame */
-	bool tid;		/* "comm-pid/tid" */
-	bool annotate_kernel;	/* kernel frames get "_[k]" */
-	bool annotate_jit;	/* perf-map frames get "_[j]" */
-	bool addrs;		/* unknown frames show their address */
-	bool period;		/* sum periods instead of counting samples */
+	bool pid;	      /* "comm-pid" as the first frame */
+	bool tid;	      /* "comm-pid/tid" */
+	bool annotate_kernel; /* kernel frames get "_[k]" */
+	bool annotate_jit;    /* perf-map frames get "_[j]" */
+	bool addrs;	      /* unknown frames show their address */
+	bool period;	      /* sum periods instead of counting samples */
 	size_t : 0;
 };
 #define pyperf_collapsed_opts__last_field period

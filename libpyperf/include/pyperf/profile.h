@@ -29,12 +29,12 @@ extern "C" {
 #endif
 
 enum pyperf_frame_kind {
-	PYPERF_FRAME_EVENT,	/* a tree level: the event */
-	PYPERF_FRAME_THREAD,	/* a tree level: comm, pid, tid */
-	PYPERF_FRAME_NATIVE,	/* user-space machine code */
-	PYPERF_FRAME_KERNEL,	/* kernel code */
-	PYPERF_FRAME_PYTHON,	/* a Python function (py:: in a perf map) */
-	PYPERF_FRAME_JIT,	/* other code named by a perf map */
+	PYPERF_FRAME_EVENT,  /* a tree level: the event */
+	PYPERF_FRAME_THREAD, /* a tree level: comm, pid, tid */
+	PYPERF_FRAME_NATIVE, /* user-space machine code */
+	PYPERF_FRAME_KERNEL, /* kernel code */
+	PYPERF_FRAME_PYTHON, /* a Python function (py:: in a perf map) */
+	PYPERF_FRAME_JIT,    /* other code named by a perf map */
 };
 
 /*
@@ -49,35 +49,35 @@ struct pyperf_frame {
 	const struct pyperf_symbol *sym;
 	uint64_t ip;
 	uint64_t addr;
-	const char *name;	/* function, comm (THREAD) or event name (EVENT) */
-	int32_t pid, tid;	/* THREAD only */
-	uint32_t event;		/* EVENT: index among the profile's events */
+	const char *name; /* function, comm (THREAD) or event name (EVENT) */
+	int32_t pid, tid; /* THREAD only */
+	uint32_t event;	  /* EVENT: index among the profile's events */
 };
 
 /* A node of the call tree. Ids index pyperf_profile__node(); 0 is the root. */
 struct pyperf_node {
 	uint32_t parent;
-	uint32_t frame;		/* index for pyperf_profile__frame() */
-	uint32_t first_child;	/* 0: none */
-	uint32_t next_sibling;	/* 0: none */
+	uint32_t frame;	       /* index for pyperf_profile__frame() */
+	uint32_t first_child;  /* 0: none */
+	uint32_t next_sibling; /* 0: none */
 	uint64_t self_samples;
 	uint64_t self_period;
-	uint64_t total_samples;	/* self plus descendants (after finish) */
+	uint64_t total_samples; /* self plus descendants (after finish) */
 	uint64_t total_period;
-	uint64_t first_sample;	/* ordinal (1-based, in time order) of the first
-				   sample that ended here; 0 if none */
+	uint64_t first_sample; /* ordinal (1-based, in time order) of the first
+				  sample that ended here; 0 if none */
 };
 
 /* What happened to the input. */
 struct pyperf_profile_stats {
-	uint64_t samples;		/* added to the tree */
-	uint64_t samples_filtered;	/* left out by --pid/--tid/--comm */
+	uint64_t samples;		 /* added to the tree */
+	uint64_t samples_filtered;	 /* left out by --pid/--tid/--comm */
 	uint64_t samples_unknown_thread; /* no pid/tid in the sample */
-	uint64_t lost_samples;		/* LOST and LOST_SAMPLES records */
-	uint64_t unresolved_frames;	/* frames without a symbol (per sample) */
-	uint64_t truncated_callchains;	/* chains cut at max_stack or corrupt */
-	uint64_t unwound_samples;	/* samples whose user stack was unwound */
-	uint64_t truncated_stacks;	/* of those, unwinds that stopped early */
+	uint64_t lost_samples;		 /* LOST and LOST_SAMPLES records */
+	uint64_t unresolved_frames;	 /* frames without a symbol (per sample) */
+	uint64_t truncated_callchains;	 /* chains cut at max_stack or corrupt */
+	uint64_t unwound_samples;	 /* samples whose user stack was unwound */
+	uint64_t truncated_stacks;	 /* of those, unwinds that stopped early */
 	uint64_t malformed_records;
 	uint64_t unknown_records;
 	uint64_t out_of_order;
@@ -197,8 +197,7 @@ PYPERF_API const struct pyperf_frame *pyperf_profile__frame(const struct pyperf_
 PYPERF_API size_t pyperf_profile__nr_events(const struct pyperf_profile *p);
 
 /** pyperf_profile__stats() - counts so far. Borrowed. */
-PYPERF_API const struct pyperf_profile_stats *
-pyperf_profile__stats(const struct pyperf_profile *p);
+PYPERF_API const struct pyperf_profile_stats *pyperf_profile__stats(const struct pyperf_profile *p);
 
 /** pyperf_profile__symbols() - the symbol cache in use. Borrowed. */
 PYPERF_API struct pyperf_symbols *pyperf_profile__symbols(const struct pyperf_profile *p);

@@ -37,8 +37,7 @@ enum pyperf_print_level {
 	PYPERF_DEBUG,
 };
 
-typedef int (*pyperf_print_fn_t)(enum pyperf_print_level level,
-				 const char *format, va_list args);
+typedef int (*pyperf_print_fn_t)(enum pyperf_print_level level, const char *format, va_list args);
 
 /**
  * pyperf_set_print() - route the library's warnings.
@@ -58,10 +57,10 @@ PYPERF_API pyperf_print_fn_t pyperf_set_print(pyperf_print_fn_t fn);
  * their last argument; the caller owns it and each call overwrites it.
  */
 struct pyperf_error {
-	int code;		/* negative errno: -EBADMSG, -EOPNOTSUPP, -EIO... */
-	uint64_t offset;	/* byte offset in the source, or UINT64_MAX */
-	char source[256];	/* file name, or "<memory>" */
-	char text[256];		/* what was wrong and what to do */
+	int code;	  /* negative errno: -EBADMSG, -EOPNOTSUPP, -EIO... */
+	uint64_t offset;  /* byte offset in the source, or UINT64_MAX */
+	char source[256]; /* file name, or "<memory>" */
+	char text[256];	  /* what was wrong and what to do */
 };
 
 /**
@@ -72,18 +71,17 @@ struct pyperf_error {
  *
  * Return: @buf. Thread-safe.
  */
-PYPERF_API char *pyperf_error__format(const struct pyperf_error *err,
-				      char *buf, size_t size);
+PYPERF_API char *pyperf_error__format(const struct pyperf_error *err, char *buf, size_t size);
 
 /*
  * Options structs start with their own size so that fields can be appended
  * without breaking callers built against older headers. Use PYPERF_OPTS to
  * declare one: it zeroes the struct (padding included) and sets sz.
  */
-#define PYPERF_OPTS(TYPE, NAME, ...)                                           \
-	struct TYPE NAME = ({                                                  \
-		memset(&NAME, 0, sizeof(struct TYPE));                         \
-		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ };       \
+#define PYPERF_OPTS(TYPE, NAME, ...)                                                               \
+	struct TYPE NAME = ({                                                                      \
+		memset(&NAME, 0, sizeof(struct TYPE));                                             \
+		(struct TYPE){.sz = sizeof(struct TYPE), __VA_ARGS__};                             \
 	})
 
 #ifdef __cplusplus

@@ -26,19 +26,19 @@ extern "C" {
 #endif
 
 enum pyperf_event_kind {
-	PYPERF_EVENT_DEFAULT,		/* cycles where the hardware counts them, else cpu-clock */
+	PYPERF_EVENT_DEFAULT, /* cycles where the hardware counts them, else cpu-clock */
 	PYPERF_EVENT_CPU_CLOCK,
 	PYPERF_EVENT_TASK_CLOCK,
 	PYPERF_EVENT_CYCLES,
 	PYPERF_EVENT_INSTRUCTIONS,
-	PYPERF_EVENT_RAW,		/* raw_config */
+	PYPERF_EVENT_RAW, /* raw_config */
 };
 
 enum pyperf_callgraph {
 	PYPERF_CALLGRAPH_NONE,
-	PYPERF_CALLGRAPH_FP,		/* frame pointers: the kernel walks them */
-	PYPERF_CALLGRAPH_DWARF,		/* registers + a copy of the user stack */
-	PYPERF_CALLGRAPH_AUTO,		/* dwarf if the program lacks frame pointers */
+	PYPERF_CALLGRAPH_FP,	/* frame pointers: the kernel walks them */
+	PYPERF_CALLGRAPH_DWARF, /* registers + a copy of the user stack */
+	PYPERF_CALLGRAPH_AUTO,	/* dwarf if the program lacks frame pointers */
 };
 
 /* The section pyperf-record stores perf maps and jitdumps in. perf skips
@@ -47,18 +47,18 @@ enum pyperf_callgraph {
 
 struct pyperf_record_opts {
 	size_t sz;
-	const char *output;		/* default "perf.data" */
+	const char *output; /* default "perf.data" */
 	enum pyperf_event_kind event;
 	uint64_t raw_config;
-	unsigned freq;			/* samples per second; default 4000 */
-	uint64_t period;		/* fixed period instead of freq (perf -c) */
+	unsigned freq;	 /* samples per second; default 4000 */
+	uint64_t period; /* fixed period instead of freq (perf -c) */
 	enum pyperf_callgraph callgraph;
-	unsigned stack_bytes;		/* dwarf copy size; default 40960, max 65528 */
-	unsigned mmap_pages;		/* per-CPU ring buffer data pages (power of 2); default 128,
-					   1024 in dwarf mode */
-	bool no_python;			/* do not enable Python's perf support */
-	bool clean_maps;		/* remove perf maps launched processes wrote, once embedded */
-	bool no_inherit;		/* only the launched or attached threads */
+	unsigned stack_bytes; /* dwarf copy size; default 40960, max 65528 */
+	unsigned mmap_pages;  /* per-CPU ring buffer data pages (power of 2); default 128,
+				 1024 in dwarf mode */
+	bool no_python;	      /* do not enable Python's perf support */
+	bool clean_maps;      /* remove perf maps launched processes wrote, once embedded */
+	bool no_inherit;      /* only the launched or attached threads */
 	/*
 	 * dwarf mode: keep the stack copies in the file (perf's way, for
 	 * offline unwinding). By default each sample is unwound as it is
@@ -78,24 +78,24 @@ struct pyperf_record_opts {
 /* What a recording saw; filled as it runs and at the end. */
 struct pyperf_record_stats {
 	uint64_t samples;
-	uint64_t lost_samples;		/* reported by the kernel in LOST records */
-	uint64_t lost_chunks;		/* LOST records */
-	uint64_t bytes_written;		/* to the file (after compression) */
-	int compression;		/* zstd level used, 0 if none */
-	uint64_t processes, threads;	/* seen in the recording */
-	uint64_t wakeups;		/* ring buffer drain passes */
-	uint64_t throttled;		/* THROTTLE records */
-	uint64_t maps_embedded;		/* perf maps / jitdumps copied into the file */
-	uint64_t unwound;		/* samples unwound while recording */
-	uint64_t truncated_by_copy;	/* of those, stacks deeper than the copy */
-	uint64_t truncated_other;	/* stopped for other reasons (no CFI, no map...) */
-	double recorder_cpu_seconds;	/* user + system time of the recorder itself */
+	uint64_t lost_samples;	     /* reported by the kernel in LOST records */
+	uint64_t lost_chunks;	     /* LOST records */
+	uint64_t bytes_written;	     /* to the file (after compression) */
+	int compression;	     /* zstd level used, 0 if none */
+	uint64_t processes, threads; /* seen in the recording */
+	uint64_t wakeups;	     /* ring buffer drain passes */
+	uint64_t throttled;	     /* THROTTLE records */
+	uint64_t maps_embedded;	     /* perf maps / jitdumps copied into the file */
+	uint64_t unwound;	     /* samples unwound while recording */
+	uint64_t truncated_by_copy;  /* of those, stacks deeper than the copy */
+	uint64_t truncated_other;    /* stopped for other reasons (no CFI, no map...) */
+	double recorder_cpu_seconds; /* user + system time of the recorder itself */
 	double wall_seconds;
-	unsigned freq;			/* the frequency used (may be lowered) */
-	unsigned stack_bytes;		/* dwarf copy size used */
-	enum pyperf_callgraph callgraph;	/* after AUTO was decided */
-	const char *event_name;		/* e.g. "cpu-clock" */
-	int python_version;		/* e.g. 312 for the launched interpreter, 0 if not Python */
+	unsigned freq;			 /* the frequency used (may be lowered) */
+	unsigned stack_bytes;		 /* dwarf copy size used */
+	enum pyperf_callgraph callgraph; /* after AUTO was decided */
+	const char *event_name;		 /* e.g. "cpu-clock" */
+	int python_version; /* e.g. 312 for the launched interpreter, 0 if not Python */
 };
 
 struct pyperf_recorder;

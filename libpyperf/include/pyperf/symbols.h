@@ -38,15 +38,15 @@ struct pyperf_symbol {
 };
 
 enum pyperf_dso_kind {
-	PYPERF_DSO_UNKNOWN,	/* no map covers the address: "[unknown]" */
-	PYPERF_DSO_ELF,		/* a file mapped from disk */
-	PYPERF_DSO_KERNEL,	/* [kernel.kallsyms] */
-	PYPERF_DSO_KMODULE,	/* [module] */
-	PYPERF_DSO_VDSO,	/* [vdso] */
-	PYPERF_DSO_PERF_MAP,	/* JIT code named by /tmp/perf-PID.map */
-	PYPERF_DSO_ANON,	/* other memory without a file: [heap], [stack], //anon */
-	PYPERF_DSO_BPF,		/* a kernel text region announced by KSYMBOL */
-	PYPERF_DSO_PYTHON,	/* a Python source file (frames of the python/mixed views) */
+	PYPERF_DSO_UNKNOWN,  /* no map covers the address: "[unknown]" */
+	PYPERF_DSO_ELF,	     /* a file mapped from disk */
+	PYPERF_DSO_KERNEL,   /* [kernel.kallsyms] */
+	PYPERF_DSO_KMODULE,  /* [module] */
+	PYPERF_DSO_VDSO,     /* [vdso] */
+	PYPERF_DSO_PERF_MAP, /* JIT code named by /tmp/perf-PID.map */
+	PYPERF_DSO_ANON,     /* other memory without a file: [heap], [stack], //anon */
+	PYPERF_DSO_BPF,	     /* a kernel text region announced by KSYMBOL */
+	PYPERF_DSO_PYTHON,   /* a Python source file (frames of the python/mixed views) */
 };
 
 struct pyperf_dso;
@@ -72,9 +72,9 @@ struct pyperf_symbols_opts {
 /* What symbol loading counted. */
 struct pyperf_symbols_stats {
 	uint64_t dsos_loaded;
-	uint64_t dsos_without_symbols;	/* file missing, no symbols, build id mismatch */
-	uint64_t perf_maps_refused;	/* unsafe perf maps skipped (see force) */
-	uint64_t perf_map_bad_lines;	/* malformed lines skipped in perf maps */
+	uint64_t dsos_without_symbols; /* file missing, no symbols, build id mismatch */
+	uint64_t perf_maps_refused;    /* unsafe perf maps skipped (see force) */
+	uint64_t perf_map_bad_lines;   /* malformed lines skipped in perf maps */
 };
 
 /**
@@ -120,9 +120,8 @@ PYPERF_API struct pyperf_dso *pyperf_symbols__kernel_dso(struct pyperf_symbols *
  * pyperf_symbols__bpf_dso() - a dso for a KSYMBOL region, holding one
  * symbol of that name covering [addr, addr + len).
  */
-PYPERF_API struct pyperf_dso *pyperf_symbols__bpf_dso(struct pyperf_symbols *syms,
-						      const char *name, uint64_t addr,
-						      uint64_t len);
+PYPERF_API struct pyperf_dso *pyperf_symbols__bpf_dso(struct pyperf_symbols *syms, const char *name,
+						      uint64_t addr, uint64_t len);
 
 /** pyperf_symbols__stats() - counts so far. Borrowed. */
 PYPERF_API const struct pyperf_symbols_stats *

@@ -30,13 +30,13 @@ extern "C" {
 
 /* Why an unwind ended. Everything but END marks a truncated stack. */
 enum pyperf_unwind_stop {
-	PYPERF_UNWIND_END,		/* the outermost frame: return address undefined or 0 */
-	PYPERF_UNWIND_NO_MAP,		/* an address outside every mapping */
-	PYPERF_UNWIND_NO_CFI,		/* no unwind information for the code */
-	PYPERF_UNWIND_STACK_COPY,	/* needed stack beyond the copy (raise the copy size) */
-	PYPERF_UNWIND_BAD_FRAME,	/* registers or stack that make no sense */
-	PYPERF_UNWIND_MAX_DEPTH,	/* more frames than asked for */
-	PYPERF_UNWIND_NO_REGS,		/* the sample has no user registers or stack */
+	PYPERF_UNWIND_END,	  /* the outermost frame: return address undefined or 0 */
+	PYPERF_UNWIND_NO_MAP,	  /* an address outside every mapping */
+	PYPERF_UNWIND_NO_CFI,	  /* no unwind information for the code */
+	PYPERF_UNWIND_STACK_COPY, /* needed stack beyond the copy (raise the copy size) */
+	PYPERF_UNWIND_BAD_FRAME,  /* registers or stack that make no sense */
+	PYPERF_UNWIND_MAX_DEPTH,  /* more frames than asked for */
+	PYPERF_UNWIND_NO_REGS,	  /* the sample has no user registers or stack */
 	PYPERF_UNWIND_NR_STOPS,
 };
 
@@ -44,7 +44,7 @@ struct pyperf_unwind_stats {
 	uint64_t samples;
 	uint64_t frames;
 	uint64_t stops[PYPERF_UNWIND_NR_STOPS];
-	uint64_t trampoline_frames;	/* steps through JIT code without CFI */
+	uint64_t trampoline_frames; /* steps through JIT code without CFI */
 };
 
 struct pyperf_unwinder;
