@@ -1,28 +1,33 @@
 #!/usr/bin/env bash
-# make demo: record the bundled example and print the hierarchical report.
+# make demo: record the bundled example with pyperf-record and print the
+# hierarchical report and the Python view.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=$top/${BUILD:-build}/out/bin
 out=${DEMO_OUT:-$top/${BUILD:-build}/demo.data}
 
-# Python 3.12+ names its functions for perf with -X perf.
-py=""
-for v in 3.12 3.13; do
-	for cand in "$(pyenv root 2>/dev/null)/versions/$v"*/bin/python$v "$(command -v python$v || true)"; do
-		if [ -x "$cand" ]; then py=$cand; break 2; fi
-	done
-done
+# Any CPython 3.8+ will do: 3.12+ names its functions for perf itself,
+# 3.8-3.11 get libpyperf's trampolines. Prefer the system's python3 (what
+# users have), then the newest pyenv one.
+py=${DEMO_PYTHON:-}
 if [ -z "$py" ]; then
-	py=$(command -v python3)
-	echo "demo: no Python 3.12+ found; using $py (Python frames need 3.12+ until the trampolines land)" >&2
-	pyflags=()
-else
-	pyflags=(-X perf)
+	for cand in /usr/bin/python3 "$(command -v python3 || true)"; do
+		if [ -x "$cand" ]; then py=$cand; break; fi
+	done
 fi
-echo "demo: recording $py ${pyflags[*]} examples/demo.py with perf record -g" >&2
-perf record -q -g -F 999 -o "$out" -- "$py" "${pyflags[@]}" "$top/examples/demo.py"
-echo "demo: $bin/pyperf-report -i $out --hierarchy --sort comm,dso,sym --percent-limit 1" >&2
+if [ -z "$py" ]; then
+	echo "demo: no python3 found; install python3 (apt-get install python3)" >&2
+	exit 1
+fi
+echo "demo: $bin/pyperf-record -g -o $out -- $py examples/demo.py" >&2
+"$bin/pyperf-record" -g -o "$out" -- "$py" "$top/examples/demo.py"
+echo >&2
+echo "demo: $bin/pyperf-report -i $out --hierarchy --sort comm,dso,sym --percent-limit 1 -g none" >&2
 "$bin/pyperf-report" -i "$out" --hierarchy --sort comm,dso,sym --percent-limit 1 -g none
 echo >&2
+echo "demo: the Python view (pyperf-report --view python --hierarchy --sort sym -g caller --percent-limit 5):" >&2
+"$bin/pyperf-report" -i "$out" --view python --hierarchy --sort sym --percent-limit 5 -g caller
+echo >&2
 echo "demo: the heaviest folded stacks (for flame graphs: pyperf-report --collapsed):" >&2
-"$bin/pyperf-report" -i "$out" --collapsed | sort -k2 -n -r | head -n 5 | cut -c1-160 || true
+"$bin/pyperf-report" -i "$out" --view python --collapsed |
+	awk '{ print $NF "\t" $0 }' | sort -t "$(printf '\t')" -k1,1nr | head -n 5 | cut -f2- | cut -c1-200 || true

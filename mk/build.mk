@@ -64,8 +64,17 @@ FUZZ_REPLAY := $(patsubst tests/fuzz/%.c,$(OUT)/tests/%-replay,$(FUZZ_SRCS))
 HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))
 HELPERS := $(patsubst tests/helpers/%.c,$(OUT)/tests/helpers/%,$(HELPER_SRCS))
 
+# The perf_trampoline Python package, one extension per CPython 3.8-3.11
+# found here. Not in sanitizer builds: Python would need the runtime preloaded.
+ifeq ($(SANITIZE),1)
+PYTHON :=
+else
+PYTHON := $(OUT)/python/.stamp
+endif
+PYTHON_SRCS := $(wildcard libpyperf/python/*.c libpyperf/python/*.py libpyperf/python/*/*.py)
+
 .PHONY: all test-bins fuzzers install
-all: $(STATIC) $(SHARED) $(OUT)/lib/libpyperf.so $(TOOLS) $(OUT)/lib/pkgconfig/libpyperf.pc
+all: $(STATIC) $(SHARED) $(OUT)/lib/libpyperf.so $(TOOLS) $(OUT)/lib/pkgconfig/libpyperf.pc $(PYTHON)
 
 $(OUT)/obj/lib/%.o: libpyperf/src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -100,6 +109,10 @@ $(OUT)/bin/%: $(STATIC) $(HDRS) $$(call TOOL_SRCS,%)
 	@mkdir -p $(dir $@)
 	$(MSG) LD $@
 	$(Q)$(CC) $(TOOL_CFLAGS) -o $@ $(call TOOL_SRCS,$*) $(LDFLAGS_ALL) $(STATIC) $(PKG_LIBS) -lpthread -lm
+
+$(OUT)/python/.stamp: $(PYTHON_SRCS) $(STATIC) mk/python.sh
+	$(Q)mk/python.sh $(OUT) $(STATIC)
+	@touch $@
 
 test-bins: $(UNIT_STATIC) $(UNIT_SHARED) $(FUZZ_REPLAY) $(HELPERS)
 
@@ -156,6 +169,10 @@ install: all
 	ln -sf libpyperf.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libpyperf.so
 	install -m 644 libpyperf/include/pyperf/*.h $(DESTDIR)$(PREFIX)/include/pyperf/
+	rm -rf $(DESTDIR)$(PREFIX)/lib/pyperf/python
+	install -d $(DESTDIR)$(PREFIX)/lib/pyperf/python/perf_trampoline
+	install -m 644 $(OUT)/python/sitecustomize.py $(DESTDIR)$(PREFIX)/lib/pyperf/python/
+	install -m 644 $(OUT)/python/perf_trampoline/* $(DESTDIR)$(PREFIX)/lib/pyperf/python/perf_trampoline/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES@|$(PKGS)|' \
 		libpyperf/libpyperf.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libpyperf.pc
 

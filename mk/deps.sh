@@ -6,7 +6,7 @@
 set -euo pipefail
 
 build_pkgs=(gcc make pkg-config xz-utils libelf-dev libdw-dev libtraceevent-dev
-	    libjansson-dev zlib1g-dev libzstd-dev linux-source-6.12)
+	    libjansson-dev zlib1g-dev libzstd-dev linux-source-6.12 python3-dev)
 # The tests compare against perf itself, fuzz with clang's libFuzzer and run
 # Python workloads under the interpreters of the machine.
 test_pkgs=(linux-perf clang libclang-rt-14-dev python3)

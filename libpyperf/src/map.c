@@ -1,6 +1,14 @@
 // SPDX-License-Identifier: MIT
-/* Perf maps (/tmp/perf-PID.map): parsing into a sorted lookup table. */
+/*
+ * Perf maps (/tmp/perf-PID.map): writing them for generated code, and
+ * parsing them into a sorted lookup table.
+ */
 #include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -115,7 +123,8 @@ PYPERF_API struct pyperf_map_table *pyperf_map_table__load(const char *path,
 		return pyperf_err_ptr(-EINVAL);
 	}
 	force = OPTS_GET(opts, force, false);
-	fd = open(path, O_RDONLY | O_CLOEXEC | (force ? 0 : O_NOFOLLOW));
+	/* O_NONBLOCK: opening a fifo planted at the path must not hang. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (force ? 0 : O_NOFOLLOW));
 	if (fd < 0) {
 		e = errno;
 		if (e == ELOOP) {
@@ -132,7 +141,7 @@ PYPERF_API struct pyperf_map_table *pyperf_map_table__load(const char *path,
 		pyperf_error_set(err, -e, PYPERF_NO_OFFSET, path, "cannot stat: %s", strerror(e));
 		return pyperf_err_ptr(-e);
 	}
-	if (!force && (!S_ISREG(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0))) {
+	if (!S_ISREG(st.st_mode) || (!force && st.st_uid != geteuid() && st.st_uid != 0)) {
 		close(fd);
 		pyperf_error_set(
 		    err, -EPERM, PYPERF_NO_OFFSET, path,
@@ -208,4 +217,306 @@ PYPERF_API size_t pyperf_map_table__bad_lines(const struct pyperf_map_table *t)
 struct symtab *pyperf_map_table__symtab(struct pyperf_map_table *t)
 {
 	return &t->tab;
+}
+
+/* ---- writing ---------------------------------------------------------------------- */
+
+struct pyperf_map_writer {
+	int fd;
+	pid_t pid; /* the process whose map fd is */
+	unsigned int mode;
+	bool reemit;
+	bool truncate;
+	/* Taken only to switch maps after fork(), never around writes. */
+	pthread_mutex_t switch_lock;
+	atomic_int first_error;
+	atomic_uint_fast64_t entries;
+	char dir[PATH_MAX / 2];
+	char path[PATH_MAX];
+};
+
+/*
+ * Opens DIR/perf-PID.map for appending, refusing anything another user
+ * could have planted: a symlink (O_NOFOLLOW fails with ELOOP), a file of
+ * another owner, a device or fifo, or a hard link to some other file.
+ */
+static int open_map(struct pyperf_map_writer *w, pid_t pid, struct pyperf_error *err)
+{
+	char path[sizeof(w->path)];
+	struct stat st;
+	int fd, e;
+
+	if (snprintf(path, sizeof(path), "%s/perf-%d.map", w->dir, (int)pid) >= (int)sizeof(path))
+		return pyperf_error_set(err, -ENAMETOOLONG, PYPERF_NO_OFFSET, w->dir,
+					"folder name too long for a perf map");
+	/* O_NONBLOCK: a fifo planted at the path would otherwise block the
+	 * open until someone reads it (it then fails with ENXIO instead). It
+	 * does not change writes to a regular file. */
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+		  w->mode);
+	if (fd < 0) {
+		e = errno;
+		if (e == ENXIO)
+			return pyperf_error_set(err, -EPERM, PYPERF_NO_OFFSET, path,
+						"is a fifo; not written (someone may have planted "
+						"it: remove it and retry)");
+		if (e == ELOOP)
+			return pyperf_error_set(
+			    err, -EPERM, PYPERF_NO_OFFSET, path,
+			    "is a symbolic link; not followed (someone may have "
+			    "planted it: remove it and retry)");
+		if (e == EACCES || e == EPERM)
+			return pyperf_error_set(err, -e, PYPERF_NO_OFFSET, path,
+						"cannot create: %s (is /tmp writable, or does "
+						"another user own a file of this name?)",
+						strerror(e));
+		return pyperf_error_set(err, -e, PYPERF_NO_OFFSET, path,
+					"cannot create: %s (perf reads maps only from /tmp, "
+					"which must be writable)",
+					strerror(e));
+	}
+	if (fstat(fd, &st) < 0) {
+		e = errno;
+		close(fd);
+		return pyperf_error_set(err, -e, PYPERF_NO_OFFSET, path, "cannot stat: %s",
+					strerror(e));
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1) {
+		close(fd);
+		return pyperf_error_set(
+		    err, -EPERM, PYPERF_NO_OFFSET, path,
+		    !S_ISREG(st.st_mode)     ? "is not a regular file; not written%.0u"
+		    : st.st_uid != geteuid() ? "is owned by another user (uid %u); not written "
+					       "(someone may have planted it: remove it)"
+					     : "has other hard links; not written%.0u",
+		    (unsigned)st.st_uid);
+	}
+	if (w->truncate && ftruncate(fd, 0) < 0) {
+		e = errno;
+		close(fd);
+		return pyperf_error_set(err, -e, PYPERF_NO_OFFSET, path, "cannot truncate: %s",
+					strerror(e));
+	}
+	w->fd = fd;
+	w->pid = pid;
+	memcpy(w->path, path, sizeof(path));
+	return 0;
+}
+
+PYPERF_API struct pyperf_map_writer *
+pyperf_map_writer__open(const struct pyperf_map_writer_opts *opts, struct pyperf_error *err)
+{
+	struct pyperf_map_writer *w;
+	const char *dir;
+	int ret;
+
+	if (!OPTS_VALID(opts, pyperf_map_writer_opts)) {
+		pyperf_error_set(err, -EINVAL, PYPERF_NO_OFFSET, NULL, "invalid options");
+		return pyperf_err_ptr(-EINVAL);
+	}
+	dir = OPTS_GET(opts, dir, NULL);
+	if (!dir)
+		dir = "/tmp";
+	w = pp_calloc(1, sizeof(*w));
+	if (!w) {
+		pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, NULL, "out of memory");
+		return pyperf_err_ptr(-ENOMEM);
+	}
+	if (strlen(dir) >= sizeof(w->dir)) {
+		free(w);
+		pyperf_error_set(err, -ENAMETOOLONG, PYPERF_NO_OFFSET, dir, "folder name too long");
+		return pyperf_err_ptr(-ENAMETOOLONG);
+	}
+	strcpy(w->dir, dir);
+	w->mode = OPTS_GET(opts, mode, 0) ? OPTS_GET(opts, mode, 0) & 07777 : 0600;
+	w->reemit = OPTS_GET(opts, reemit_on_fork, false);
+	w->truncate = OPTS_GET(opts, truncate, false);
+	w->fd = -1;
+	pthread_mutex_init(&w->switch_lock, NULL);
+	ret = open_map(w, getpid(), err);
+	if (ret) {
+		pthread_mutex_destroy(&w->switch_lock);
+		free(w);
+		return pyperf_err_ptr(ret);
+	}
+	return w;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Copies the complete lines of the parent's map into the child's. */
+static int copy_map(const char *from, int to, struct pyperf_error *err)
+{
+	char buf[65536];
+	size_t have = 0;
+	struct stat st;
+	int fd = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK), ret = 0;
+
+	if (fd < 0)
+		return errno == ENOENT
+			   ? 0
+			   : pyperf_error_set(err, -errno, PYPERF_NO_OFFSET, from,
+					      "cannot read the parent's map: %s", strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		close(fd);
+		return pyperf_error_set(err, -EPERM, PYPERF_NO_OFFSET, from,
+					"the parent's map is not a file of ours; not copied");
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
+		char *nl;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = pyperf_error_set(err, -errno, PYPERF_NO_OFFSET, from,
+					       "cannot read the parent's map: %s", strerror(errno));
+			break;
+		}
+		have += (size_t)n;
+		nl = memrchr(buf, '\n', have);
+		if (nl) {
+			size_t used = (size_t)(nl - buf) + 1;
+
+			ret = write_all(to, buf, used);
+			if (ret) {
+				pyperf_error_set(err, ret, PYPERF_NO_OFFSET, from,
+						 "cannot copy the parent's map: %s",
+						 strerror(-ret));
+				break;
+			}
+			memmove(buf, buf + used, have - used);
+			have -= used;
+		} else if (have == sizeof(buf)) {
+			have = 0; /* a line longer than the buffer: not a map entry */
+		}
+		if (n == 0)
+			break;
+	}
+	close(fd);
+	return ret;
+}
+
+PYPERF_API int pyperf_map_writer__after_fork(struct pyperf_map_writer *w, struct pyperf_error *err)
+{
+	char parent[sizeof(w->path)];
+	pid_t pid = getpid();
+	int old, ret = 0;
+
+	if (!w)
+		return pyperf_err(-EINVAL);
+	/* A thread of the parent holding the lock at fork() time would leave
+	 * it locked here; that only happens if the parent was itself switching
+	 * maps, after a fork of its own, at that very moment. */
+	pthread_mutex_lock(&w->switch_lock);
+	if (w->pid == pid)
+		goto out;
+	old = w->fd;
+	memcpy(parent, w->path, sizeof(parent));
+	/* The parent's entries are the parent's: never append to its map. */
+	w->fd = -1;
+	ret = open_map(w, pid, err);
+	if (ret) {
+		w->pid = pid; /* do not retry on every add() */
+		if (old >= 0)
+			close(old);
+		goto out;
+	}
+	if (old >= 0)
+		close(old);
+	if (w->reemit)
+		ret = copy_map(parent, w->fd, err);
+out:
+	pthread_mutex_unlock(&w->switch_lock);
+	return ret ? pyperf_err(ret) : 0;
+}
+
+PYPERF_API int pyperf_map_writer__add(struct pyperf_map_writer *w, uint64_t start, uint64_t size,
+				      const char *name)
+{
+	char stack[1024], *line = stack;
+	size_t nlen, len;
+	int n, ret, fd;
+
+	if (!w || !name)
+		return pyperf_err(-EINVAL);
+	if (w->pid != getpid()) {
+		struct pyperf_error err;
+
+		pyperf_map_writer__after_fork(w, &err);
+	}
+	fd = w->fd;
+	if (fd < 0)
+		return pyperf_err(-EBADF);
+	nlen = strlen(name);
+	len = 2 * 16 + 3 + nlen;
+	if (len >= sizeof(stack)) {
+		line = pp_malloc(len + 1);
+		if (!line)
+			return pyperf_err(-ENOMEM);
+	}
+	n = snprintf(line, len + 1, "%" PRIx64 " %" PRIx64 " ", start, size);
+	for (size_t i = 0; i < nlen; i++)
+		line[n + i] = name[i] == '\n' || name[i] == '\r' ? ' ' : name[i];
+	line[n + nlen] = '\n';
+	/* One write: O_APPEND makes it atomic against other writers. */
+	ret = write_all(fd, line, (size_t)n + nlen + 1);
+	if (line != stack)
+		free(line);
+	if (ret) {
+		int zero = 0;
+
+		atomic_compare_exchange_strong(&w->first_error, &zero, ret);
+		return pyperf_err(ret);
+	}
+	atomic_fetch_add(&w->entries, 1);
+	return 0;
+}
+
+PYPERF_API int pyperf_map_writer__flush(struct pyperf_map_writer *w)
+{
+	if (!w)
+		return pyperf_err(-EINVAL);
+	if (w->fd >= 0 && fdatasync(w->fd) < 0)
+		return pyperf_err(-errno);
+	return 0;
+}
+
+PYPERF_API const char *pyperf_map_writer__path(const struct pyperf_map_writer *w)
+{
+	return w->path;
+}
+
+PYPERF_API uint64_t pyperf_map_writer__entries(const struct pyperf_map_writer *w)
+{
+	return atomic_load(&((struct pyperf_map_writer *)w)->entries);
+}
+
+PYPERF_API int pyperf_map_writer__close(struct pyperf_map_writer *w)
+{
+	int ret;
+
+	if (!w)
+		return 0;
+	ret = atomic_load(&w->first_error);
+	if (w->fd >= 0 && close(w->fd) < 0 && !ret)
+		ret = -errno;
+	pthread_mutex_destroy(&w->switch_lock);
+	free(w);
+	return ret;
 }

@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/perf_event.h>
@@ -54,6 +55,7 @@
 struct pyperf_recorder {
 	struct pyperf_record_opts o;
 	char output[PATH_MAX];
+	char python_dir[PATH_MAX];
 	struct pyperf_data_writer *w;
 	struct perf_evlist *evlist;
 	struct perf_evsel *evsel;
@@ -163,6 +165,9 @@ PYPERF_API struct pyperf_recorder *pyperf_recorder__new(const struct pyperf_reco
 	out = r->o.output && *r->o.output ? r->o.output : "perf.data";
 	snprintf(r->output, sizeof(r->output), "%s", out);
 	r->o.output = r->output;
+	if (r->o.python_dir && strlen(r->o.python_dir) < sizeof(r->python_dir))
+		strcpy(r->python_dir, r->o.python_dir);
+	r->o.python_dir = r->python_dir[0] ? r->python_dir : NULL;
 	r->default_pages = !r->o.mmap_pages;
 	if (!r->o.mmap_pages)
 		r->o.mmap_pages = DEFAULT_PAGES;
@@ -627,6 +632,42 @@ static const char *real_command(char *const argv[])
 	return argv[0];
 }
 
+/* Is the trampoline extension for CPython @v (e.g. 311) in python_dir? */
+static bool have_trampolines(struct pyperf_recorder *r, int v)
+{
+	char pattern[PATH_MAX + 64];
+	glob_t g;
+	bool found;
+
+	if (!r->o.python_dir)
+		return false;
+	snprintf(pattern, sizeof(pattern), "%s/perf_trampoline/_trampoline.cpython-%d%d-*.so",
+		 r->o.python_dir, v / 100, v % 100);
+	found = !glob(pattern, 0, NULL, &g);
+	if (found)
+		globfree(&g);
+	return found;
+}
+
+/* In the launched child: switch on Python's perf support, ours for 3.8-3.11. */
+static void python_environment(struct pyperf_recorder *r)
+{
+	const char *old = getenv("PYTHONPATH");
+	char path[2 * PATH_MAX];
+
+	if (r->o.no_python)
+		return;
+	setenv("PYTHONPERFSUPPORT", "1", 1);
+	if (!r->o.python_dir)
+		return;
+	if (old && *old)
+		snprintf(path, sizeof(path), "%s:%s", r->o.python_dir, old);
+	else
+		snprintf(path, sizeof(path), "%s", r->o.python_dir);
+	setenv("PYTHONPATH", path, 1);
+	setenv("PYPERF_TRAMPOLINE", "1", 1);
+}
+
 static void decide_python_and_callgraph(struct pyperf_recorder *r, char *const argv[])
 {
 	char path[PATH_MAX], code[PATH_MAX];
@@ -641,11 +682,19 @@ static void decide_python_and_callgraph(struct pyperf_recorder *r, char *const a
 		if (v >= 312)
 			note(r, "Python %d.%d: perf support enabled (PYTHONPERFSUPPORT=1)", v / 100,
 			     v % 100);
+		else if (v < 308)
+			note(r, "Python %d.%d: Python frames need CPython 3.8 or newer", v / 100,
+			     v % 100);
+		else if (have_trampolines(r, v))
+			note(r,
+			     "Python %d.%d: perf trampolines enabled (libpyperf, "
+			     "PYPERF_TRAMPOLINE=1)",
+			     v / 100, v % 100);
 		else
 			note(r,
-			     "Python %d.%d: Python frames need 3.12+ (-X perf); libpyperf's "
-			     "trampolines "
-			     "for older versions are not active in this build",
+			     "Python %d.%d: perf trampolines were not built for this version "
+			     "(build pyperf with its headers installed); Python frames will be "
+			     "missing",
 			     v / 100, v % 100);
 	}
 	if (r->o.callgraph == PYPERF_CALLGRAPH_AUTO) {
@@ -699,8 +748,7 @@ PYPERF_API int pyperf_recorder__launch(struct pyperf_recorder *r, char *const ar
 		close(ex[0]);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
-		if (r->stats.python_version >= 312 && !r->o.no_python)
-			setenv("PYTHONPERFSUPPORT", "1", 1);
+		python_environment(r);
 		/* Wait until the events are armed; EOF means the recorder gave up. */
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);

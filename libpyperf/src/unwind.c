@@ -100,10 +100,22 @@ static const uint8_t cpython_trampoline[11] = {0x48, 0x83, 0xec, 0x08, 0xff, 0xd
 					       0x48, 0x83, 0xc4, 0x08, 0xc3};
 
 /*
- * Live processes: looks at the code around @pc (a return address) for
- * CPython's trampoline. Returns the offset of @pc in it, or -1.
+ * libpyperf's trampoline for CPython 3.8-3.11 (libpyperf/python/_trampoline.c):
+ * endbr64; push %rbp; mov %rsp,%rbp; call *%rcx; pop %rbp; ret; int3 x 4.
+ * Its perf map entries are 16 bytes long.
  */
-static int live_trampoline_offset(pid_t pid, uint64_t pc, unsigned *prefix)
+static const uint8_t pyperf_trampoline[16] = {0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x48, 0x89, 0xe5,
+					      0xff, 0xd1, 0x5d, 0xc3, 0xcc, 0xcc, 0xcc, 0xcc};
+#define PYPERF_TRAMPOLINE_RET 10 /* offset of the return address of its call */
+
+enum trampoline_kind { TRAMPOLINE_CPYTHON, TRAMPOLINE_PYPERF };
+
+/*
+ * Live processes: looks at the code around @pc (a return address) for a
+ * known trampoline. Returns the offset of @pc in it, or -1.
+ */
+static int live_trampoline_offset(pid_t pid, uint64_t pc, unsigned *prefix,
+				  enum trampoline_kind *kind)
 {
 	uint8_t code[32];
 	struct iovec local = {code, sizeof(code)},
@@ -111,12 +123,19 @@ static int live_trampoline_offset(pid_t pid, uint64_t pc, unsigned *prefix)
 
 	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(code))
 		return -1;
-	/* pc sits after the call: 6 bytes into the template */
+	/* pc sits after the call: 6 bytes into CPython's template */
 	if (!memcmp(code + 16 - 6, cpython_trampoline, sizeof(cpython_trampoline))) {
 		*prefix = (code[6] == 0xf3 && code[7] == 0x0f && code[8] == 0x1e && code[9] == 0xfa)
 			      ? 4
 			      : 0;
+		*kind = TRAMPOLINE_CPYTHON;
 		return 6 + (int)*prefix;
+	}
+	if (!memcmp(code + 16 - PYPERF_TRAMPOLINE_RET, pyperf_trampoline,
+		    sizeof(pyperf_trampoline))) {
+		*prefix = 0;
+		*kind = TRAMPOLINE_PYPERF;
+		return PYPERF_TRAMPOLINE_RET;
 	}
 	return -1;
 }
@@ -668,6 +687,35 @@ static int step_cpython_trampoline(struct state *s, uint64_t off, unsigned prefi
 	return 0;
 }
 
+/*
+ * libpyperf's trampoline (see pyperf_trampoline above): before the push
+ * (offsets 0-4) and at the ret (11) the return address is on top of the
+ * stack; in between, the saved %rbp is, with the return address above it.
+ */
+static int step_pyperf_trampoline(struct state *s, uint64_t off, uint64_t *ra)
+{
+	uint64_t sp = s->regs[R_RSP], bp;
+
+	if (off >= 12)
+		return PYPERF_UNWIND_BAD_FRAME; /* padding: not code that runs */
+	if (off >= 5 && off < 11) {
+		if (!read_mem(s, sp, &bp) || !read_mem(s, sp + 8, ra))
+			return PYPERF_UNWIND_STACK_COPY;
+		s->regs[R_RBP] = bp;
+		s->valid |= 1u << R_RBP;
+		sp += 16;
+	} else {
+		if (!read_mem(s, sp, ra))
+			return PYPERF_UNWIND_STACK_COPY;
+		sp += 8;
+	}
+	s->regs[R_RSP] = sp;
+	s->regs[R_RIP] = *ra;
+	s->valid &= (1u << R_RBX) | (1u << R_RBP) | (1u << R_R12) | (1u << R_R13) | (1u << R_R14) |
+		    (1u << R_R15) | (1u << R_RSP) | (1u << R_RIP);
+	return 0;
+}
+
 /* Other JIT code: the frame-pointer convention, if the frame looks sane. */
 static int step_frame_pointer(struct state *s, uint64_t *ra)
 {
@@ -760,13 +808,19 @@ PYPERF_API size_t pyperf_unwinder__unwind(struct pyperf_unwinder *u, struct pype
 			if (sym && pyperf_symbol__is_python(sym) && (size == 11 || size == 15)) {
 				why = step_cpython_trampoline(&s, pc - sym->start,
 							      size == 15 ? 4 : 0, &ra);
+			} else if (sym && pyperf_symbol__is_python(sym) &&
+				   size == sizeof(pyperf_trampoline)) {
+				why = step_pyperf_trampoline(&s, pc - sym->start, &ra);
 			} else {
 				unsigned prefix = 0;
-				int at = n > 1 && u->live
-					     ? live_trampoline_offset((pid_t)smp->pid, pc, &prefix)
-					     : -1;
+				enum trampoline_kind kind = TRAMPOLINE_CPYTHON;
+				int at = n > 1 && u->live ? live_trampoline_offset(
+								(pid_t)smp->pid, pc, &prefix, &kind)
+							  : -1;
 
-				if (at >= 0)
+				if (at >= 0 && kind == TRAMPOLINE_PYPERF)
+					why = step_pyperf_trampoline(&s, (uint64_t)at, &ra);
+				else if (at >= 0)
 					why =
 					    step_cpython_trampoline(&s, (uint64_t)at, prefix, &ra);
 				else

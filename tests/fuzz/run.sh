@@ -6,7 +6,8 @@
 #   tests/fuzz/run.sh long data only the fuzzers named (fuzz-data)
 #
 # Each fuzzer starts from a scratch copy of its seed corpus,
-# tests/fuzz/corpus/NAME, in $BUILD/fuzz/work/NAME: what it adds there never
+# tests/fuzz/corpus/NAME (without the crash-* regression inputs, which the
+# corpus replay checks), in $BUILD/fuzz/work/NAME: what it adds there never
 # reaches the committed corpus (copy inputs worth keeping by hand, see
 # tests/fuzz/corpus/README.md). Fuzzers run in parallel, one per CPU.
 #
@@ -78,8 +79,11 @@ fuzz_one() {
 	local name=$1 bin=$fuzzdir/fuzz-$1 work=$fuzzdir/work/$1 log=$logs/$1.log rc execs artifact
 	rm -rf "$work"
 	mkdir -p "$work/corpus"
+	# Regression inputs (crash-*) are left out: the replay in tests/run.sh
+	# checks them, and libFuzzer stops at its first crash, so one known
+	# crasher among the seeds would stop every run before it fuzzes.
 	if [ -d "tests/fuzz/corpus/$name" ]; then
-		cp -R "tests/fuzz/corpus/$name/." "$work/corpus/"
+		find "tests/fuzz/corpus/$name" -type f ! -name 'crash-*' -exec cp {} "$work/corpus/" \;
 	fi
 	UBSAN_OPTIONS=$ubsan ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
 		"$bin" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=20 \

@@ -8,7 +8,9 @@ trap 'rm -rf "$tmp"' EXIT
 cd "$top"
 make --no-print-directory install PREFIX="$tmp/prefix" > "$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; exit 1; }
 for f in bin/pyperf-report bin/pyperf-record lib/libpyperf.a lib/libpyperf.so lib/libpyperf.so.0 \
-	include/pyperf/pyperf.h include/pyperf/data.h lib/pkgconfig/libpyperf.pc; do
+	include/pyperf/pyperf.h include/pyperf/data.h include/pyperf/map.h lib/pkgconfig/libpyperf.pc \
+	lib/pyperf/python/sitecustomize.py lib/pyperf/python/perf_trampoline/__init__.py \
+	lib/pyperf/python/perf_trampoline/__main__.py; do
 	[ -e "$tmp/prefix/$f" ] || { echo "missing $f"; exit 1; }
 done
 [ "$(readelf -d "$tmp/prefix/lib/libpyperf.so" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')" = libpyperf.so.0 ] || { echo "bad soname"; exit 1; }
@@ -32,4 +34,16 @@ echo "$out"
 case $out in *"file is empty"*) ;; *) echo "unexpected: $out"; exit 1 ;; esac
 ldd "$tmp/use" | grep -q "$tmp/prefix/lib/libpyperf.so.0" || { echo "not linked against the installed library"; exit 1; }
 "$tmp/prefix/bin/pyperf-report" --version
+# the installed recorder finds the installed trampolines and switches them
+# on in a launched 3.8-3.11 interpreter
+for py in /usr/bin/python3.11 /usr/bin/python3.9 /usr/bin/python3.10; do
+	[ -x "$py" ] || continue
+	ls "$tmp/prefix/lib/pyperf/python/perf_trampoline/"_trampoline*.so > /dev/null ||
+		{ echo "no trampoline extension installed"; exit 1; }
+	"$tmp/prefix/bin/pyperf-record" -q -o "$tmp/t.data" -- "$py" -c \
+		'import perf_trampoline, sys; sys.exit(0 if perf_trampoline.is_active() else 3)' ||
+		{ echo "installed trampolines not active in $py"; exit 1; }
+	echo "trampolines active in $py from the installed tree"
+	break
+done
 echo ok

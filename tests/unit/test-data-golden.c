@@ -31,7 +31,7 @@ struct expected {
 	bool has_offset;
 	uint64_t offset;
 	char text[256];
-	long records;		/* -1: not given */
+	long records; /* -1: not given */
 	bool requires_zstd;
 };
 
@@ -110,9 +110,9 @@ static int errno_by_name(const char *name)
 		const char *name;
 		int code;
 	} names[] = {
-		{ "EBADMSG", EBADMSG }, { "EOPNOTSUPP", EOPNOTSUPP }, { "ENOMEM", ENOMEM },
-		{ "EINVAL", EINVAL },   { "ENOENT", ENOENT },	      { "EIO", EIO },
-		{ "EISDIR", EISDIR },
+	    {"EBADMSG", EBADMSG}, {"EOPNOTSUPP", EOPNOTSUPP}, {"ENOMEM", ENOMEM},
+	    {"EINVAL", EINVAL},	  {"ENOENT", ENOENT},	      {"EIO", EIO},
+	    {"EISDIR", EISDIR},
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

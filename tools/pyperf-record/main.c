@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <pyperf/record.h>
@@ -51,7 +53,8 @@ static void usage(FILE *f)
 	    "      --no-compress       never compress\n"
 	    "  -p, --pid PID[,PID..]   sample running processes until Ctrl-C or their exit\n"
 	    "      --no-inherit        do not follow new threads and child processes\n"
-	    "      --no-python         do not enable Python 3.12+'s perf support\n"
+	    "      --no-python         do not name Python functions: neither 3.12+'s perf\n"
+	    "                          support nor libpyperf's trampolines for 3.8-3.11\n"
 	    "      --clean-maps        remove the /tmp/perf-PID.map files of launched processes\n"
 	    "                          once they are copied into the output\n"
 	    "  -q, --quiet             no notes or summary\n"
@@ -60,6 +63,37 @@ static void usage(FILE *f)
 	    "\n"
 	    "View the result with: pyperf-report --hierarchy\n",
 	    prog, prog);
+}
+
+/*
+ * The perf_trampoline package for launched Pythons: $PYPERF_PYTHON_DIR, or
+ * beside this program in the build tree (bin/../python) or installed
+ * (bin/../lib/pyperf/python).
+ */
+static const char *find_python_dir(char *buf, size_t size)
+{
+	static const char *const rel[] = {"/../python", "/../lib/pyperf/python"};
+	const char *env = getenv("PYPERF_PYTHON_DIR");
+	char exe[PATH_MAX], probe[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	struct stat st;
+
+	if (env && *env)
+		return env;
+	if (n <= 0)
+		return NULL;
+	exe[n] = 0;
+	*strrchr(exe, '/') = 0;
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		snprintf(probe, sizeof(probe), "%s%s/perf_trampoline/__init__.py", exe, rel[i]);
+		if (!stat(probe, &st) && realpath(probe, buf) && strlen(buf) < size) {
+			/* strip "/perf_trampoline/__init__.py" */
+			*strrchr(buf, '/') = 0;
+			*strrchr(buf, '/') = 0;
+			return buf;
+		}
+	}
+	return NULL;
 }
 
 enum {
@@ -211,6 +245,7 @@ static void summary(const struct pyperf_record_opts *o, const struct pyperf_reco
 int main(int argc, char **argv)
 {
 	PYPERF_OPTS(pyperf_record_opts, o);
+	char python_dir[PATH_MAX];
 	struct pyperf_error err;
 	char msg[700];
 	pid_t *pids = NULL;
@@ -361,6 +396,8 @@ int main(int argc, char **argv)
 	if (quiet)
 		pyperf_set_print(NULL);
 
+	if (!o.no_python)
+		o.python_dir = find_python_dir(python_dir, sizeof(python_dir));
 	recorder = pyperf_recorder__new(&o, &err);
 	if (!recorder) {
 		fprintf(stderr, "%s: %s\n", prog, pyperf_error__format(&err, msg, sizeof(msg)));

@@ -56,7 +56,7 @@ struct pyperf_record_opts {
 	unsigned stack_bytes; /* dwarf copy size; default 40960, max 65528 */
 	unsigned mmap_pages;  /* per-CPU ring buffer data pages (power of 2); default 128,
 				 1024 in dwarf mode */
-	bool no_python;	      /* do not enable Python's perf support */
+	bool no_python;	      /* do not enable Python's perf support (3.12+'s, trampolines) */
 	bool clean_maps;      /* remove perf maps launched processes wrote, once embedded */
 	bool no_inherit;      /* only the launched or attached threads */
 	/*
@@ -71,9 +71,16 @@ struct pyperf_record_opts {
 	 * off otherwise), -1 = never.
 	 */
 	int compression;
+	/*
+	 * Folder holding the perf_trampoline package and its sitecustomize.py
+	 * (built into build/out/python, installed in PREFIX/lib/pyperf/python).
+	 * Launched commands get it first on PYTHONPATH with PYPERF_TRAMPOLINE=1,
+	 * which names Python functions on CPython 3.8-3.11. NULL: not done.
+	 */
+	const char *python_dir;
 	size_t : 0;
 };
-#define pyperf_record_opts__last_field compression
+#define pyperf_record_opts__last_field python_dir
 
 /* What a recording saw; filled as it runs and at the end. */
 struct pyperf_record_stats {
