@@ -36,13 +36,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /* A broken promise of the API: abort, so that both the fuzzer and the
  * replay report it with the input. */
-#define EXPECT(cond)                                                                      \
-	do {                                                                              \
-		if (!(cond)) {                                                            \
-			fprintf(stderr, "fuzz-data: %s:%d: expectation failed: %s\n",     \
-				__FILE__, __LINE__, #cond);                               \
-			abort();                                                          \
-		}                                                                         \
+#define EXPECT(cond)                                                                               \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "fuzz-data: %s:%d: expectation failed: %s\n", __FILE__,    \
+				__LINE__, #cond);                                                  \
+			abort();                                                                   \
+		}                                                                                  \
 	} while (0)
 
 static const char *symfs = "/nonexistent/pyperf-fuzz-symfs";
@@ -117,8 +117,8 @@ static void check_record(const struct pyperf_record *rec, const uint8_t *buf, si
 static void look_at_header(struct pyperf_data *d)
 {
 	static const enum pyperf_feature strings[] = {
-		PYPERF_FEAT_HOSTNAME, PYPERF_FEAT_OSRELEASE, PYPERF_FEAT_VERSION,
-		PYPERF_FEAT_ARCH,     PYPERF_FEAT_CPUDESC,   PYPERF_FEAT_CPUID,
+	    PYPERF_FEAT_HOSTNAME, PYPERF_FEAT_OSRELEASE, PYPERF_FEAT_VERSION,
+	    PYPERF_FEAT_ARCH,	  PYPERF_FEAT_CPUDESC,	 PYPERF_FEAT_CPUID,
 	};
 	volatile size_t sink = 0;
 	uint32_t a, b;

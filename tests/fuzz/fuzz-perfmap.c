@@ -21,13 +21,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-#define EXPECT(cond)                                                                      \
-	do {                                                                              \
-		if (!(cond)) {                                                            \
-			fprintf(stderr, "fuzz-perfmap: %s:%d: expectation failed: %s\n",  \
-				__FILE__, __LINE__, #cond);                               \
-			abort();                                                          \
-		}                                                                         \
+#define EXPECT(cond)                                                                               \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "fuzz-perfmap: %s:%d: expectation failed: %s\n", __FILE__, \
+				__LINE__, #cond);                                                  \
+			abort();                                                                   \
+		}                                                                                  \
 	} while (0)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -92,7 +92,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size)
 			if (e->start)
 				lookup(t, e->start - 1);
 			if (i + 1 < n) {
-				const struct pyperf_symbol *next = pyperf_map_table__entry(t, i + 1);
+				const struct pyperf_symbol *next =
+				    pyperf_map_table__entry(t, i + 1);
 
 				lookup(t, e->start + (next->start - e->start) / 2);
 			}
