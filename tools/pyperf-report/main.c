@@ -45,6 +45,16 @@ static void usage(FILE *f)
 	    "      --native-leaf       python view: a [native] leaf for time in native code\n"
 	    "      --full-path         Python frames with the file's full path\n"
 	    "\n"
+	    "Weight (off-CPU needs a recording with sched:sched_switch, e.g. pyperf-record\n"
+	    "--off-cpu, or perf record -e sched:sched_switch -g):\n"
+	    "      --weight W          events (default): each recorded event on its own;\n"
+	    "                          cpu: on-CPU samples only; off-cpu: time threads spent\n"
+	    "                          off CPU, under the stack they left with and a leaf\n"
+	    "                          [off-cpu: STATE] (S sleeping, D uninterruptible,\n"
+	    "                          R preempted); wall: on-CPU time plus off-CPU time.\n"
+	    "                          Time weights report seconds; --collapsed counts\n"
+	    "                          microseconds\n"
+	    "\n"
 	    "Filters:\n"
 	    "      --pid PID[,PID..]   only these processes\n"
 	    "      --tid TID[,TID..]   only these threads\n"
@@ -69,7 +79,7 @@ static void usage(FILE *f)
 	    "      --addrs             show addresses of unknown frames\n"
 	    "      --show-pid          prefix stacks with comm-pid\n"
 	    "      --show-tid          prefix stacks with comm-pid/tid\n"
-	    "      --weight W          samples (default) or period\n"
+	    "      --weight period     count periods instead of samples\n"
 	    "\n"
 	    "Output:\n"
 	    "  -o, --output FILE       write there instead of stdout\n"
@@ -491,9 +501,11 @@ int main(int argc, char **argv)
 				copts.period = true;
 			else if (!strcmp(optarg, "samples"))
 				copts.period = false;
-			else
-				FAIL(bad_usage("--weight wants 'samples' or 'period', not '%s'",
-					       optarg));
+			else if (pyperf_weight__parse(optarg, &popts.weight))
+				FAIL(bad_usage(
+				    "--weight wants cpu, off-cpu, wall, events, samples or "
+				    "period, not '%s'",
+				    optarg));
 			break;
 		case OPT_STATS:
 			stats = true;

@@ -78,9 +78,15 @@ struct pyperf_record_opts {
 	 * which names Python functions on CPython 3.8-3.11. NULL: not done.
 	 */
 	const char *python_dir;
+	/*
+	 * Also record sched:sched_switch with call graphs (and context-switch
+	 * records, which say when a thread runs again), for off-CPU and
+	 * wall-clock profiles. The tracepoint's format is stored in the file.
+	 */
+	bool off_cpu;
 	size_t : 0;
 };
-#define pyperf_record_opts__last_field python_dir
+#define pyperf_record_opts__last_field off_cpu
 
 /* What a recording saw; filled as it runs and at the end. */
 struct pyperf_record_stats {
@@ -103,6 +109,7 @@ struct pyperf_record_stats {
 	enum pyperf_callgraph callgraph; /* after AUTO was decided */
 	const char *event_name;		 /* e.g. "cpu-clock" */
 	int python_version; /* e.g. 312 for the launched interpreter, 0 if not Python */
+	uint64_t switches;  /* sched_switch samples (off_cpu) */
 };
 
 struct pyperf_recorder;
