@@ -41,7 +41,7 @@
 #define DEFAULT_PAGES 128
 /* Stack copies are large: bigger buffers in dwarf mode, so that drain
  * latency does not lose samples. */
-#define DEFAULT_PAGES_DWARF 1024
+#define DEFAULT_PAGES_DWARF 2048
 /*
  * Measured on python3.12 -X perf: each nested Python call costs 450-500
  * bytes of C stack (trampoline, _PyEval_EvalFrameDefault, vectorcall), on

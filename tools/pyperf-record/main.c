@@ -47,7 +47,7 @@ static void usage(FILE *f)
 	    "      --raw-stacks        dwarf: keep the stack copies in the file (as perf does)\n"
 	    "                          instead of unwinding them while recording\n"
 	    "  -m, --mmap-pages N      ring buffer pages per CPU, a power of two\n"
-	    "                          (default 128; 1024 with dwarf call graphs)\n"
+	    "                          (default 128; 2048 with dwarf call graphs)\n"
 	    "  -z, --compression-level[=N]  zstd-compress the records (perf record -z); the\n"
 	    "                          default in dwarf mode, where deep stacks repeat\n"
 	    "      --no-compress       never compress\n"

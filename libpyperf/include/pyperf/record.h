@@ -55,7 +55,7 @@ struct pyperf_record_opts {
 	enum pyperf_callgraph callgraph;
 	unsigned stack_bytes; /* dwarf copy size; default 40960, max 65528 */
 	unsigned mmap_pages;  /* per-CPU ring buffer data pages (power of 2); default 128,
-				 1024 in dwarf mode */
+				 2048 in dwarf mode */
 	bool no_python;	      /* do not enable Python's perf support (3.12+'s, trampolines) */
 	bool clean_maps;      /* remove perf maps launched processes wrote, once embedded */
 	bool no_inherit;      /* only the launched or attached threads */
