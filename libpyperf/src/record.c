@@ -42,6 +42,7 @@
 /* Stack copies are large: bigger buffers in dwarf mode, so that drain
  * latency does not lose samples. */
 #define DEFAULT_PAGES_DWARF 2048
+#define DEFAULT_OFF_CPU_STACK 16384
 /*
  * Measured on python3.12 -X perf: each nested Python call costs 450-500
  * bytes of C stack (trampoline, _PyEval_EvalFrameDefault, vectorcall), on
@@ -100,13 +101,23 @@ struct pyperf_recorder {
 	struct queued_rec {
 		uint64_t time, seq;
 		uint8_t *rec;
+		unsigned arena;
 	} * heap;
 	size_t heap_len, heap_cap;
 	uint64_t seq, max_time, prev_max;
+	/* Queued records live in two arenas: one fills while the other
+	 * drains; an arena is reused once none of its records is queued. */
 	struct pp_arena pass_arena[2];
-	unsigned pass;
+	size_t arena_live[2];
+	unsigned fill;
+	bool backlog; /* records due for writing are still queued */
 	bool wrote;
 };
+
+/* Records unwound per pass before the ring buffers are read again: a
+ * burst of stack copies (context switches) must not keep the drainer
+ * away from the buffers until they overflow. */
+#define UNWIND_BUDGET 256
 
 #define MAX_UNWIND 2048
 
@@ -275,6 +286,12 @@ static void build_switch_attr(struct pyperf_recorder *r)
 	s->freq = 0;
 	s->sample_period = 1;
 	s->sample_type |= PERF_SAMPLE_RAW;
+	if (s->sample_type & PERF_SAMPLE_STACK_USER) {
+		unsigned bytes =
+		    r->o.off_cpu_stack_bytes ? r->o.off_cpu_stack_bytes : DEFAULT_OFF_CPU_STACK;
+
+		s->sample_stack_user = MIN(ALIGN_UP(bytes, 8), a->sample_stack_user);
+	}
 	/* side-band records come once, from the CPU event */
 	s->mmap = s->mmap2 = s->comm = s->comm_exec = s->task = s->ksymbol = 0;
 	s->context_switch = 0;
@@ -419,8 +436,9 @@ static int open_events(struct pyperf_recorder *r, bool launch, struct pyperf_err
 		return pyperf_error_set(err, ret, PYPERF_NO_OFFSET, "perf_event_open", "%s",
 					strerror(-ret));
 	}
+	/* switch storms come in bursts of stack copies: more room with --off-cpu */
 	if (r->default_pages && r->o.callgraph == PYPERF_CALLGRAPH_DWARF)
-		r->o.mmap_pages = DEFAULT_PAGES_DWARF;
+		r->o.mmap_pages = r->o.off_cpu ? 2 * DEFAULT_PAGES_DWARF : DEFAULT_PAGES_DWARF;
 	while ((ret = perf_evlist__mmap(r->evlist, (int)r->o.mmap_pages)) && r->default_pages &&
 	       r->o.mmap_pages > DEFAULT_PAGES) {
 		/* over the locked-memory limit (unprivileged): smaller buffers */
@@ -1005,10 +1023,12 @@ static int enqueue(struct pyperf_recorder *r, const union perf_event *ev)
 		/* from the sample_id trailer */
 		memcpy(&t, (const uint8_t *)ev + size - r->trailer_time_back, 8);
 	}
-	q.rec = pp_arena_alloc(&r->pass_arena[r->pass & 1], size);
+	q.rec = pp_arena_alloc_raw(&r->pass_arena[r->fill], size);
+	q.arena = r->fill;
 	if (!q.rec || PP_GROW(r->heap, r->heap_cap, r->heap_len + 1))
 		return -ENOMEM;
 	memcpy(q.rec, ev, size);
+	r->arena_live[r->fill]++;
 	q.time = t;
 	q.seq = r->seq++;
 	if (t > r->max_time)
@@ -1111,14 +1131,24 @@ static int write_unwound(struct pyperf_recorder *r, const struct pyperf_record *
 	return write_rec(r, h, h->size);
 }
 
-static int flush_queue(struct pyperf_recorder *r, uint64_t limit)
+/* Writes queued records up to time @limit, at most @budget of them
+ * (0: all); r->backlog says whether some were left for later. */
+static int flush_queue(struct pyperf_recorder *r, uint64_t limit, size_t budget)
 {
+	size_t done = 0;
+
 	while (r->heap_len && r->heap[0].time <= limit) {
-		struct queued_rec q = dequeue(r);
+		struct queued_rec q;
 		const struct pyperf_record *rec;
 		uint16_t size;
 		int ret;
 
+		if (budget && done++ == budget) {
+			r->backlog = true;
+			return 0;
+		}
+		q = dequeue(r);
+		r->arena_live[q.arena]--;
 		memcpy(&size, q.rec + 6, 2);
 		if (pyperf_data__decode(r->decoder, q.rec, size, &rec) != 1)
 			continue; /* malformed: nothing to write */
@@ -1133,6 +1163,7 @@ static int flush_queue(struct pyperf_recorder *r, uint64_t limit)
 			return ret;
 		r->wrote = true;
 	}
+	r->backlog = false;
 	return 0;
 }
 
@@ -1195,13 +1226,15 @@ static int drain(struct pyperf_recorder *r)
 	if (r->online) {
 		/* Everything up to the newest time of the previous pass is safe:
 		 * no later pass can bring older records (perf's round rule). */
-		ret = flush_queue(r, r->prev_max);
+		ret = flush_queue(r, r->prev_max, UNWIND_BUDGET);
 		if (ret)
 			return ret;
 		r->prev_max = r->max_time;
-		/* the pass before the previous one is fully flushed now */
-		r->pass++;
-		pp_arena_free(&r->pass_arena[r->pass & 1]);
+		/* switch arenas when the other one holds nothing queued */
+		if (!r->arena_live[r->fill ^ 1]) {
+			r->fill ^= 1;
+			pp_arena_reset(&r->pass_arena[r->fill]);
+		}
 		any = r->wrote;
 		r->wrote = false;
 	}
@@ -1245,7 +1278,7 @@ PYPERF_API int pyperf_recorder__run(struct pyperf_recorder *r, struct pyperf_err
 		if (r->attached && perf_evlist__filter_pollfd(r->evlist, POLLERR | POLLHUP) == 0)
 			break; /* every attached thread is gone */
 		/* A signal (child exit, Ctrl-C) interrupts the wait early. */
-		perf_evlist__poll(r->evlist, 100);
+		perf_evlist__poll(r->evlist, r->backlog ? 0 : 100);
 	}
 	return 0;
 }
@@ -1545,7 +1578,7 @@ PYPERF_API int pyperf_recorder__finish(struct pyperf_recorder *r, struct pyperf_
 	if (!ret && r->online) {
 		static const struct perf_event_header round = {PERF_RECORD_FINISHED_ROUND, 0, 8};
 
-		ret = flush_queue(r, UINT64_MAX);
+		ret = flush_queue(r, UINT64_MAX, 0);
 		if (!ret && r->wrote)
 			ret = write_rec(r, &round, sizeof(round));
 	}
