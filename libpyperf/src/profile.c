@@ -1186,7 +1186,8 @@ static void offcpu_end_file(struct pyperf_profile *p)
 			p->stats.off_cpu_open_at_end++;
 		}
 	}
-	memset(p->offcpu, 0, p->offcpu_cap * sizeof(*p->offcpu));
+	if (p->offcpu)
+		memset(p->offcpu, 0, p->offcpu_cap * sizeof(*p->offcpu));
 	p->offcpu_used = 0;
 	p->offcpu_open = 0;
 	p->last_time = 0;
