@@ -1,7 +1,11 @@
 /* deepstack: a CPU-bound C program whose samples have 10-30 frame deep
  * call chains, for the reporter benchmarks (bench/report.py, bench/record.py).
  *
- *   deepstack [SECONDS=5] [THREADS=2]
+ *   deepstack [SECONDS=5] [THREADS=2] [CALLS=0]
+ *
+ * With CALLS > 0 each thread makes that many top-level calls and the program
+ * ends when they are done (a fixed amount of work, for overhead figures);
+ * otherwise the threads run for SECONDS.
  *
  * Each thread repeatedly picks one of 64 fixed paths through 8 mutually
  * recursive functions and a depth, so the recording has a few thousand
@@ -25,6 +29,7 @@ typedef uint64_t (*step_fn)(const uint8_t *path, uint64_t seed, int depth);
 static uint8_t paths[NPATHS][MAXDEPTH];
 static step_fn funcs[NFUNCS];
 static volatile int stop;
+static long calls;
 
 /* The leaf burns a little CPU so most samples land at full depth. */
 static __attribute__((noinline)) uint64_t leaf(uint64_t x)
@@ -65,7 +70,7 @@ static double now(void)
 static void *worker(void *arg)
 {
 	uint64_t seed = (uintptr_t)arg * 0x9E3779B97F4A7C15ULL + 1, sum = 0;
-	while (!stop) {
+	for (long i = 0; !stop && (calls <= 0 || i < calls); i++) {
 		/* Depth of the recursion: 8..27, plus main/worker/start frames. */
 		int depth = 8 + (int)((seed >> 40) % 20);
 		const uint8_t *path = paths[(seed >> 20) % NPATHS];
@@ -79,6 +84,7 @@ int main(int argc, char **argv)
 {
 	double seconds = argc > 1 ? atof(argv[1]) : 5.0;
 	int nthreads = argc > 2 ? atoi(argv[2]) : 2;
+	calls = argc > 3 ? atol(argv[3]) : 0;
 	pthread_t tids[64];
 	uint64_t total = 0;
 	double t0 = now();
@@ -93,11 +99,12 @@ int main(int argc, char **argv)
 		nthreads = 2;
 	for (int i = 0; i < nthreads; i++)
 		pthread_create(&tids[i], NULL, worker, (void *)(uintptr_t)(i + 1));
-	while (now() - t0 < seconds) {
+	while (calls <= 0 && now() - t0 < seconds) {
 		struct timespec ts = {0, 10 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	stop = 1;
+	if (calls <= 0)
+		stop = 1;
 	for (int i = 0; i < nthreads; i++) {
 		void *r;
 		pthread_join(tids[i], &r);
