@@ -18,7 +18,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
-from benchlib import (PYPERF_REPORT, QUICK, cached_recording, deepstack, file_hash, folded_stats,  # noqa: E402
+from benchlib import (CACHE, PYPERF_REPORT, QUICK, cached_recording, deepstack, file_hash, folded_stats,  # noqa: E402
                       log, measure, med, mib, paired, perf_samples, perf_version, python, ratio_text,
                       rss_mb, runs, sh, spread, table, verdict, walls, workload)
 
@@ -77,8 +77,14 @@ def bench(name, data):
     s = sanity(name, data)
     log(f'  {name}: {s}')
     pr = PYPERF_REPORT
+    # An empty kallsyms file: what the report costs without parsing the
+    # kernel's 100k+ symbols, to show how much of it is start-up.
+    nok = os.path.join(CACHE, 'empty-kallsyms')
+    open(nok, 'w').close()
     hier = paired([
         ('pyperf-report', lambda: measure([pr, '-i', data, '--hierarchy', '--sort', 'comm,dso,sym'])),
+        ('no kallsyms', lambda: measure([pr, '-i', data, '--hierarchy', '--sort', 'comm,dso,sym',
+                                         '--kallsyms', nok])),
         ('perf report', lambda: measure(['perf', 'report', '-i', data, '--stdio', '--hierarchy',
                                          '--sort', 'comm,dso,sym'])),
     ], N, label=f'{name} hierarchy')
@@ -112,6 +118,9 @@ def main():
         timing.append([name, '`pyperf-report --hierarchy`', spread(walls(a), unit=' s'), spread(rss_mb(a), '{:.0f}', ' MB'), '', ''])
         timing.append(['', '`perf report --stdio --hierarchy`', spread(walls(b), unit=' s'), spread(rss_mb(b), '{:.0f}', ' MB'),
                        ratio_text(walls(b), walls(a), '{:.1f}'), ratio_text(rss_mb(a), rss_mb(b))])
+        k = hier['no kallsyms']
+        timing.append(['', '*`pyperf-report --hierarchy --kallsyms EMPTY`*', spread(walls(k), unit=' s'),
+                       spread(rss_mb(k), '{:.0f}', ' MB'), ratio_text(walls(b), walls(k), '{:.1f}'), ''])
         timing.append(['', '`pyperf-report --collapsed`', spread(walls(c), unit=' s'), spread(rss_mb(c), '{:.0f}', ' MB'), '', ''])
         timing.append(['', '`perf script`', spread(walls(d), unit=' s'), spread(rss_mb(d), '{:.0f}', ' MB'),
                        ratio_text(walls(d), walls(c), '{:.1f}'), ratio_text(rss_mb(c), rss_mb(d))])
@@ -141,7 +150,10 @@ def main():
     out.append('\nNotes: the deepstack program (bench/deepstack.c) runs 64 fixed paths through 8 mutually '
                'recursive functions at depths 8–27 in 2 threads; `-c 20000` samples every 20 µs of CPU time. '
                'pyperf-report runs with its default view (`mixed`), which for the C program equals `native`. '
-               'perf needs the `/tmp/perf-PID.map` of the Python recording, kept while it is cached.\n')
+               'perf needs the `/tmp/perf-PID.map` of the Python recording, kept while it is cached. '
+               'The row in italics (not a target) is pyperf-report given an empty kernel symbol file: '
+               'the part of its time spent reading `/proc/kallsyms` is a fixed start-up cost, large '
+               'next to a small recording.\n')
     print('\n\n'.join(x.strip('\n') for x in out))
 
 
