@@ -548,11 +548,18 @@ PYPERF_API int pyperf_perf_script__collapse(FILE *in, const char *name, FILE *ou
 			ret = frame_line(&f, a, b, c);
 		} else {
 			/* The script warns and goes on; so do we, and say so at the end. */
-			if (!bad++)
+			if (!bad++) {
+				char snip[64];
+				size_t k;
+
+				/* printable ASCII only: the line may be binary garbage */
+				for (k = 0; k < l.n && k + 1 < sizeof(snip); k++)
+					snip[k] = l.s[k] >= 0x20 && l.s[k] < 0x7f ? l.s[k] : '?';
+				snip[k] = 0;
 				pyperf_error_set(err, -EBADMSG, PYPERF_NO_OFFSET, name,
-						 "line %" PRIu64
-						 ": not perf script output: '%.80s%s'",
-						 lineno, l.n ? l.s : "", l.n > 80 ? "..." : "");
+						 "line %" PRIu64 ": not perf script output: '%s%s'",
+						 lineno, snip, l.n > k ? "..." : "");
+			}
 		}
 		if (ret)
 			break;

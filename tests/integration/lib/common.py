@@ -156,12 +156,18 @@ def rows(text):
     return out
 
 
-def fold_script(data, *flags, fields=None):
+def fold_script(data, *flags, fields=None, samples=True):
+    """`perf script | stackcollapse-perf.pl`, modelled. samples=True counts
+    1 per sample (pyperf-report --collapsed's default weight); False weighs
+    the printed period, as the script itself does since 2021."""
     cmd = ['perf', 'script', '-i', data]
     if fields:
         cmd += ['-F', fields]
     text = run(cmd).stdout
-    stacks = fold(text.split('\n'), **{f: True for f in flags})
+    lines = text.split('\n')
+    if lines and lines[-1] == '':
+        lines.pop()
+    stacks = fold(lines, samples=samples, **{f: True for f in flags})
     return ''.join(f'{k} {stacks[k]}\n' for k in sorted(stacks, key=lambda s: s.encode()))
 
 
