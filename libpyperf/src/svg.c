@@ -18,6 +18,7 @@
 #define PAD_X 10			/* left and right margins */
 #define PAD_TOP (FONT_SIZE * 4)		/* title, subtitle and buttons */
 #define PAD_BOTTOM (FONT_SIZE * 2 + 10) /* the details line */
+#define LEGEND_W 240			/* pixels */
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define FONT_W_STR STR(FONT_W)
@@ -534,14 +535,23 @@ static int write_svg(struct svg *g)
 	xml_escape(g->out, title, strlen(title));
 	fprintf(g->out, "</text>\n<text id=\"subtitle\" x=\"%.1f\" y=\"%d\">", width / 2.0,
 		FONT_SIZE * 3 + 2);
-	if (cmd) {
-		const char *c = pp_utf8_clean(&g->labels.arena, cmd, strlen(cmd));
+	{
+		/* the command line, cut to leave room for the legend on the right */
+		char sub[4096];
+		size_t room =
+		    (size_t)MAX(0.0, (width - 2.0 * LEGEND_W) / ((FONT_SIZE - 2) * FONT_W));
+		const char *c = cmd ? pp_utf8_clean(&g->labels.arena, cmd, strlen(cmd)) : NULL;
 
-		if (c)
-			xml_escape(g->out, c, strlen(c));
-		fputs(" — ", g->out);
+		snprintf(sub, sizeof(sub), "%s%s%" PRIu64 " %s", c ? c : "", c ? " — " : "",
+			 g->total, g->unit);
+		if (utf8_chars(sub) > room && room > 3) {
+			xml_escape(g->out, sub, utf8_prefix(sub, room - 3));
+			fputs("...", g->out);
+		} else {
+			xml_escape(g->out, sub, strlen(sub));
+		}
 	}
-	fprintf(g->out, "%" PRIu64 " %s</text>\n", g->total, g->unit);
+	fputs("</text>\n", g->out);
 	fprintf(g->out,
 		"<text id=\"reset\" class=\"hide\" x=\"%d\" y=\"%d\">Reset Zoom</text>\n"
 		"<text id=\"search\" x=\"%d\" y=\"%d\">Search</text>\n"
@@ -549,7 +559,7 @@ static int write_svg(struct svg *g)
 		"<text id=\"matched\" x=\"%d\" y=\"%d\"> </text>\n",
 		PAD_X, FONT_SIZE * 2, width - PAD_X, FONT_SIZE * 2, PAD_X, height - FONT_SIZE,
 		width - PAD_X, height - FONT_SIZE);
-	legend(g, PAD_X, FONT_SIZE * 3 + 2);
+	legend(g, width - PAD_X - LEGEND_W, FONT_SIZE * 3 + 2);
 	fputs("<g id=\"frames\">\n", g->out);
 	if (draw(g, height))
 		return -ENOMEM;

@@ -252,3 +252,34 @@ def plt_normalized_folded(text, paths):
         stack, n = line.rsplit(' ', 1)
         c[';'.join(norm(f) for f in stack.split(';'))] += int(n)
     return c
+
+
+# ---- browsers and other consumers -------------------------------------------
+
+def chromium_path():
+    for name in ('chromium', 'chromium-browser', 'google-chrome'):
+        path = shutil.which(name)
+        if path:
+            return path
+    raise Skip('chromium is not installed (mk/deps.sh test installs it)')
+
+
+def chromium(url, *args, timeout=90):
+    """Headless Chromium on @url; returns the CompletedProcess (stdout: the
+    DOM with --dump-dom). Its profile lives in a temporary folder."""
+    profile = tempfile.mkdtemp(prefix='pyperf-chromium-')
+    try:
+        return subprocess.run([chromium_path(), '--headless', '--no-sandbox', '--disable-gpu',
+                               '--no-first-run', '--disable-extensions', '--mute-audio',
+                               f'--user-data-dir={profile}', *args, url],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              errors='replace', timeout=timeout)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def artifacts():
+    """build/test-artifacts/, for screenshots worth keeping."""
+    d = os.path.join(BUILD, 'test-artifacts')
+    os.makedirs(d, exist_ok=True)
+    return d
