@@ -142,10 +142,12 @@ $(OUT)/tests/test-%: tests/unit/test-%.c tests/unit/check.h $(STATIC)
 	$(MSG) LD $@
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(LDFLAGS_ALL) $(STATIC) $(PKG_LIBS) -lpthread -lm
 
+# The generated protobuf-c code is hidden inside libpyperf.so: tests that
+# decode pprof files get their own copy.
 $(OUT)/tests/test-%-shared: tests/unit/test-%.c tests/unit/check.h $(OUT)/lib/libpyperf.so
 	@mkdir -p $(dir $@)
 	$(MSG) LD $@
-	$(Q)$(CC) $(TEST_CFLAGS) -DPYPERF_TEST_SHARED -o $@ $< $(LDFLAGS_ALL) -L$(OUT)/lib -lpyperf \
+	$(Q)$(CC) $(TEST_CFLAGS) -DPYPERF_TEST_SHARED -o $@ $< $(GEN_SRCS) $(LDFLAGS_ALL) -L$(OUT)/lib -lpyperf \
 		-Wl,-rpath,$(abspath $(OUT)/lib) $(PKG_LIBS) -lpthread -lm
 
 $(OUT)/tests/fuzz-%-replay: tests/fuzz/fuzz-%.c tests/fuzz/replay.c $(STATIC)

@@ -335,7 +335,8 @@ PYPERF_API int pyperf_profile__write_collapsed(struct pyperf_profile *p, FILE *o
 				goto out;
 		}
 	}
-	qsort(f.lines, f.nr_lines, sizeof(*f.lines), cmp_lines);
+	if (f.nr_lines) /* qsort(NULL, 0) is undefined */
+		qsort(f.lines, f.nr_lines, sizeof(*f.lines), cmp_lines);
 	for (size_t i = 0; i < f.nr_lines; i++) {
 		fwrite(f.lines[i].text, 1, f.lines[i].len, out);
 		fprintf(out, " %" PRIu64 "\n", f.lines[i].count);

@@ -573,7 +573,8 @@ PYPERF_API int pyperf_perf_script__collapse(FILE *in, const char *name, FILE *ou
 		pyperf_error_set(err, ret, PYPERF_NO_OFFSET, name,
 				 "line %" PRIu64 ": out of memory", lineno);
 	/* What was folded is written even after an error: keep what can be kept. */
-	qsort(f.stacks, f.nr_stacks, sizeof(*f.stacks), cmp_folded);
+	if (f.nr_stacks) /* qsort(NULL, 0) is undefined */
+		qsort(f.stacks, f.nr_stacks, sizeof(*f.stacks), cmp_folded);
 	for (size_t i = 0; i < f.nr_stacks; i++) {
 		fwrite(f.stacks[i].text, 1, f.stacks[i].len, out);
 		fprintf(out, " %" PRIu64 "\n", f.stacks[i].weight);

@@ -156,7 +156,8 @@ static json_t *thread_profile(struct swriter *w, uint32_t thread, uint64_t total
 	if (!prof || !samples || !weights || !comm || collect(w, thread, total, &n))
 		goto fail;
 	order_p = w->p;
-	qsort(w->leaves, n, sizeof(*w->leaves), cmp_first_seen);
+	if (n)
+		qsort(w->leaves, n, sizeof(*w->leaves), cmp_first_seen);
 	order_p = NULL;
 	for (size_t i = 0; i < n; i++) {
 		const struct pyperf_node *leaf = pyperf_profile__node(w->p, w->leaves[i]);
