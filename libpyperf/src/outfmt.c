@@ -2,6 +2,7 @@
 /* Helpers shared by the svg, speedscope, pprof and json writers. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <jansson.h>
 #include "outfmt.h"
 #include "symbols_internal.h"
 
@@ -226,4 +227,21 @@ PYPERF_API const char *pyperf_format__name(enum pyperf_format f)
 PYPERF_API bool pyperf_format__is_binary(enum pyperf_format f)
 {
 	return f == PYPERF_FORMAT_PPROF;
+}
+
+int pp_json_write(json_t *doc, FILE *out, size_t flags)
+{
+	/* One buffer, one fwrite: json_dumpf() makes a stdio call per token,
+	 * which costs more than building the text for large arrays. */
+	char *text = json_dumps(doc, flags);
+	size_t len;
+	int ret = 0;
+
+	if (!text)
+		return -ENOMEM;
+	len = strlen(text);
+	if (fwrite(text, 1, len, out) != len || fputc('\n', out) == EOF || ferror(out))
+		ret = -EIO;
+	free(text);
+	return ret;
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <pyperf/output.h>
 #include <pyperf/profile.h>
 #include "internal.h"
@@ -54,5 +55,9 @@ static inline bool pp_keep(uint64_t w, uint64_t total, double pct)
 bool pp_utf8_valid(const char *s, size_t n);
 /* @s itself when valid UTF-8, else a copy in @a with each bad byte as '?'. */
 const char *pp_utf8_clean(struct pp_arena *a, const char *s, size_t n);
+
+/* Writes @doc (json_dumps() @flags) and a newline: 0, -ENOMEM or -EIO. */
+struct json_t;
+int pp_json_write(struct json_t *doc, FILE *out, size_t flags);
 
 #endif /* PYPERF_OUTFMT_H */

@@ -261,10 +261,7 @@ PYPERF_API int pyperf_profile__write_speedscope(struct pyperf_profile *p, FILE *
 	    json_object_set_new(doc, "activeProfileIndex", json_integer(0)) ||
 	    json_object_set_new(doc, "exporter", json_string("pyperf " PYPERF_VERSION_STRING)))
 		goto out;
-	if (json_dumpf(doc, out, JSON_COMPACT) || fputc('\n', out) == EOF || ferror(out))
-		ret = -EIO;
-	else
-		ret = 0;
+	ret = pp_json_write(doc, out, JSON_COMPACT);
 out:
 	json_decref(doc);
 	json_decref(profiles);

@@ -35,11 +35,20 @@ def validate(path):
         return False, str(e)[:300]
 
 
+def rows_of(doc):
+    """The columns of "nodes" as one dict per node."""
+    cols = doc['nodes']
+    n = len(cols['frame'])
+    if any(len(c) != n for c in cols.values()):
+        raise AssertionError('columns of different lengths')
+    return [{k: cols[k][i] for k in cols} for i in range(n)]
+
+
 def structure(doc):
     """Parents first, totals = self + children's (at least, under a percent
     limit, which leaves children out), ids in range."""
     cut = doc['metadata']['percent_limit'] > 0
-    nodes, frames = doc['nodes'], doc['frames']
+    nodes, frames = rows_of(doc), doc['frames']
     sums = [[n['self_samples'], n['self_period']] for n in nodes]
     for i, n in enumerate(nodes):
         if n['parent'] >= i or n['frame'] >= len(frames):
@@ -63,7 +72,7 @@ def check_doc(label, data, *args):
     check(ok, f'{label}: valid against profile.schema.json {why}')
     doc = json.load(open(path))
     bad = structure(doc)
-    check(not bad, f'{label}: parents first, totals = self + children ({len(doc["nodes"])} nodes){bad or ""}')
+    check(not bad, f'{label}: parents first, totals = self + children ({len(doc["nodes"]["frame"])} nodes){bad or ""}')
     return doc
 
 
@@ -73,7 +82,7 @@ def test():
     try:
         data = perf_record(f'{d}/c.data', [helper('callpaths'), '-t', '1', '-f', '1', '0.5'])
         doc = check_doc('C fp', data)
-        nodes, frames = doc['nodes'], doc['frames']
+        nodes, frames = rows_of(doc), doc['frames']
         ev = [n for n in nodes if n['parent'] == -1]
         m = re.search(r"# Samples: (\d+)\s+of event '([^']+)'\n# Event count \(approx.\): (\d+)",
                       pyperf_report('-i', data, '--hierarchy').stdout)
@@ -113,9 +122,10 @@ def test():
         check({'event', 'thread', 'native'} <= kinds, f'frame kinds {sorted(kinds)}')
 
         limited = check_doc('C fp, --percent-limit 20', data, '--percent-limit', '20')
-        tot = limited['nodes'][0]['total_period']
-        check(all(n['total_period'] * 5 >= tot for n in limited['nodes']) and
-              len(limited['nodes']) < len(nodes), f'--percent-limit 20 keeps {len(limited["nodes"])} '
+        lim = rows_of(limited)
+        tot = lim[0]['total_period']
+        check(all(n['total_period'] * 5 >= tot for n in lim) and
+              len(lim) < len(nodes), f'--percent-limit 20 keeps {len(lim)} '
               f'of {len(nodes)} nodes, none under 20%')
         pid = next(f['pid'] for f in frames if f['kind'] == 'thread')
         one = check_doc('C fp, --pid', data, '--pid', str(pid))

@@ -153,7 +153,8 @@ TEST(pprof_round_trip)
 		CHECK_EQ(s->n_label, 3);
 	}
 	CHECK_U64(samples, event_samples(p));
-	CHECK_U64(period, pyperf_profile__node(p, pyperf_profile__node(p, 0)->first_child)->total_period);
+	CHECK_U64(period,
+		  pyperf_profile__node(p, pyperf_profile__node(p, 0)->first_child)->total_period);
 	for (size_t i = 0; i < prof->n_location; i++) {
 		const Pyperf__Pprof__Location *l = prof->location[i];
 
@@ -224,17 +225,26 @@ TEST(json_tree)
 	CHECK_EQ(json_integer_value(json_object_get(doc, "version")), 1);
 	nodes = json_object_get(doc, "nodes");
 	frames = json_object_get(doc, "frames");
-	REQUIRE(json_is_array(nodes) && json_is_array(frames));
-	CHECK_EQ(json_array_size(nodes), pyperf_profile__nr_nodes(p) - 1); /* all but the root */
-	CHECK_EQ(json_integer_value(json_object_get(json_array_get(nodes, 0), "parent")), -1);
-	CHECK_U64(json_integer_value(json_object_get(json_array_get(nodes, 0), "total_samples")),
-		  event_samples(p));
-	for (size_t i = 0; i < json_array_size(nodes); i++) {
-		json_t *n = json_array_get(nodes, i);
+	REQUIRE(json_is_object(nodes) && json_is_array(frames));
+	{
+		json_t *parent = json_object_get(nodes, "parent"),
+		       *frame = json_object_get(nodes, "frame");
+		json_t *selfs = json_object_get(nodes, "self_samples");
+		json_t *totals = json_object_get(nodes, "total_samples");
 
-		CHECK(json_integer_value(json_object_get(n, "parent")) < (json_int_t)i);
-		CHECK(json_integer_value(json_object_get(n, "frame")) < (json_int_t)json_array_size(frames));
-		self += (uint64_t)json_integer_value(json_object_get(n, "self_samples"));
+		REQUIRE(json_is_array(parent) && json_is_array(frame) && json_is_array(selfs) &&
+			json_is_array(totals));
+		/* all but the root */
+		CHECK_EQ(json_array_size(parent), pyperf_profile__nr_nodes(p) - 1);
+		CHECK_EQ(json_array_size(frame), json_array_size(parent));
+		CHECK_EQ(json_integer_value(json_array_get(parent, 0)), -1);
+		CHECK_U64(json_integer_value(json_array_get(totals, 0)), event_samples(p));
+		for (size_t i = 0; i < json_array_size(parent); i++) {
+			CHECK(json_integer_value(json_array_get(parent, i)) < (json_int_t)i);
+			CHECK(json_integer_value(json_array_get(frame, i)) <
+			      (json_int_t)json_array_size(frames));
+			self += (uint64_t)json_integer_value(json_array_get(selfs, i));
+		}
 	}
 	CHECK_U64(self, event_samples(p));
 	CHECK_STR(json_string_value(json_object_get(json_array_get(frames, 0), "kind")), "event");
@@ -342,9 +352,10 @@ TEST(perf_script_tidies_names_as_the_script)
 	REQUIRE(out);
 	CHECK_EQ(ret, 0);
 	/* checked against stackcollapse-perf.pl --kernel --jit --tid */
-	CHECK_STR(out, "V8_Worker-?/5;[unknown] 1\n"
-		       "java-12/34;a;b_[i];sayhi:x_[k];[liby.so];net/http.(*Client).Do;ns::(anonymous "
-		       "namespace)::f;std::vector<int>::push_back;org/mozilla/Foo:.call_[j] 7\n");
+	CHECK_STR(out,
+		  "V8_Worker-?/5;[unknown] 1\n"
+		  "java-12/34;a;b_[i];sayhi:x_[k];[liby.so];net/http.(*Client).Do;ns::(anonymous "
+		  "namespace)::f;std::vector<int>::push_back;org/mozilla/Foo:.call_[j] 7\n");
 	free(out);
 	o.tid = false;
 	o.annotate_jit = false;
@@ -391,11 +402,12 @@ TEST(formats_by_name)
 int main(void)
 {
 	if (!find_corpus()) {
-		fprintf(stderr, "test-outputs: tests/fuzz/corpus/data not found (set PYPERF_TOP)\n");
+		fprintf(stderr,
+			"test-outputs: tests/fuzz/corpus/data not found (set PYPERF_TOP)\n");
 		return 1;
 	}
 	return RUN(CASE(pprof_round_trip), CASE(pprof_python_functions_carry_their_file),
-		   CASE(json_tree), CASE(svg_leaves_out_narrow_frames), CASE(svg_escapes_python_names),
-		   CASE(perf_script_tidies_names_as_the_script), CASE(perf_script_bad_lines),
-		   CASE(formats_by_name));
+		   CASE(json_tree), CASE(svg_leaves_out_narrow_frames),
+		   CASE(svg_escapes_python_names), CASE(perf_script_tidies_names_as_the_script),
+		   CASE(perf_script_bad_lines), CASE(formats_by_name));
 }

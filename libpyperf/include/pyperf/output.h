@@ -253,8 +253,8 @@ struct pyperf_json_opts {
  * pyperf_profile__write_json() - the profile as JSON: metadata (command,
  * view, events with their sample counts and periods, lost samples,
  * truncated stacks...), the frames (name, kind, object file, source file)
- * and the call tree as a flat array of nodes, parents before children,
- * each with its frame, parent, and self and total samples and periods.
+ * and the call tree in flat columns (nodes.frame[i], nodes.parent[i],
+ * self and total samples and periods), parents before children.
  * The schema is libpyperf/profile.schema.json.
  *
  * Return: 0, -EINVAL, -ENOMEM, -EIO.
