@@ -9,30 +9,11 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from collections import Counter
-from lib.common import (BIN, TOP, Skip, check, helper, main, perf_record, pyperf_report, python,
+from lib.common import (validate_json, BIN, TOP, Skip, check, helper, main, perf_record, pyperf_report, python,
                         require_perf, rows, run, tmpdir, workload)
 
 SCHEMA = os.path.join(TOP, 'libpyperf/profile.schema.json')
-
-
-def validate(path):
-    try:
-        import jsonschema
-    except ImportError:
-        p = subprocess.run(['/usr/bin/python3', '-c',
-                            'import json, sys, jsonschema; '
-                            'jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))',
-                            path, SCHEMA], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        if 'No module named' in p.stdout:
-            raise Skip('python3-jsonschema is not installed (mk/deps.sh test installs it)')
-        return p.returncode == 0, p.stdout[-300:]
-    try:
-        jsonschema.validate(json.load(open(path)), json.load(open(SCHEMA)))
-        return True, ''
-    except jsonschema.ValidationError as e:
-        return False, str(e)[:300]
 
 
 def rows_of(doc):
@@ -68,7 +49,7 @@ def structure(doc):
 def check_doc(label, data, *args):
     path = os.path.join(os.path.dirname(data), 'profile.json')
     pyperf_report('-i', data, '--format', 'json', '-o', path, *args)
-    ok, why = validate(path)
+    ok, why = validate_json(path, SCHEMA)
     check(ok, f'{label}: valid against profile.schema.json {why}')
     doc = json.load(open(path))
     bad = structure(doc)

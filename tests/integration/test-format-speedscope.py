@@ -14,7 +14,7 @@ import re
 import shutil
 import subprocess
 import threading
-from lib.common import (BIN, BUILD, Skip, run, artifacts, check, chromium, helper, main, perf_record,
+from lib.common import (validate_json, BIN, BUILD, Skip, run, artifacts, check, chromium, helper, main, perf_record,
                         pyperf_report, python, require_perf, tmpdir, workload)
 
 NPM_PREFIX = os.path.join(BUILD, 'npm')
@@ -31,23 +31,6 @@ def speedscope_app():
         if p.returncode or not os.path.exists(os.path.join(RELEASE, 'index.html')):
             raise Skip(f'npm install speedscope failed: {p.stdout[-500:]}')
     return RELEASE
-
-
-def validate(doc, schema_path):
-    try:
-        import jsonschema
-    except ImportError:
-        # pyenv's python may lack it; Debian's python3-jsonschema is there
-        p = subprocess.run(['/usr/bin/python3', '-c',
-                            'import json, sys, jsonschema; '
-                            'jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))',
-                            doc, schema_path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        return p.returncode == 0, p.stdout[-300:]
-    try:
-        jsonschema.validate(json.load(open(doc)), json.load(open(schema_path)))
-        return True, ''
-    except jsonschema.ValidationError as e:
-        return False, str(e)[:300]
 
 
 def serve(directory):
@@ -74,7 +57,7 @@ def load_in_speedscope(srv, name, view='sandwich', shot=None):
 
 def check_profile(label, path, data, srv, names):
     doc = json.load(open(path))
-    ok, why = validate(path, os.path.join(RELEASE, 'file-format-schema.json'))
+    ok, why = validate_json(path, os.path.join(RELEASE, 'file-format-schema.json'))
     check(ok, f'{label}: valid against speedscope\'s file-format-schema.json {why}')
     tid = pyperf_report('-i', data, '--collapsed', '--show-tid').stdout
     per_thread = {}

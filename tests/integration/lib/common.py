@@ -283,3 +283,25 @@ def artifacts():
     d = os.path.join(BUILD, 'test-artifacts')
     os.makedirs(d, exist_ok=True)
     return d
+
+
+def validate_json(path, schema_path):
+    """(ok, why): the JSON file at @path against the JSON Schema at
+    @schema_path, with python3-jsonschema (Debian's python when the
+    running one lacks the module)."""
+    try:
+        import jsonschema
+    except ImportError:
+        p = subprocess.run(['/usr/bin/python3', '-c',
+                            'import json, sys, jsonschema; '
+                            'jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))',
+                            path, schema_path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if 'No module named' in p.stdout:
+            raise Skip('python3-jsonschema is not installed (mk/deps.sh test installs it)')
+        return p.returncode == 0, p.stdout[-300:]
+    import json
+    try:
+        jsonschema.validate(json.load(open(path)), json.load(open(schema_path)))
+        return True, ''
+    except jsonschema.ValidationError as e:
+        return False, str(e)[:300]
