@@ -12,6 +12,11 @@ def _pyperf_activate():
     if sys.version_info < (3, 8) or getattr(sys, 'implementation', None) is None \
             or sys.implementation.name != 'cpython':
         return
+    # 3.12+: CPython's own support, switched on by PYTHONPERFSUPPORT (which
+    # pyperf-record sets), -X perf or -X perf_jit. Switching its backend
+    # while one is active crashes 3.13.0 (-X perf_jit): leave it alone.
+    if sys.version_info >= (3, 12):
+        return
     try:
         import perf_trampoline
         perf_trampoline.activate()

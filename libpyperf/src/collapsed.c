@@ -277,6 +277,7 @@ PYPERF_API int pyperf_profile__write_collapsed(struct pyperf_profile *p, FILE *o
 	}
 	{
 		uint32_t first_event = UINT32_MAX, ev_node = 0;
+		bool in_ns;
 
 		for (uint32_t c = ev->first_child; c;
 		     c = pyperf_profile__node(p, c)->next_sibling) {
@@ -288,10 +289,16 @@ PYPERF_API int pyperf_profile__write_collapsed(struct pyperf_profile *p, FILE *o
 				ev_node = c;
 			}
 		}
+		in_ns = pyperf_profile__event_in_ns(
+		    p, pyperf_profile__frame(p, pyperf_profile__node(p, ev_node)->frame)->event);
 		/* Walk every node below the event; emit those with samples. */
 		for (size_t id = ev_node + 1; id < pyperf_profile__nr_nodes(p); id++) {
 			const struct pyperf_node *n = pyperf_profile__node(p, (uint32_t)id);
-			uint64_t w = o.period ? n->self_period : n->self_samples;
+			/* time weights (off-cpu, wall) are written in microseconds,
+			 * as off-CPU flame graph tools do */
+			uint64_t w = in_ns	? (n->self_period + 500) / 1000
+				     : o.period ? n->self_period
+						: n->self_samples;
 			size_t depth = 0, len = 0;
 			uint32_t up;
 			bool java;

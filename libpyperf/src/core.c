@@ -185,11 +185,12 @@ struct pp_arena_chunk {
 void pp_arena_init(struct pp_arena *a, size_t chunk_size)
 {
 	a->head = NULL;
+	a->spare = NULL;
 	a->chunk_size = chunk_size ? chunk_size : 64 * 1024;
 	a->used_bytes = 0;
 }
 
-void *pp_arena_alloc(struct pp_arena *a, size_t size)
+void *pp_arena_alloc_raw(struct pp_arena *a, size_t size)
 {
 	struct pp_arena_chunk *c = a->head;
 	void *p;
@@ -198,9 +199,14 @@ void *pp_arena_alloc(struct pp_arena *a, size_t size)
 	if (!c || c->size - c->used < size) {
 		size_t csize = size > a->chunk_size / 4 ? size : a->chunk_size;
 
-		c = pp_malloc(sizeof(*c) + csize);
-		if (!c)
-			return NULL;
+		if (csize == a->chunk_size && a->spare) {
+			c = a->spare;
+			a->spare = c->next;
+		} else {
+			c = pp_malloc(sizeof(*c) + csize);
+			if (!c)
+				return NULL;
+		}
 		c->size = csize;
 		c->used = 0;
 		/* A big one-off allocation goes behind the current chunk so the
@@ -216,8 +222,34 @@ void *pp_arena_alloc(struct pp_arena *a, size_t size)
 	p = c->mem + c->used;
 	c->used += size;
 	a->used_bytes += size;
-	memset(p, 0, size);
 	return p;
+}
+
+void *pp_arena_alloc(struct pp_arena *a, size_t size)
+{
+	void *p = pp_arena_alloc_raw(a, size);
+
+	if (p)
+		memset(p, 0, ALIGN_UP(size, 8));
+	return p;
+}
+
+void pp_arena_reset(struct pp_arena *a)
+{
+	struct pp_arena_chunk *c = a->head, *n;
+
+	while (c) {
+		n = c->next;
+		if (c->size == a->chunk_size) {
+			c->next = a->spare;
+			a->spare = c;
+		} else {
+			free(c);
+		}
+		c = n;
+	}
+	a->head = NULL;
+	a->used_bytes = 0;
 }
 
 char *pp_arena_strndup(struct pp_arena *a, const char *s, size_t n)
@@ -239,15 +271,14 @@ char *pp_arena_strdup(struct pp_arena *a, const char *s)
 
 void pp_arena_free(struct pp_arena *a)
 {
-	struct pp_arena_chunk *c = a->head, *n;
+	struct pp_arena_chunk *c, *n;
 
-	while (c) {
+	pp_arena_reset(a);
+	for (c = a->spare; c; c = n) {
 		n = c->next;
 		free(c);
-		c = n;
 	}
-	a->head = NULL;
-	a->used_bytes = 0;
+	a->spare = NULL;
 }
 
 void pp_strtab_init(struct pp_strtab *t)

@@ -341,9 +341,13 @@ static void check_same_layout(struct pyperf_data *d)
 {
 	d->same_layout = true;
 	for (size_t i = 1; i < d->nr_attrs; i++) {
+		/* The id must sit at the same place in every event's records
+		 * (counted from the end in trailers: with IDENTIFIER it is the
+		 * last u64 whatever else the trailer holds), as perf requires. */
 		if (d->attrs[i].layout.sample_id_pos != d->attrs[0].layout.sample_id_pos ||
-		    d->attrs[i].layout.trailer_size != d->attrs[0].layout.trailer_size ||
-		    d->attrs[i].layout.trailer_id_pos != d->attrs[0].layout.trailer_id_pos)
+		    d->attrs[i].layout.trailer_id_pos != d->attrs[0].layout.trailer_id_pos ||
+		    (d->attrs[0].layout.trailer_id_pos != 1 &&
+		     d->attrs[i].layout.trailer_size != d->attrs[0].layout.trailer_size))
 			d->same_layout = false;
 	}
 }
@@ -1282,7 +1286,8 @@ static const struct attr_entry *record_attr(struct pyperf_data *d, const uint8_t
 			return first;
 		id = load_u64(rec + 8 + 8 * first->layout.sample_id_pos);
 	} else {
-		if (first->layout.trailer_id_pos < 0 || size < 8 + first->layout.trailer_size)
+		if (first->layout.trailer_id_pos < 0 ||
+		    size < 8 + 8 * (uint64_t)first->layout.trailer_id_pos)
 			return first;
 		id = load_u64(rec + size - 8 * first->layout.trailer_id_pos);
 	}

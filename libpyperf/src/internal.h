@@ -126,11 +126,18 @@ static inline uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
  */
 struct pp_arena {
 	struct pp_arena_chunk *head;
+	struct pp_arena_chunk *spare; /* kept by pp_arena_reset() for reuse */
 	size_t chunk_size;
 	size_t used_bytes;
 };
 void pp_arena_init(struct pp_arena *a, size_t chunk_size);
 void *pp_arena_alloc(struct pp_arena *a, size_t size); /* 8-byte aligned, zeroed */
+/* The same, not zeroed: for memory the caller overwrites at once. */
+void *pp_arena_alloc_raw(struct pp_arena *a, size_t size);
+/* Frees everything allocated but keeps standard chunks for the next
+ * allocations: an arena refilled again and again (the recorder's
+ * per-pass queue) does not go back to the system each time. */
+void pp_arena_reset(struct pp_arena *a);
 char *pp_arena_strndup(struct pp_arena *a, const char *s, size_t n);
 char *pp_arena_strdup(struct pp_arena *a, const char *s);
 void pp_arena_free(struct pp_arena *a);

@@ -161,6 +161,7 @@ static json_t *metadata(struct jwriter *w)
 		json_t *e = json_object();
 		uint64_t samples, period;
 		const char *name = NULL;
+		bool ns = false;
 
 		pyperf_profile__event_total(w->p, (uint32_t)i, &samples, &period);
 		for (uint32_t c = pyperf_profile__node(w->p, 0)->first_child; c;
@@ -168,13 +169,14 @@ static json_t *metadata(struct jwriter *w)
 			const struct pyperf_frame *f =
 			    pyperf_profile__frame(w->p, pyperf_profile__node(w->p, c)->frame);
 
-			if (f->event == i)
+			if (f->event == i) {
 				name = pp_label(&w->labels, pyperf_profile__node(w->p, c)->frame);
+				ns = pp_event_in_ns(w->p, c);
+			}
 		}
 		if (!e || !name || set(e, "name", json_string(name)) ||
 		    set(e, "samples", u64(samples)) || set(e, "period", u64(period)) ||
-		    set(e, "time", json_boolean(pp_time_event(name))) ||
-		    json_array_append_new(evs, e)) {
+		    set(e, "time", json_boolean(ns)) || json_array_append_new(evs, e)) {
 			json_decref(e);
 			goto fail;
 		}

@@ -187,6 +187,13 @@ uint32_t pp_first_event_node(const struct pyperf_profile *p)
 	return node;
 }
 
+bool pp_event_in_ns(const struct pyperf_profile *p, uint32_t ev)
+{
+	const struct pyperf_frame *f = pyperf_profile__frame(p, pyperf_profile__node(p, ev)->frame);
+
+	return pyperf_profile__event_in_ns(p, f->event) || pp_time_event(f->name);
+}
+
 bool pp_time_event(const char *name)
 {
 	static const char *const clocks[] = {"cpu-clock", "task-clock"};

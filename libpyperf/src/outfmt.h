@@ -42,8 +42,11 @@ const char *pp_kind_name(enum pyperf_frame_kind k);
 /* The node of the profile's first event (the lowest event index), or 0. */
 uint32_t pp_first_event_node(const struct pyperf_profile *p);
 
-/* Whether the event counts time in nanoseconds (cpu-clock, task-clock). */
+/* Whether the event counts CPU time in nanoseconds (cpu-clock, task-clock). */
 bool pp_time_event(const char *name);
+/* Whether event node @ev weighs nanoseconds: a clock event, or a profile
+ * weighed in time (off-cpu, wall). */
+bool pp_event_in_ns(const struct pyperf_profile *p, uint32_t ev);
 
 /* Whether a node of total @w is kept under @pct % of @total. */
 static inline bool pp_keep(uint64_t w, uint64_t total, double pct)

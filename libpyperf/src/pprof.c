@@ -376,8 +376,10 @@ PYPERF_API int pyperf_profile__write_pprof(struct pyperf_profile *p, FILE *out,
 
 		if (!evname)
 			goto out;
-		types[1] = pp_time_event(evname) ? value_type(&w, "cpu", "nanoseconds")
-						 : value_type(&w, evname, "count");
+		/* off-cpu and wall profiles weigh nanoseconds too, but not of CPU */
+		types[1] = pp_time_event(evname)   ? value_type(&w, "cpu", "nanoseconds")
+			   : pp_event_in_ns(p, ev) ? value_type(&w, evname, "nanoseconds")
+						   : value_type(&w, evname, "count");
 		for (uint32_t t = en->first_child; t;
 		     t = pyperf_profile__node(p, t)->next_sibling) {
 			if (!pp_keep(pyperf_profile__node(p, t)->total_period, en->total_period,

@@ -8,12 +8,14 @@
  * new frames allocate, from arrays that grow geometrically.
  */
 #include <inttypes.h>
+#include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <pyperf/profile.h>
 #include "internal.h"
 #include "machine_internal.h"
 #include "symbols_internal.h"
+#include "tracing.h"
 
 #define MAX_STACK_DEFAULT 1024
 
@@ -58,6 +60,15 @@ struct event_info {
 	const char *name;
 	uint32_t node;
 	uint64_t samples, period; /* all samples, before filters */
+	bool in_ns;		  /* off-cpu, wall: period is time */
+};
+
+/* A thread that switched out and has not been seen running since. */
+struct off_cpu_slot {
+	int32_t tid;	/* 0 = empty slot (tid 0, the idle task, is never recorded) */
+	uint32_t leaf;	/* node the time goes to; 0 = not off CPU */
+	uint32_t event; /* index in events */
+	uint64_t since; /* switch-out time */
 };
 
 struct pyperf_profile {
@@ -106,6 +117,13 @@ struct pyperf_profile {
 	uint32_t native_frame;	     /* "[native]" + 1 */
 	const char *command;	     /* of the first file that has one (interned) */
 	uint64_t time_min, time_max; /* of the samples added; 0, 0 if none */
+
+	/* off-CPU time of the file being read */
+	struct off_cpu_slot *offcpu;
+	size_t offcpu_cap, offcpu_used;
+	size_t offcpu_open;
+	uint64_t last_time;
+	struct tp_formats *tracing;
 	struct pyperf_profile_stats stats;
 	bool finished;
 };
@@ -196,6 +214,8 @@ PYPERF_API void pyperf_profile__free(struct pyperf_profile *p)
 	free(p->stack);
 	free(p->fclass);
 	free(p->view_of);
+	free(p->offcpu);
+	tp_formats_free(p->tracing);
 	free(p->uips);
 	pyperf_unwinder__free(p->unwinder);
 	pp_strtab_free(&p->strings);
@@ -464,8 +484,63 @@ static int chains_grow(struct pyperf_profile *p)
 /* ---- views ------------------------------------------------------------------------------- */
 
 #define FC_DONE 1
-#define FC_PYTHON 2 /* a py:: frame */
-#define FC_INTERP 4 /* code of the interpreter: libpython, or a static python binary */
+#define FC_PYTHON 2  /* a py:: frame */
+#define FC_INTERP 4  /* code of the interpreter: libpython, or a static python binary */
+#define FC_BUILTIN 8 /* the C function of a Python builtin that blocks */
+
+/*
+ * C functions of CPython builtins where Python code waits, by the name
+ * Python code calls them with. Python and mixed views show them as frames
+ * ("time.sleep (built-in)") between the Python caller and the kernel, so
+ * that an off-CPU profile says what the program waited in. The C names are
+ * those of CPython 3.8-3.13 (Modules/timemodule.c, _threadmodule.c,
+ * socketmodule.c, selectmodule.c, posixmodule.c, _io, _queuemodule.c).
+ */
+static const struct {
+	const char *c_name, *py_name;
+} builtins[] = {
+    {"time_sleep", "time.sleep"},
+    {"lock_PyThread_acquire_lock", "lock.acquire"},
+    {"rlock_acquire", "RLock.acquire"},
+    {"sock_recv", "socket.recv"},
+    {"sock_recv_into", "socket.recv_into"},
+    {"sock_recvfrom", "socket.recvfrom"},
+    {"sock_recvfrom_into", "socket.recvfrom_into"},
+    {"sock_send", "socket.send"},
+    {"sock_sendall", "socket.sendall"},
+    {"sock_accept", "socket.accept"},
+    {"sock_connect", "socket.connect"},
+    {"select_select", "select.select"},
+    {"select_select_impl", "select.select"},
+    {"select_poll_poll", "poll.poll"},
+    {"select_poll_poll_impl", "poll.poll"},
+    {"select_epoll_poll", "epoll.poll"},
+    {"select_epoll_poll_impl", "epoll.poll"},
+    {"os_read", "os.read"},
+    {"os_read_impl", "os.read"},
+    {"os_write", "os.write"},
+    {"os_write_impl", "os.write"},
+    {"os_waitpid", "os.waitpid"},
+    {"os_waitpid_impl", "os.waitpid"},
+    {"os_wait", "os.wait"},
+    {"os_waitid", "os.waitid"},
+    {"_io_FileIO_read", "FileIO.read"},
+    {"_io_FileIO_read_impl", "FileIO.read"},
+    {"_io_FileIO_readinto", "FileIO.readinto"},
+    {"_io_FileIO_readall", "FileIO.readall"},
+    {"_io_FileIO_write", "FileIO.write"},
+    {"_queue_SimpleQueue_get", "SimpleQueue.get"},
+    {"_queue_SimpleQueue_get_impl", "SimpleQueue.get"},
+    {"builtin_input", "input"},
+};
+
+static const char *builtin_name(const char *c_name)
+{
+	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+		if (!strcmp(builtins[i].c_name, c_name))
+			return builtins[i].py_name;
+	return NULL;
+}
 
 /* "libpython3.12.so.1.0", "python3.12", "python3", "python3.12d" */
 static bool interpreter_dso(const struct pyperf_dso *d)
@@ -504,6 +579,8 @@ static uint8_t frame_class(struct pyperf_profile *p, uint32_t id)
 			c |= FC_PYTHON;
 		else if (f->kind == PYPERF_FRAME_NATIVE && interpreter_dso(f->dso))
 			c |= FC_INTERP;
+		if (f->kind == PYPERF_FRAME_NATIVE && f->sym && builtin_name(f->sym->name))
+			c |= FC_BUILTIN;
 		p->fclass[id] = c;
 	}
 	return p->fclass[id];
@@ -556,6 +633,18 @@ static uint32_t python_view_frame(struct pyperf_profile *p, uint32_t id)
 	return p->view_of[id];
 }
 
+/* "time_sleep" -> "time.sleep (built-in)" */
+static uint32_t builtin_view_frame(struct pyperf_profile *p, uint32_t id)
+{
+	char buf[128];
+
+	if (p->view_of[id])
+		return p->view_of[id];
+	snprintf(buf, sizeof(buf), "%s (built-in)", builtin_name(p->frames[id].sym->name));
+	p->view_of[id] = view_frame(p, buf, "<built-in>", PYPERF_DSO_PYTHON);
+	return p->view_of[id];
+}
+
 /*
  * Rewrites p->stack (leaf first, @n frames) for the python and mixed views.
  * Returns the new length, or -ENOMEM.
@@ -591,6 +680,11 @@ static long apply_view(struct pyperf_profile *p, long n)
 
 		if (c & FC_PYTHON) {
 			v = python_view_frame(p, p->stack[i]);
+			if (!v)
+				return -ENOMEM;
+			p->stack[w++] = v - 1;
+		} else if ((c & FC_BUILTIN) && i < outer) {
+			v = builtin_view_frame(p, p->stack[i]);
 			if (!v)
 				return -ENOMEM;
 			p->stack[w++] = v - 1;
@@ -643,10 +737,8 @@ static bool filtered_out(const struct pyperf_profile *p, struct pyperf_thread *t
 	return false;
 }
 
-static uint32_t event_node(struct pyperf_profile *p, const struct pyperf_attr *attr,
-			   uint32_t *event_idx)
+static uint32_t event_node(struct pyperf_profile *p, const char *name, uint32_t *event_idx)
 {
-	const char *name = attr->name ? attr->name : "unknown";
 	struct frame_key k;
 	struct pyperf_frame *f;
 	uint32_t id;
@@ -826,8 +918,9 @@ static void count_sample(struct pyperf_profile *p, uint32_t leaf, uint64_t perio
 	p->finished = false;
 }
 
+/* @event: the event the sample counts under (its own, or "wall") */
 static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
-		      const struct pyperf_record *rec)
+		      const struct pyperf_record *rec, const char *event)
 {
 	const struct pyperf_sample *s = &rec->sample;
 	struct pyperf_thread *th;
@@ -839,7 +932,7 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 	size_t j;
 	long n;
 
-	ev = event_node(p, rec->attr, &evi);
+	ev = event_node(p, event, &evi);
 	if (!ev)
 		return -ENOMEM;
 	p->events[evi].samples++;
@@ -928,6 +1021,239 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 	return 0;
 }
 
+/* ---- off-CPU time ---------------------------------------------------------------------- */
+
+static bool is_sched_switch(const struct pyperf_profile *p, const struct pyperf_attr *attr)
+{
+	if (attr->type != PERF_TYPE_TRACEPOINT)
+		return false;
+	if (p->tracing)
+		return tp_formats_is_sched_switch(p->tracing, attr->config);
+	/* no tracing data: trust the event's name */
+	return attr->name && !strncmp(attr->name, "sched:sched_switch", 18);
+}
+
+/* Clock events count nanoseconds in their period: they add up with time. */
+static bool is_clock_event(const struct pyperf_attr *attr)
+{
+	return attr->type == PERF_TYPE_SOFTWARE && (attr->config == PERF_COUNT_SW_CPU_CLOCK ||
+						    attr->config == PERF_COUNT_SW_TASK_CLOCK);
+}
+
+/* The slot of @tid; with @create, a new one if it has none. */
+static struct off_cpu_slot *offcpu_slot(struct pyperf_profile *p, int32_t tid, bool create)
+{
+	size_t i;
+
+	if (tid <= 0)
+		return NULL;
+	if (create && (p->offcpu_used + 1) * 2 > p->offcpu_cap) {
+		size_t ncap = p->offcpu_cap ? p->offcpu_cap * 2 : 256;
+		struct off_cpu_slot *n = pp_calloc(ncap, sizeof(*n));
+
+		if (!n)
+			return NULL;
+		for (size_t j = 0; j < p->offcpu_cap; j++) {
+			if (!p->offcpu[j].tid)
+				continue;
+			for (i = hash_u64((uint64_t)p->offcpu[j].tid) & (ncap - 1); n[i].tid;
+			     i = (i + 1) & (ncap - 1))
+				;
+			n[i] = p->offcpu[j];
+		}
+		free(p->offcpu);
+		p->offcpu = n;
+		p->offcpu_cap = ncap;
+	}
+	if (!p->offcpu_cap)
+		return NULL;
+	for (i = hash_u64((uint64_t)tid) & (p->offcpu_cap - 1); p->offcpu[i].tid;
+	     i = (i + 1) & (p->offcpu_cap - 1))
+		if (p->offcpu[i].tid == tid)
+			return &p->offcpu[i];
+	if (!create)
+		return NULL;
+	p->offcpu[i].tid = tid;
+	p->offcpu_used++;
+	return &p->offcpu[i];
+}
+
+static void offcpu_close(struct pyperf_profile *p, struct off_cpu_slot *sl, uint64_t now)
+{
+	uint64_t ns = now > sl->since ? now - sl->since : 0;
+
+	count_sample(p, sl->leaf, ns);
+	p->events[sl->event].samples++;
+	p->events[sl->event].period += ns;
+	p->stats.off_cpu_intervals++;
+	p->stats.off_cpu_ns += ns;
+	sl->leaf = 0;
+	p->offcpu_open--;
+}
+
+/* Thread @tid is seen running at @now (a sample, a switch-in, its exit):
+ * whatever time it was off CPU ends there. */
+static void offcpu_ran(struct pyperf_profile *p, int32_t tid, uint64_t now)
+{
+	struct off_cpu_slot *sl;
+
+	if (!p->offcpu_open)
+		return;
+	sl = offcpu_slot(p, tid, false);
+	if (sl && sl->leaf && now > sl->since)
+		offcpu_close(p, sl, now);
+}
+
+/* "[off-cpu: S]": the state the thread left the CPU in, as a leaf. */
+static uint32_t state_frame(struct pyperf_profile *p, const char *state)
+{
+	char buf[32];
+	uint32_t id;
+
+	snprintf(buf, sizeof(buf), "[off-cpu: %s]", state);
+	id = view_frame(p, buf, "[off-cpu]", PYPERF_DSO_ANON);
+	if (id) {
+		p->frames[id - 1].kind = PYPERF_FRAME_KERNEL;
+		p->frames[id - 1].cpumode = PYPERF_CPUMODE_KERNEL;
+	}
+	return id;
+}
+
+/*
+ * A sched_switch sample: the thread in the sample's pid/tid leaves the CPU
+ * with the sample's stack. The time until it runs again goes to that stack.
+ * In system-wide recordings the switch also says who comes in: that
+ * thread's off-CPU time ends here, exactly.
+ */
+static int offcpu_switch_out(struct pyperf_profile *p, struct pyperf_machine *m,
+			     const struct pyperf_record *rec, const char *event)
+{
+	const struct pyperf_sample *s = &rec->sample;
+	struct tp_switch sw = {0, 0, "?"};
+	struct off_cpu_slot *sl;
+	struct pyperf_thread *th;
+	uint32_t ev, evi, leaf, state;
+	long n;
+
+	p->stats.switches++;
+	if (!(s->present & PYPERF_SAMPLE_TID) || !(s->present & PYPERF_SAMPLE_TIME))
+		return 0;
+	if (!p->tracing ||
+	    tp_formats_sched_switch(p->tracing, rec->attr->config, s->raw, s->raw_size, &sw)) {
+		p->stats.switches_undecoded++;
+		sw.prev_state = "?";
+		sw.next_pid = 0;
+	}
+	if (sw.next_pid > 0)
+		offcpu_ran(p, sw.next_pid, s->time);
+	/* It ran since it last left: that interval ended before now. */
+	offcpu_ran(p, (int32_t)s->tid, s->time);
+	th = pyperf_machine__findnew_thread(m, (int32_t)s->pid, (int32_t)s->tid);
+	if (!th)
+		return -ENOMEM;
+	if (filtered_out(p, th)) {
+		p->stats.samples_filtered++;
+		return 0;
+	}
+	ev = event_node(p, event, &evi);
+	if (!ev)
+		return -ENOMEM;
+	p->events[evi].in_ns = true;
+	leaf = thread_node(p, ev, th);
+	if (!leaf)
+		return -ENOMEM;
+	n = build_stack(p, th, s);
+	if (n >= 0)
+		n = apply_view(p, n);
+	if (n < 0)
+		return (int)n;
+	for (long i = n - 1; i >= 0; i--) {
+		leaf = node_child(p, leaf, p->stack[i]);
+		if (!leaf)
+			return -ENOMEM;
+	}
+	state = state_frame(p, sw.prev_state);
+	if (!state || !(leaf = node_child(p, leaf, state - 1)))
+		return -ENOMEM;
+	sl = offcpu_slot(p, (int32_t)s->tid, true);
+	if (!sl)
+		return -ENOMEM;
+	sl->leaf = leaf;
+	sl->event = evi;
+	sl->since = s->time;
+	p->offcpu_open++;
+	return 0;
+}
+
+/* The end of a file: threads still off CPU were so until its last event. */
+static void offcpu_end_file(struct pyperf_profile *p)
+{
+	for (size_t i = 0; i < p->offcpu_cap && p->offcpu_open; i++) {
+		if (p->offcpu[i].tid && p->offcpu[i].leaf) {
+			offcpu_close(p, &p->offcpu[i], p->last_time);
+			p->stats.off_cpu_open_at_end++;
+		}
+	}
+	if (p->offcpu)
+		memset(p->offcpu, 0, p->offcpu_cap * sizeof(*p->offcpu));
+	p->offcpu_used = 0;
+	p->offcpu_open = 0;
+	p->last_time = 0;
+}
+
+/* Routes a sample by the weight asked for. */
+static int weigh_sample(struct pyperf_profile *p, struct pyperf_machine *m,
+			const struct pyperf_record *rec)
+{
+	const struct pyperf_attr *attr = rec->attr;
+	const struct pyperf_sample *s = &rec->sample;
+	enum pyperf_weight wt = p->opts.weight;
+	bool sw;
+
+	if (wt == PYPERF_WEIGHT_EVENTS)
+		return add_sample(p, m, rec, attr->name ? attr->name : "unknown");
+	sw = is_sched_switch(p, attr);
+	if (sw) {
+		if (wt == PYPERF_WEIGHT_CPU) {
+			p->stats.samples_other_weight++;
+			return 0;
+		}
+		return offcpu_switch_out(p, m, rec, wt == PYPERF_WEIGHT_WALL ? "wall" : "off-cpu");
+	}
+	if ((s->present & PYPERF_SAMPLE_TID) && (s->present & PYPERF_SAMPLE_TIME))
+		offcpu_ran(p, (int32_t)s->tid, s->time);
+	if (wt == PYPERF_WEIGHT_CPU)
+		return attr->type == PERF_TYPE_TRACEPOINT
+			   ? (p->stats.samples_other_weight++, 0)
+			   : add_sample(p, m, rec, attr->name ? attr->name : "unknown");
+	if (wt == PYPERF_WEIGHT_WALL && is_clock_event(attr)) {
+		uint32_t evi;
+
+		if (!event_node(p, "wall", &evi))
+			return -ENOMEM;
+		p->events[evi].in_ns = true;
+		return add_sample(p, m, rec, "wall");
+	}
+	/* off-cpu: on-CPU samples only tell when threads run */
+	p->stats.samples_other_weight++;
+	return 0;
+}
+
+/* A record that shows a thread running (switch-in) or gone (exit). */
+static void offcpu_note_record(struct pyperf_profile *p, const struct pyperf_record *rec)
+{
+	const struct pyperf_sample *s = &rec->sample;
+
+	if (rec->type == PYPERF_RECORD_EXIT) {
+		offcpu_ran(p, (int32_t)rec->task.tid, rec->task.time);
+	} else if (rec->type == PYPERF_RECORD_SWITCH ||
+		   rec->type == PYPERF_RECORD_SWITCH_CPU_WIDE) {
+		if (!(rec->misc & PERF_RECORD_MISC_SWITCH_OUT) &&
+		    (s->present & PYPERF_SAMPLE_TID) && (s->present & PYPERF_SAMPLE_TIME))
+			offcpu_ran(p, (int32_t)s->tid, s->time);
+	}
+}
+
 /* ---- files ----------------------------------------------------------------------------- */
 
 PYPERF_API int pyperf_profile__add_data(struct pyperf_profile *p, struct pyperf_data *data,
@@ -993,12 +1319,26 @@ PYPERF_API int pyperf_profile__add_data(struct pyperf_profile *p, struct pyperf_
 			}
 		}
 	}
+	if (p->opts.weight == PYPERF_WEIGHT_OFF_CPU || p->opts.weight == PYPERF_WEIGHT_WALL ||
+	    p->opts.weight == PYPERF_WEIGHT_CPU) {
+		uint64_t size = 0;
+		const void *td = pyperf_data__feature(data, PYPERF_FEAT_TRACING_DATA, &size);
+
+		tp_formats_free(p->tracing);
+		/* Without it (or when it is damaged) switches still count;
+		 * their state is unknown. */
+		p->tracing = td ? tp_formats_parse(td, size, pyperf_data__name(data), NULL) : NULL;
+	}
 	while ((ret = pyperf_data__next_ordered(data, &rec, err)) > 0) {
+		if ((rec->sample.present & PYPERF_SAMPLE_TIME) && rec->sample.time > p->last_time)
+			p->last_time = rec->sample.time;
 		if (rec->type == PYPERF_RECORD_SAMPLE) {
 			if (!rec->attr)
 				continue;
-			ret = add_sample(p, m, rec);
+			ret = weigh_sample(p, m, rec);
 		} else {
+			if (p->offcpu_open)
+				offcpu_note_record(p, rec);
 			ret = pyperf_machine__process(m, rec);
 		}
 		if (ret < 0) {
@@ -1011,6 +1351,7 @@ PYPERF_API int pyperf_profile__add_data(struct pyperf_profile *p, struct pyperf_
 	}
 	if (p->opts.progress)
 		p->opts.progress(p->opts.progress_ctx, total, total);
+	offcpu_end_file(p);
 	p->stats.lost_samples += ds->lost_records + ds->lost_samples;
 	p->stats.malformed_records += ds->malformed_records;
 	p->stats.unknown_records += ds->unknown_records;
@@ -1145,6 +1486,31 @@ pyperf_profile__unwind_stats(const struct pyperf_profile *p)
 	static const struct pyperf_unwind_stats none;
 
 	return p->unwinder ? pyperf_unwinder__stats(p->unwinder) : &none;
+}
+
+PYPERF_API bool pyperf_profile__event_in_ns(const struct pyperf_profile *p, uint32_t idx)
+{
+	return idx < p->nr_events && p->events[idx].in_ns;
+}
+
+PYPERF_API int pyperf_weight__parse(const char *s, enum pyperf_weight *out)
+{
+	static const struct {
+		const char *name;
+		enum pyperf_weight w;
+	} names[] = {{"events", PYPERF_WEIGHT_EVENTS},
+		     {"cpu", PYPERF_WEIGHT_CPU},
+		     {"off-cpu", PYPERF_WEIGHT_OFF_CPU},
+		     {"offcpu", PYPERF_WEIGHT_OFF_CPU},
+		     {"wall", PYPERF_WEIGHT_WALL}};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (s && !strcmp(s, names[i].name)) {
+			*out = names[i].w;
+			return 0;
+		}
+	}
+	return pyperf_err(-EINVAL);
 }
 
 PYPERF_API uint64_t pyperf_profile__lost(const struct pyperf_profile *p)

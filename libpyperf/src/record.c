@@ -33,6 +33,7 @@
 #include <pyperf/unwind.h>
 #include "binary.h"
 #include "internal.h"
+#include "tracing.h"
 #include "symbols_internal.h"
 #include "sysinfo.h"
 
@@ -40,7 +41,8 @@
 #define DEFAULT_PAGES 128
 /* Stack copies are large: bigger buffers in dwarf mode, so that drain
  * latency does not lose samples. */
-#define DEFAULT_PAGES_DWARF 1024
+#define DEFAULT_PAGES_DWARF 2048
+#define DEFAULT_OFF_CPU_STACK 16384
 /*
  * Measured on python3.12 -X perf: each nested Python call costs 450-500
  * bytes of C stack (trampoline, _PyEval_EvalFrameDefault, vectorcall), on
@@ -59,6 +61,15 @@ struct pyperf_recorder {
 	struct pyperf_data_writer *w;
 	struct perf_evlist *evlist;
 	struct perf_evsel *evsel;
+	/* off_cpu: sched:sched_switch, its attr, ids and format */
+	struct perf_evsel *sw_evsel;
+	struct perf_event_attr sw_attr, sw_file_attr;
+	uint64_t *sw_ids;
+	size_t nr_sw_ids;
+	void *tracing;
+	size_t tracing_size;
+	uint64_t sw_config;
+	int trailer_time_back; /* bytes from a record's end to the trailer's time */
 	struct perf_cpu_map *cpus;
 	struct perf_thread_map *threads;
 	struct perf_event_attr attr;
@@ -90,13 +101,23 @@ struct pyperf_recorder {
 	struct queued_rec {
 		uint64_t time, seq;
 		uint8_t *rec;
+		unsigned arena;
 	} * heap;
 	size_t heap_len, heap_cap;
 	uint64_t seq, max_time, prev_max;
+	/* Queued records live in two arenas: one fills while the other
+	 * drains; an arena is reused once none of its records is queued. */
 	struct pp_arena pass_arena[2];
-	unsigned pass;
+	size_t arena_live[2];
+	unsigned fill;
+	bool backlog; /* records due for writing are still queued */
 	bool wrote;
 };
+
+/* Records unwound per pass before the ring buffers are read again: a
+ * burst of stack copies (context switches) must not keep the drainer
+ * away from the buffers until they overflow. */
+#define UNWIND_BUDGET 256
 
 #define MAX_UNWIND 2048
 
@@ -244,6 +265,38 @@ static void set_event(struct pyperf_recorder *r, enum pyperf_event_kind k)
 	r->stats.event_name = r->event_name;
 }
 
+/*
+ * Off-CPU: sched_switch samples with the same call graphs, their raw data
+ * (prev_state, next_pid), and context-switch records on the CPU event,
+ * which mark when a thread is switched back in. Two events in one file
+ * need an id in every record: IDENTIFIER, first in samples and last in
+ * trailers, as perf requires of mixed events.
+ */
+static void build_switch_attr(struct pyperf_recorder *r)
+{
+	struct perf_event_attr *a = &r->attr, *s = &r->sw_attr;
+
+	a->sample_type |= PERF_SAMPLE_IDENTIFIER;
+	a->context_switch = 1;
+	r->time_off = 8 + 8 * 3;      /* header, id, ip, pid/tid */
+	r->trailer_time_back = 8 * 2; /* trailer: pid/tid, time, id */
+	*s = *a;
+	s->type = PERF_TYPE_TRACEPOINT;
+	s->config = r->sw_config;
+	s->freq = 0;
+	s->sample_period = 1;
+	s->sample_type |= PERF_SAMPLE_RAW;
+	if (s->sample_type & PERF_SAMPLE_STACK_USER) {
+		unsigned bytes =
+		    r->o.off_cpu_stack_bytes ? r->o.off_cpu_stack_bytes : DEFAULT_OFF_CPU_STACK;
+
+		s->sample_stack_user = MIN(ALIGN_UP(bytes, 8), a->sample_stack_user);
+	}
+	/* side-band records come once, from the CPU event */
+	s->mmap = s->mmap2 = s->comm = s->comm_exec = s->task = s->ksymbol = 0;
+	s->context_switch = 0;
+}
+
 static void build_attr(struct pyperf_recorder *r, bool launch)
 {
 	struct perf_event_attr *a = &r->attr;
@@ -283,14 +336,6 @@ static void build_attr(struct pyperf_recorder *r, bool launch)
 		r->stats.stack_bytes = bytes;
 	}
 	r->online = r->o.callgraph == PYPERF_CALLGRAPH_DWARF && !r->o.raw_stacks;
-	r->file_attr = *a;
-	if (r->online) {
-		r->file_attr.sample_type &=
-		    ~(uint64_t)(PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER);
-		r->file_attr.sample_regs_user = 0;
-		r->file_attr.sample_stack_user = 0;
-		r->file_attr.exclude_callchain_user = 0;
-	}
 	a->read_format = PERF_FORMAT_ID;
 	a->disabled = 1;
 	a->inherit = !r->o.no_inherit;
@@ -306,8 +351,26 @@ static void build_attr(struct pyperf_recorder *r, bool launch)
 	a->watermark = 1;
 	a->wakeup_watermark =
 	    (uint32_t)((size_t)r->o.mmap_pages * (size_t)sysconf(_SC_PAGESIZE) / 4);
-	r->time_off = 8 + 8 * 2; /* header, ip, pid/tid */
+	r->time_off = 8 + 8 * 2;  /* header, ip, pid/tid */
+	r->trailer_time_back = 8; /* trailer: pid/tid, time */
 	r->stats.callgraph = r->o.callgraph;
+	if (r->o.off_cpu)
+		build_switch_attr(r);
+	/* The written attrs: the same, but without stack copies when they
+	 * are unwound here. */
+	r->file_attr = *a;
+	r->sw_file_attr = r->sw_attr;
+	if (r->online) {
+		struct perf_event_attr *fa[2] = {&r->file_attr, &r->sw_file_attr};
+
+		for (int i = 0; i < 2; i++) {
+			fa[i]->sample_type &=
+			    ~(uint64_t)(PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER);
+			fa[i]->sample_regs_user = 0;
+			fa[i]->sample_stack_user = 0;
+			fa[i]->exclude_callchain_user = 0;
+		}
+	}
 }
 
 static int paranoid_error(struct pyperf_error *err, int e)
@@ -327,6 +390,13 @@ static int open_events(struct pyperf_recorder *r, bool launch, struct pyperf_err
 {
 	int ret;
 
+	if (r->o.off_cpu && !r->tracing) {
+		static const char *const names[] = {"sched/sched_switch"};
+
+		ret = tp_formats_build(names, 1, &r->tracing, &r->tracing_size, &r->sw_config, err);
+		if (ret)
+			return ret;
+	}
 	for (;;) {
 		build_attr(r, launch);
 		if (r->evlist) {
@@ -335,10 +405,13 @@ static int open_events(struct pyperf_recorder *r, bool launch, struct pyperf_err
 		}
 		r->evlist = perf_evlist__new();
 		r->evsel = perf_evsel__new(&r->attr);
-		if (!r->evlist || !r->evsel)
+		r->sw_evsel = r->o.off_cpu ? perf_evsel__new(&r->sw_attr) : NULL;
+		if (!r->evlist || !r->evsel || (r->o.off_cpu && !r->sw_evsel))
 			return pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, NULL,
 						"out of memory");
 		perf_evlist__add(r->evlist, r->evsel);
+		if (r->sw_evsel)
+			perf_evlist__add(r->evlist, r->sw_evsel);
 		perf_evlist__set_maps(r->evlist, r->cpus, r->threads);
 		ret = perf_evlist__open(r->evlist);
 		if (!ret)
@@ -363,8 +436,9 @@ static int open_events(struct pyperf_recorder *r, bool launch, struct pyperf_err
 		return pyperf_error_set(err, ret, PYPERF_NO_OFFSET, "perf_event_open", "%s",
 					strerror(-ret));
 	}
+	/* switch storms come in bursts of stack copies: more room with --off-cpu */
 	if (r->default_pages && r->o.callgraph == PYPERF_CALLGRAPH_DWARF)
-		r->o.mmap_pages = DEFAULT_PAGES_DWARF;
+		r->o.mmap_pages = r->o.off_cpu ? 2 * DEFAULT_PAGES_DWARF : DEFAULT_PAGES_DWARF;
 	while ((ret = perf_evlist__mmap(r->evlist, (int)r->o.mmap_pages)) && r->default_pages &&
 	       r->o.mmap_pages > DEFAULT_PAGES) {
 		/* over the locked-memory limit (unprivileged): smaller buffers */
@@ -395,6 +469,9 @@ static int setup_online(struct pyperf_recorder *r, const uint64_t *ids, size_t n
 		return -ENOMEM;
 	if ((ret = pyperf_data_writer__add_attr(r->decoder_w, &r->attr, sizeof(r->attr), ids, n,
 						r->event_name)) ||
+	    (r->o.off_cpu &&
+	     (ret = pyperf_data_writer__add_attr(r->decoder_w, &r->sw_attr, sizeof(r->sw_attr),
+						 r->sw_ids, r->nr_sw_ids, "sched:sched_switch"))) ||
 	    (ret = pyperf_data_writer__finish(r->decoder_w)))
 		return ret;
 	buf = pyperf_data_writer__buffer(r->decoder_w, &size);
@@ -413,27 +490,54 @@ static int setup_online(struct pyperf_recorder *r, const uint64_t *ids, size_t n
 	return 0;
 }
 
-/* The ids the kernel gave each (cpu, thread) instance of the event: read
- * back through PERF_FORMAT_ID. */
-static int write_attrs(struct pyperf_recorder *r, struct pyperf_error *err)
+/* The ids the kernel gave each (cpu, thread) instance of @evsel: read back
+ * through PERF_FORMAT_ID. */
+static uint64_t *evsel_ids(struct pyperf_recorder *r, struct perf_evsel *evsel, size_t *n)
 {
 	int ncpu = perf_cpu_map__nr(r->cpus), nthr = perf_thread_map__nr(r->threads);
 	uint64_t *ids = pp_calloc((size_t)ncpu * (size_t)nthr + 1, sizeof(*ids));
-	size_t n = 0;
-	int ret, level;
 
+	*n = 0;
 	if (!ids)
-		return pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, NULL, "out of memory");
+		return NULL;
 	for (int c = 0; c < ncpu; c++) {
 		for (int t = 0; t < nthr; t++) {
 			struct perf_counts_values v;
 
-			if (!perf_evsel__read(r->evsel, c, t, &v) && v.id)
-				ids[n++] = v.id;
+			if (!perf_evsel__read(evsel, c, t, &v) && v.id)
+				ids[(*n)++] = v.id;
 		}
 	}
-	ret = pyperf_data_writer__add_attr(r->w, r->online ? &r->file_attr : &r->attr,
-					   sizeof(r->attr), ids, n, r->event_name);
+	return ids;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int write_attrs(struct pyperf_recorder *r, struct pyperf_error *err)
+{
+	size_t n = 0;
+	uint64_t *ids = evsel_ids(r, r->evsel, &n);
+	int ret = ids ? 0 : -ENOMEM, level;
+
+	if (!ret && r->o.off_cpu) {
+		r->sw_ids = evsel_ids(r, r->sw_evsel, &r->nr_sw_ids);
+		if (!r->sw_ids)
+			ret = -ENOMEM;
+		else
+			qsort(r->sw_ids, r->nr_sw_ids, sizeof(*r->sw_ids), cmp_u64);
+	}
+	if (!ret)
+		ret = pyperf_data_writer__add_attr(r->w, r->online ? &r->file_attr : &r->attr,
+						   sizeof(r->attr), ids, n, r->event_name);
+	if (!ret && r->o.off_cpu)
+		ret = pyperf_data_writer__add_attr(r->w, r->online ? &r->sw_file_attr : &r->sw_attr,
+						   sizeof(r->sw_attr), r->sw_ids, r->nr_sw_ids,
+						   "sched:sched_switch");
 	if (!ret && r->online)
 		ret = setup_online(r, ids, n);
 	free(ids);
@@ -472,12 +576,18 @@ static int emit(struct pyperf_recorder *r, const void *rec, size_t size)
 }
 
 /* The sample_id trailer for synthesized records: pid, tid, time 0, id 0. */
-static size_t trailer(uint8_t *p, uint32_t pid, uint32_t tid)
+/* The sample_id trailer of a synthesized record: pid/tid, time 0 (before
+ * everything), and with two events an id of 0, which readers give to the
+ * first event, as perf does with its own synthesized records. */
+static size_t trailer(struct pyperf_recorder *r, uint8_t *p, uint32_t pid, uint32_t tid)
 {
 	memcpy(p, &pid, 4);
 	memcpy(p + 4, &tid, 4);
 	memset(p + 8, 0, 8);
-	return 16;
+	if (!r->o.off_cpu)
+		return 16;
+	memset(p + 16, 0, 8);
+	return 24;
 }
 
 static int synth_kernel_mmap(struct pyperf_recorder *r)
@@ -500,7 +610,7 @@ static int synth_kernel_mmap(struct pyperf_recorder *r)
 	memcpy(buf + 32, &start, 8);
 	memcpy(buf + 40, name, strlen(name) + 1);
 	off = 40 + ALIGN_UP(strlen(name) + 1, 8);
-	off += trailer(buf + off, pid, tid);
+	off += trailer(r, buf + off, pid, tid);
 	size = off;
 	memcpy(buf, &type, 4);
 	memcpy(buf + 4, &misc, 2);
@@ -520,7 +630,7 @@ static int synth_comm(struct pyperf_recorder *r, uint32_t pid, uint32_t tid, con
 	memcpy(buf + 12, &tid, 4);
 	memcpy(buf + 16, comm, n);
 	off = 16 + ALIGN_UP(n + 1, 8);
-	off += trailer(buf + off, pid, tid);
+	off += trailer(r, buf + off, pid, tid);
 	memcpy(buf, &type, 4);
 	memcpy(buf + 4, &misc, 2);
 	size16 = (uint16_t)off;
@@ -549,7 +659,7 @@ static int synth_mmap2(struct pyperf_recorder *r, uint32_t pid, uint64_t start, 
 	memcpy(buf + 68, &flags, 4);
 	memcpy(buf + 72, name, n);
 	off = 72 + ALIGN_UP(n + 1, 8);
-	off += trailer(buf + off, pid, pid);
+	off += trailer(r, buf + off, pid, pid);
 	memcpy(buf, &type, 4);
 	memcpy(buf + 4, &misc, 2);
 	size16 = (uint16_t)off;
@@ -909,14 +1019,16 @@ static int enqueue(struct pyperf_recorder *r, const union perf_event *ev)
 	if (ev->header.type == PERF_RECORD_SAMPLE) {
 		if (size >= r->time_off + 8)
 			memcpy(&t, (const uint8_t *)ev + r->time_off, 8);
-	} else if (size >= 8 + 16) {
-		/* sample_id trailer: pid/tid, time */
-		memcpy(&t, (const uint8_t *)ev + size - 8, 8);
+	} else if (size >= 8 + 8 + r->trailer_time_back) {
+		/* from the sample_id trailer */
+		memcpy(&t, (const uint8_t *)ev + size - r->trailer_time_back, 8);
 	}
-	q.rec = pp_arena_alloc(&r->pass_arena[r->pass & 1], size);
+	q.rec = pp_arena_alloc_raw(&r->pass_arena[r->fill], size);
+	q.arena = r->fill;
 	if (!q.rec || PP_GROW(r->heap, r->heap_cap, r->heap_len + 1))
 		return -ENOMEM;
 	memcpy(q.rec, ev, size);
+	r->arena_live[r->fill]++;
 	q.time = t;
 	q.seq = r->seq++;
 	if (t > r->max_time)
@@ -974,11 +1086,16 @@ static int write_unwound(struct pyperf_recorder *r, const struct pyperf_record *
 		r->stats.truncated_by_copy++;
 	else if (stop != PYPERF_UNWIND_END && stop != PYPERF_UNWIND_NO_REGS)
 		r->stats.truncated_other++;
+	/* the written layout: [IDENTIFIER] IP TID TIME PERIOD CALLCHAIN [RAW] */
+	if (rec->attr->sample_type & PERF_SAMPLE_IDENTIFIER)
+		*++o = s->id;
 	o[1] = s->ip;
 	o[2] = (uint64_t)s->pid | (uint64_t)s->tid << 32;
 	o[3] = s->time;
 	o[4] = s->period;
 	chain = &o[6];
+	if (s->raw_size)
+		limit -= (s->raw_size + 4 + 7) / 8;
 	/* the kernel's part, then ours */
 	for (uint64_t i = 0; i < s->callchain_nr && nr < limit; i++) {
 		if (s->callchain[i] == PERF_CONTEXT_USER)
@@ -998,18 +1115,40 @@ static int write_unwound(struct pyperf_recorder *r, const struct pyperf_record *
 	o[5] = nr;
 	h->type = PERF_RECORD_SAMPLE;
 	h->misc = rec->misc;
-	h->size = (uint16_t)(48 + 8 * nr);
-	return write_rec(r, o, h->size);
+	h->size = (uint16_t)((uint8_t *)&chain[nr] - (uint8_t *)h);
+	if (rec->attr->sample_type & PERF_SAMPLE_RAW) {
+		/* u32 size and the data, padded together to 8 bytes */
+		uint8_t *raw = (uint8_t *)&chain[nr];
+		uint32_t rsz = s->raw_size;
+		size_t padded = ALIGN_UP((size_t)rsz + 4, 8);
+
+		memcpy(raw, &rsz, 4);
+		if (rsz)
+			memcpy(raw + 4, s->raw, rsz);
+		memset(raw + 4 + rsz, 0, padded - 4 - rsz);
+		h->size = (uint16_t)(h->size + padded);
+	}
+	return write_rec(r, h, h->size);
 }
 
-static int flush_queue(struct pyperf_recorder *r, uint64_t limit)
+/* Writes queued records up to time @limit, at most @budget of them
+ * (0: all); r->backlog says whether some were left for later. */
+static int flush_queue(struct pyperf_recorder *r, uint64_t limit, size_t budget)
 {
+	size_t done = 0;
+
 	while (r->heap_len && r->heap[0].time <= limit) {
-		struct queued_rec q = dequeue(r);
+		struct queued_rec q;
 		const struct pyperf_record *rec;
 		uint16_t size;
 		int ret;
 
+		if (budget && done++ == budget) {
+			r->backlog = true;
+			return 0;
+		}
+		q = dequeue(r);
+		r->arena_live[q.arena]--;
 		memcpy(&size, q.rec + 6, 2);
 		if (pyperf_data__decode(r->decoder, q.rec, size, &rec) != 1)
 			continue; /* malformed: nothing to write */
@@ -1024,6 +1163,7 @@ static int flush_queue(struct pyperf_recorder *r, uint64_t limit)
 			return ret;
 		r->wrote = true;
 	}
+	r->backlog = false;
 	return 0;
 }
 
@@ -1046,9 +1186,15 @@ static int drain(struct pyperf_recorder *r)
 
 			switch (h->type) {
 			case PERF_RECORD_SAMPLE: {
-				uint64_t t;
+				uint64_t t, id;
 
 				r->stats.samples++;
+				if (r->nr_sw_ids && h->size >= 16) {
+					memcpy(&id, (const uint8_t *)ev + 8, 8);
+					if (bsearch(&id, r->sw_ids, r->nr_sw_ids, sizeof(id),
+						    cmp_u64))
+						r->stats.switches++;
+				}
 				if (h->size >= r->time_off + 8) {
 					memcpy(&t, (const uint8_t *)ev + r->time_off, 8);
 					if (!r->first_time)
@@ -1080,13 +1226,15 @@ static int drain(struct pyperf_recorder *r)
 	if (r->online) {
 		/* Everything up to the newest time of the previous pass is safe:
 		 * no later pass can bring older records (perf's round rule). */
-		ret = flush_queue(r, r->prev_max);
+		ret = flush_queue(r, r->prev_max, UNWIND_BUDGET);
 		if (ret)
 			return ret;
 		r->prev_max = r->max_time;
-		/* the pass before the previous one is fully flushed now */
-		r->pass++;
-		pp_arena_free(&r->pass_arena[r->pass & 1]);
+		/* switch arenas when the other one holds nothing queued */
+		if (!r->arena_live[r->fill ^ 1]) {
+			r->fill ^= 1;
+			pp_arena_reset(&r->pass_arena[r->fill]);
+		}
 		any = r->wrote;
 		r->wrote = false;
 	}
@@ -1130,7 +1278,7 @@ PYPERF_API int pyperf_recorder__run(struct pyperf_recorder *r, struct pyperf_err
 		if (r->attached && perf_evlist__filter_pollfd(r->evlist, POLLERR | POLLHUP) == 0)
 			break; /* every attached thread is gone */
 		/* A signal (child exit, Ctrl-C) interrupts the wait early. */
-		perf_evlist__poll(r->evlist, 100);
+		perf_evlist__poll(r->evlist, r->backlog ? 0 : 100);
 	}
 	return 0;
 }
@@ -1430,7 +1578,7 @@ PYPERF_API int pyperf_recorder__finish(struct pyperf_recorder *r, struct pyperf_
 	if (!ret && r->online) {
 		static const struct perf_event_header round = {PERF_RECORD_FINISHED_ROUND, 0, 8};
 
-		ret = flush_queue(r, UINT64_MAX);
+		ret = flush_queue(r, UINT64_MAX, 0);
 		if (!ret && r->wrote)
 			ret = write_rec(r, &round, sizeof(round));
 	}
@@ -1444,6 +1592,11 @@ PYPERF_API int pyperf_recorder__finish(struct pyperf_recorder *r, struct pyperf_
 	snprintf(version, sizeof(version), "pyperf-record %s", pyperf_version());
 	if ((ret = sysinfo_write_features(r->w, version)) || (ret = sysinfo_write_cmdline(r->w)) ||
 	    (ret = add_build_ids(r, hits, nr_hits)) || (ret = embed_files(r, pids, nr_pids)))
+		goto write_error;
+	/* the format of sched_switch, for decoding anywhere (perf's
+	 * tracing-data section, which perf script reads too) */
+	if (r->tracing && (ret = pyperf_data_writer__add_feature(r->w, PYPERF_FEAT_TRACING_DATA,
+								 r->tracing, r->tracing_size)))
 		goto write_error;
 	if (r->first_time) {
 		uint64_t t[2] = {r->first_time, r->last_time};
@@ -1521,5 +1674,7 @@ PYPERF_API void pyperf_recorder__free(struct pyperf_recorder *r)
 	pp_arena_free(&r->pass_arena[0]);
 	pp_arena_free(&r->pass_arena[1]);
 	free(r->attach_pids);
+	free(r->tracing);
+	free(r->sw_ids);
 	free(r);
 }

@@ -1467,7 +1467,15 @@ static int write_event(struct writer *w, uint32_t ev_node, const struct pyperf_f
 		const char *s = unit_samples(w->total_samples, &unit);
 
 		fprintf(w->out, "# Samples: %s%c of event '%s'\n", s, unit, evf->name);
-		fprintf(w->out, "# Event count (approx.): %" PRIu64 "\n#\n", w->total_period);
+		if (pyperf_profile__event_in_ns(w->p, evf->event))
+			/* time weights: say so, in seconds */
+			fprintf(w->out, "# %s time: %.6f s (percentages are of this time)\n#\n",
+				!strcmp(evf->name, "wall") ? "Wall-clock (on-CPU + off-CPU)"
+							   : "Off-CPU",
+				(double)w->total_period / 1e9);
+		else
+			fprintf(w->out, "# Event count (approx.): %" PRIu64 "\n#\n",
+				w->total_period);
 	}
 	sorted = pp_calloc(w->nr_entries + 1, sizeof(*sorted));
 	if (!sorted) {

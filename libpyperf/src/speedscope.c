@@ -235,7 +235,7 @@ PYPERF_API int pyperf_profile__write_speedscope(struct pyperf_profile *p, FILE *
 		if (!evname)
 			goto out;
 		if (w.period)
-			unit = pp_time_event(evname) ? "nanoseconds" : "none";
+			unit = pp_event_in_ns(p, ev) ? "nanoseconds" : "none";
 		total = pyperf_profile__node(p, ev)->total_period;
 		for (uint32_t t = pyperf_profile__node(p, ev)->first_child; t;
 		     t = pyperf_profile__node(p, t)->next_sibling) {

@@ -605,7 +605,7 @@ PYPERF_API int pyperf_profile__write_svg(struct pyperf_profile *p, FILE *out,
 		if (!evname)
 			goto out;
 		if (g.o.period)
-			g.unit = pp_time_event(evname) ? "ns" : "events";
+			g.unit = pp_event_in_ns(p, ev) ? "ns" : "events";
 		for (uint32_t t = en->first_child; t;
 		     t = pyperf_profile__node(p, t)->next_sibling) {
 			const struct pyperf_node *tn = pyperf_profile__node(p, t);

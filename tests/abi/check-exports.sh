@@ -24,9 +24,12 @@ if ! diff -u "$tmp/map" "$tmp/exported" > "$tmp/d2"; then
 	cat "$tmp/d2"
 	status=1
 fi
-if nm -D --defined-only "$so" | awk '$2 == "T" {print $3}' | grep -v '@@PYPERF_' | grep -q .; then
+# (into a variable: "| grep -q" would end the pipe early, and pipefail
+# would take the SIGPIPE of the writer for "none found")
+unversioned=$(nm -D --defined-only "$so" | awk '$2 == "T" && $3 !~ /@@PYPERF_/ {print $3}')
+if [ -n "$unversioned" ]; then
 	echo "unversioned exports:"
-	nm -D --defined-only "$so" | awk '$2 == "T" {print $3}' | grep -v '@@PYPERF_'
+	echo "$unversioned"
 	status=1
 fi
 [ $status = 0 ] && echo "ok: $(wc -l < "$tmp/exported") exported symbols, all declared and versioned"

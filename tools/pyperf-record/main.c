@@ -47,7 +47,8 @@ static void usage(FILE *f)
 	    "      --raw-stacks        dwarf: keep the stack copies in the file (as perf does)\n"
 	    "                          instead of unwinding them while recording\n"
 	    "  -m, --mmap-pages N      ring buffer pages per CPU, a power of two\n"
-	    "                          (default 128; 1024 with dwarf call graphs)\n"
+	    "                          (default 128; 2048 with dwarf call graphs, 4096 with "
+	    "--off-cpu too)\n"
 	    "  -z, --compression-level[=N]  zstd-compress the records (perf record -z); the\n"
 	    "                          default in dwarf mode, where deep stacks repeat\n"
 	    "      --no-compress       never compress\n"
@@ -55,6 +56,11 @@ static void usage(FILE *f)
 	    "      --no-inherit        do not follow new threads and child processes\n"
 	    "      --no-python         do not name Python functions: neither 3.12+'s perf\n"
 	    "                          support nor libpyperf's trampolines for 3.8-3.11\n"
+	    "      --off-cpu[=BYTES]   also record context switches (sched:sched_switch with\n"
+	    "                          call graphs) for off-CPU and wall-clock profiles:\n"
+	    "                          pyperf-report --weight off-cpu|wall. dwarf mode copies\n"
+	    "                          BYTES of stack per switch (default 16384, ~30 Python\n"
+	    "                          calls; switches can be far more frequent than samples)\n"
 	    "      --clean-maps        remove the /tmp/perf-PID.map files of launched processes\n"
 	    "                          once they are copied into the output\n"
 	    "  -q, --quiet             no notes or summary\n"
@@ -102,6 +108,7 @@ enum {
 	OPT_NO_PYTHON,
 	OPT_CLEAN_MAPS,
 	OPT_RAW_STACKS,
+	OPT_OFF_CPU,
 	OPT_NO_COMPRESS,
 	OPT_VERSION,
 };
@@ -118,6 +125,7 @@ static const struct option long_opts[] = {
     {"no-python", no_argument, NULL, OPT_NO_PYTHON},
     {"clean-maps", no_argument, NULL, OPT_CLEAN_MAPS},
     {"raw-stacks", no_argument, NULL, OPT_RAW_STACKS},
+    {"off-cpu", optional_argument, NULL, OPT_OFF_CPU},
     {"compression-level", optional_argument, NULL, 'z'},
     {"no-compress", no_argument, NULL, OPT_NO_COMPRESS},
     {"quiet", no_argument, NULL, 'q'},
@@ -213,6 +221,8 @@ static void summary(const struct pyperf_record_opts *o, const struct pyperf_reco
 		s->processes, s->threads, mode_name(s->callgraph));
 	if (s->callgraph == PYPERF_CALLGRAPH_DWARF)
 		fprintf(stderr, " (%u-byte stack copies)", s->stack_bytes);
+	if (o->off_cpu)
+		fprintf(stderr, "; %" PRIu64 " of them context switches", s->switches);
 	fprintf(stderr, " ]\n[ %s: %.2f MB written to %s", prog, mb, o->output);
 	if (s->compression)
 		fprintf(stderr, " (zstd %d)", s->compression);
@@ -361,6 +371,17 @@ int main(int argc, char **argv)
 			break;
 		case OPT_RAW_STACKS:
 			o.raw_stacks = true;
+			break;
+		case OPT_OFF_CPU:
+			o.off_cpu = true;
+			if (optarg) {
+				if (!parse_u64(optarg, &v, 8, 65528))
+					return bad_usage(
+					    "--off-cpu=BYTES wants 8..65528 stack bytes, "
+					    "not '%s'",
+					    optarg);
+				o.off_cpu_stack_bytes = (unsigned)v;
+			}
 			break;
 		case 'z':
 			if (!optarg)

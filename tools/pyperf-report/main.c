@@ -48,6 +48,16 @@ static void usage(FILE *f)
 	    "      --native-leaf       python view: a [native] leaf for time in native code\n"
 	    "      --full-path         Python frames with the file's full path\n"
 	    "\n"
+	    "Weight (off-CPU needs a recording with sched:sched_switch, e.g. pyperf-record\n"
+	    "--off-cpu, or perf record -e sched:sched_switch -g):\n"
+	    "      --weight W          events (default): each recorded event on its own;\n"
+	    "                          cpu: on-CPU samples only; off-cpu: time threads spent\n"
+	    "                          off CPU, under the stack they left with and a leaf\n"
+	    "                          [off-cpu: STATE] (S sleeping, D uninterruptible,\n"
+	    "                          R preempted); wall: on-CPU time plus off-CPU time.\n"
+	    "                          Time weights report seconds; --collapsed counts\n"
+	    "                          microseconds\n"
+	    "\n"
 	    "Filters:\n"
 	    "      --pid PID[,PID..]   only these processes\n"
 	    "      --tid TID[,TID..]   only these threads\n"
@@ -78,8 +88,9 @@ static void usage(FILE *f)
 	    "      --addrs             show addresses of unknown frames\n"
 	    "      --show-pid          prefix stacks with comm-pid\n"
 	    "      --show-tid          prefix stacks with comm-pid/tid\n"
-	    "      --weight W          samples (default) or period (also svg, speedscope;\n"
-	    "                          perf-script input: period as the script, or samples)\n"
+	    "      --weight period     count periods instead of samples (also svg,\n"
+	    "                          speedscope; perf-script input: the script's period\n"
+	    "                          weights by default, --weight samples counts samples)\n"
 	    "      --icicle            svg: callers at the top\n"
 	    "      --minwidth PX       svg: leave out frames narrower than PX pixels (0.1)\n"
 	    "      --width PX          svg: image width (1200)\n"
@@ -622,9 +633,11 @@ int main(int argc, char **argv)
 				copts.period = true;
 			else if (!strcmp(optarg, "samples"))
 				copts.period = false;
-			else
-				FAIL(bad_usage("--weight wants 'samples' or 'period', not '%s'",
-					       optarg));
+			else if (pyperf_weight__parse(optarg, &popts.weight))
+				FAIL(bad_usage(
+				    "--weight wants cpu, off-cpu, wall, events, samples or "
+				    "period, not '%s'",
+				    optarg));
 			weight_set = true;
 			break;
 		case OPT_STATS:
@@ -675,6 +688,9 @@ int main(int argc, char **argv)
 	copts.percent_limit = svgopts.percent_limit = ssopts.percent_limit = ppopts.percent_limit =
 	    jopts.percent_limit = ropts.percent_limit;
 	svgopts.period = ssopts.period = copts.period;
+	/* Time-weighed profiles: widths in time, not in counts of intervals. */
+	if (popts.weight == PYPERF_WEIGHT_OFF_CPU || popts.weight == PYPERF_WEIGHT_WALL)
+		svgopts.period = ssopts.period = true;
 	svgopts.pid = copts.pid;
 	svgopts.tid = copts.tid;
 	/* Binary data on a terminal helps nobody and may upset it. */

@@ -114,7 +114,9 @@ struct pyperf_collapsed_opts {
  * pyperf_profile__write_collapsed() - folded stacks, one line per distinct
  * stack: "comm;outer;...;leaf COUNT", named and merged exactly as
  * `perf script | stackcollapse-perf.pl` would (unresolved frames become
- * "[dso]" or "[unknown]"), in ascending line order.
+ * "[dso]" or "[unknown]"), in ascending line order. Profiles weighed in
+ * time (pyperf_profile__event_in_ns(): off-cpu, wall) count microseconds;
+ * stacks under half a microsecond in all are left out.
  *
  * Return: 0, -ENOMEM or -EIO.
  */

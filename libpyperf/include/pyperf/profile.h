@@ -83,6 +83,31 @@ struct pyperf_profile_stats {
 	uint64_t out_of_order;
 	uint64_t files;
 	uint64_t processes, threads;
+	/* off-CPU (weights off-cpu and wall) */
+	uint64_t switches;	       /* sched_switch samples read */
+	uint64_t off_cpu_intervals;    /* switch-out to next run, counted */
+	uint64_t off_cpu_ns;	       /* their total */
+	uint64_t off_cpu_open_at_end;  /* still off CPU when the file ended (cut there) */
+	uint64_t switches_undecoded;   /* no usable tracing data: state unknown */
+	uint64_t samples_other_weight; /* samples the chosen weight leaves out */
+};
+
+/*
+ * What the tree weighs. EVENTS: every recorded event on its own, as perf
+ * report shows them. CPU: on-CPU samples only (tracepoints such as
+ * sched_switch are left out). OFF_CPU: time off CPU, from sched_switch:
+ * each switch-out adds the time until the thread runs again (its next
+ * switch-in, sample or exit) to the stack it switched out with, under a
+ * leaf frame naming its state ("[off-cpu: S]", D, R for preempted...);
+ * one event, "off-cpu", in nanoseconds. WALL: both, on-CPU samples of
+ * clock events weighted by their period (nanoseconds), in one event,
+ * "wall".
+ */
+enum pyperf_weight {
+	PYPERF_WEIGHT_EVENTS,
+	PYPERF_WEIGHT_CPU,
+	PYPERF_WEIGHT_OFF_CPU,
+	PYPERF_WEIGHT_WALL,
 };
 
 /*
@@ -130,9 +155,10 @@ struct pyperf_profile_opts {
 	/* Called now and then while a file is read. */
 	pyperf_progress_fn_t progress;
 	void *progress_ctx;
+	enum pyperf_weight weight;
 	size_t : 0;
 };
-#define pyperf_profile_opts__last_field progress_ctx
+#define pyperf_profile_opts__last_field weight
 
 /**
  * pyperf_profile__new() - an empty profile.
@@ -216,6 +242,18 @@ PYPERF_API void pyperf_profile__event_total(const struct pyperf_profile *p, uint
  */
 PYPERF_API const struct pyperf_unwind_stats *
 pyperf_profile__unwind_stats(const struct pyperf_profile *p);
+
+/**
+ * pyperf_profile__event_in_ns() - whether event @idx weighs time in
+ * nanoseconds (the off-cpu and wall weights) rather than an event count.
+ */
+PYPERF_API bool pyperf_profile__event_in_ns(const struct pyperf_profile *p, uint32_t idx);
+
+/**
+ * pyperf_weight__parse() - "cpu", "off-cpu" (or "offcpu"), "wall", "events".
+ * Return: 0 or -EINVAL.
+ */
+PYPERF_API int pyperf_weight__parse(const char *s, enum pyperf_weight *out);
 
 /** pyperf_profile__lost() - lost samples of the profile's files. */
 PYPERF_API uint64_t pyperf_profile__lost(const struct pyperf_profile *p);

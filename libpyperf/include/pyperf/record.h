@@ -55,7 +55,7 @@ struct pyperf_record_opts {
 	enum pyperf_callgraph callgraph;
 	unsigned stack_bytes; /* dwarf copy size; default 40960, max 65528 */
 	unsigned mmap_pages;  /* per-CPU ring buffer data pages (power of 2); default 128,
-				 1024 in dwarf mode */
+				 2048 in dwarf mode */
 	bool no_python;	      /* do not enable Python's perf support (3.12+'s, trampolines) */
 	bool clean_maps;      /* remove perf maps launched processes wrote, once embedded */
 	bool no_inherit;      /* only the launched or attached threads */
@@ -78,9 +78,22 @@ struct pyperf_record_opts {
 	 * which names Python functions on CPython 3.8-3.11. NULL: not done.
 	 */
 	const char *python_dir;
+	/*
+	 * Also record sched:sched_switch with call graphs (and context-switch
+	 * records, which say when a thread runs again), for off-CPU and
+	 * wall-clock profiles. The tracepoint's format is stored in the file.
+	 */
+	bool off_cpu;
+	/*
+	 * dwarf mode: stack bytes copied at each context switch; default
+	 * 16384 (about 30 nested Python calls on 3.12), at most the CPU
+	 * samples' copy. Switches can come 50,000 times a second: smaller
+	 * copies keep the recording's cost and ring-buffer use bounded.
+	 */
+	unsigned off_cpu_stack_bytes;
 	size_t : 0;
 };
-#define pyperf_record_opts__last_field python_dir
+#define pyperf_record_opts__last_field off_cpu_stack_bytes
 
 /* What a recording saw; filled as it runs and at the end. */
 struct pyperf_record_stats {
@@ -103,6 +116,7 @@ struct pyperf_record_stats {
 	enum pyperf_callgraph callgraph; /* after AUTO was decided */
 	const char *event_name;		 /* e.g. "cpu-clock" */
 	int python_version; /* e.g. 312 for the launched interpreter, 0 if not Python */
+	uint64_t switches;  /* sched_switch samples (off_cpu) */
 };
 
 struct pyperf_recorder;

@@ -23,8 +23,11 @@ if sys.implementation.name != 'cpython':
 
 if sys.version_info >= (3, 12):
     def activate(reemit_on_fork=True):
-        """Switch on CPython's perf trampolines ("perf" backend)."""
-        sys.activate_stack_trampoline('perf')
+        """Switch on CPython's perf trampolines ("perf" backend), unless a
+        backend is already active (-X perf, -X perf_jit, PYTHONPERFSUPPORT):
+        changing backends while active crashes CPython 3.13.0."""
+        if not sys.is_stack_trampoline_active():
+            sys.activate_stack_trampoline('perf')
 
     def deactivate():
         sys.deactivate_stack_trampoline()

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The tracing-data container of perf.data and sched_switch decoding.
+ *
+ * Layout of the container (perf's util/trace-event-info.c writes it):
+ *	"\027\010\104tracing" version'\0' big_endian:u8 long_size:u8 page_size:u32
+ *	"header_page\0" size:u64 bytes   "header_event\0" size:u64 bytes
+ *	nr_ftrace:u32 { size:u64 bytes }
+ *	nr_systems:u32 { system'\0' nr:u32 { size:u64 format } }
+ *	kallsyms size:u32 bytes   printk size:u32 bytes   [>= 0.6: cmdlines size:u64 bytes]
+ * Numbers are in the byte order the file declares; only native files are
+ * read (perf.data of the other order is refused earlier anyway).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <traceevent/event-parse.h>
+#include "internal.h"
+#include "tracing.h"
+
+#define MAX_STATES 32
+
+struct tp_formats {
+	struct tep_handle *tep;
+	struct trace_seq seq;
+	/* sched_switch, found once */
+	struct tep_event *sw;
+	struct tep_format_field *prev_pid, *prev_state, *next_pid;
+	/* prev_state value -> the letters the kernel's format prints */
+	struct {
+		unsigned long long value;
+		char text[8];
+	} states[MAX_STATES];
+	size_t nr_states;
+};
+
+struct cursor {
+	const uint8_t *p, *end;
+	bool bad;
+};
+
+static const uint8_t *take(struct cursor *c, uint64_t n)
+{
+	const uint8_t *at = c->p;
+
+	if (c->bad || (uint64_t)(c->end - c->p) < n) {
+		c->bad = true;
+		return NULL;
+	}
+	c->p += n;
+	return at;
+}
+
+static uint64_t take_u32(struct cursor *c)
+{
+	const uint8_t *at = take(c, 4);
+	uint32_t v = 0;
+
+	if (at)
+		memcpy(&v, at, 4);
+	return v;
+}
+
+static uint64_t take_u64(struct cursor *c)
+{
+	const uint8_t *at = take(c, 8);
+	uint64_t v = 0;
+
+	if (at)
+		memcpy(&v, at, 8);
+	return v;
+}
+
+static const char *take_string(struct cursor *c)
+{
+	const uint8_t *nul = c->bad ? NULL : memchr(c->p, 0, (size_t)(c->end - c->p));
+	const char *s = (const char *)c->p;
+
+	if (!nul) {
+		c->bad = true;
+		return NULL;
+	}
+	c->p = nul + 1;
+	return s;
+}
+
+static bool take_tag(struct cursor *c, const char *tag)
+{
+	const uint8_t *at = take(c, strlen(tag) + 1);
+
+	return at && !memcmp(at, tag, strlen(tag) + 1);
+}
+
+void tp_formats_free(struct tp_formats *f)
+{
+	if (!f)
+		return;
+	trace_seq_destroy(&f->seq);
+	if (f->tep)
+		tep_free(f->tep);
+	free(f);
+}
+
+static void find_sched_switch(struct tp_formats *f)
+{
+	f->sw = tep_find_event_by_name(f->tep, "sched", "sched_switch");
+	if (!f->sw)
+		return;
+	f->prev_pid = tep_find_field(f->sw, "prev_pid");
+	f->prev_state = tep_find_field(f->sw, "prev_state");
+	f->next_pid = tep_find_field(f->sw, "next_pid");
+	if (!f->prev_pid || !f->prev_state || !f->next_pid)
+		f->sw = NULL;
+}
+
+struct tp_formats *tp_formats_parse(const void *buf, size_t size, const char *source,
+				    struct pyperf_error *err)
+{
+	static const uint8_t magic[10] = {23, 8, 68, 't', 'r', 'a', 'c', 'i', 'n', 'g'};
+	struct cursor c = {buf, (const uint8_t *)buf + size, false};
+	struct tp_formats *f;
+	const uint8_t *b;
+	uint64_t n, len;
+	const char *what = "header";
+
+	if (size < sizeof(magic) || memcmp(buf, magic, sizeof(magic))) {
+		pyperf_error_set(err, -EBADMSG, PYPERF_NO_OFFSET, source,
+				 "tracing data: no 'tracing' signature; tracepoint records "
+				 "cannot be decoded");
+		return NULL;
+	}
+	c.p += sizeof(magic);
+	f = pp_calloc(1, sizeof(*f));
+	if (!f || !(f->tep = tep_alloc())) {
+		free(f);
+		pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, source, "out of memory");
+		return NULL;
+	}
+	trace_seq_init(&f->seq);
+	take_string(&c); /* version */
+	b = take(&c, 2);
+	if (b && b[0] != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)) {
+		pyperf_error_set(err, -EOPNOTSUPP, PYPERF_NO_OFFSET, source,
+				 "tracing data of the other byte order is not supported");
+		tp_formats_free(f);
+		return NULL;
+	}
+	if (b) {
+		tep_set_long_size(f->tep, b[1]);
+		tep_set_file_bigendian(f->tep, (enum tep_endian)b[0]);
+		tep_set_local_bigendian(f->tep, (enum tep_endian)b[0]);
+	}
+	tep_set_page_size(f->tep, (int)take_u32(&c));
+	what = "header_page";
+	if (!take_tag(&c, "header_page"))
+		goto bad;
+	len = take_u64(&c);
+	b = take(&c, len);
+	if (b)
+		tep_parse_header_page(f->tep, (char *)b, len, tep_get_long_size(f->tep));
+	what = "header_event";
+	if (!take_tag(&c, "header_event"))
+		goto bad;
+	take(&c, take_u64(&c));
+	what = "ftrace formats";
+	n = take_u32(&c);
+	for (uint64_t i = 0; i < n && !c.bad; i++)
+		take(&c, take_u64(&c));
+	what = "event formats";
+	n = take_u32(&c);
+	for (uint64_t i = 0; i < n && !c.bad; i++) {
+		const char *sys = take_string(&c);
+		uint64_t count = take_u32(&c);
+
+		for (uint64_t j = 0; j < count && !c.bad; j++) {
+			len = take_u64(&c);
+			b = take(&c, len);
+			/* An event whose format libtraceevent cannot parse is
+			 * skipped: the others still decode. */
+			if (b && sys)
+				tep_parse_event(f->tep, (const char *)b, len, sys);
+		}
+	}
+	/* kallsyms, printk formats and saved cmdlines follow; not needed. */
+	if (c.bad)
+		goto bad;
+	find_sched_switch(f);
+	return f;
+bad:
+	pyperf_error_set(err, -EBADMSG, PYPERF_NO_OFFSET, source,
+			 "tracing data: truncated or malformed %s at byte %zu of %zu", what,
+			 (size_t)(c.p - (const uint8_t *)buf), size);
+	tp_formats_free(f);
+	return NULL;
+}
+
+bool tp_formats_is_sched_switch(struct tp_formats *f, uint64_t id)
+{
+	return f && f->sw && (uint64_t)f->sw->id == id;
+}
+
+/* The letters the kernel's print format gives @value ("S", "D", "R+"...),
+ * worked out by libtraceevent once per distinct value. */
+static const char *state_text(struct tp_formats *f, const void *raw, size_t size,
+			      unsigned long long value)
+{
+	struct tep_record rec = {0};
+	const char *p, *e;
+	size_t i, n;
+
+	for (i = 0; i < f->nr_states; i++)
+		if (f->states[i].value == value)
+			return f->states[i].text;
+	if (f->nr_states == MAX_STATES)
+		return "?";
+	rec.data = (void *)raw;
+	rec.size = (int)size;
+	trace_seq_reset(&f->seq);
+	tep_print_event(f->tep, &f->seq, &rec, "%s", TEP_PRINT_INFO);
+	trace_seq_terminate(&f->seq);
+	p = f->seq.buffer ? strstr(f->seq.buffer, "prev_state=") : NULL;
+	i = f->nr_states++;
+	f->states[i].value = value;
+	if (!p) {
+		snprintf(f->states[i].text, sizeof(f->states[i].text), "%llx", value);
+	} else {
+		p += strlen("prev_state=");
+		e = p + strcspn(p, " \t");
+		n = (size_t)(e - p) < sizeof(f->states[i].text) ? (size_t)(e - p)
+								: sizeof(f->states[i].text) - 1;
+		memcpy(f->states[i].text, p, n);
+		f->states[i].text[n] = 0;
+	}
+	return f->states[i].text;
+}
+
+int tp_formats_sched_switch(struct tp_formats *f, uint64_t id, const void *raw, size_t size,
+			    struct tp_switch *out)
+{
+	unsigned long long prev, next, state;
+
+	if (!tp_formats_is_sched_switch(f, id))
+		return -ENOENT;
+	if (size < (size_t)(f->next_pid->offset + f->next_pid->size) ||
+	    size < (size_t)(f->prev_state->offset + f->prev_state->size) ||
+	    size < (size_t)(f->prev_pid->offset + f->prev_pid->size))
+		return -EBADMSG;
+	if (tep_read_number_field(f->prev_pid, raw, &prev) ||
+	    tep_read_number_field(f->next_pid, raw, &next) ||
+	    tep_read_number_field(f->prev_state, raw, &state))
+		return -EBADMSG;
+	out->prev_pid = (int32_t)prev;
+	out->next_pid = (int32_t)next;
+	out->prev_state = state_text(f, raw, size, state);
+	return 0;
+}
+
+/* ---- building ------------------------------------------------------------------------ */
+
+static const char *tracefs(void)
+{
+	static const char *const dirs[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char p[64];
+
+		snprintf(p, sizeof(p), "%s/events", dirs[i]);
+		if (!access(p, R_OK))
+			return dirs[i];
+	}
+	return NULL;
+}
+
+/* Reads a tracefs file whole (their st_size is 0, so read until EOF). */
+static char *read_all(const char *path, size_t *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf = NULL;
+	size_t cap = 0, len = 0;
+
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		ssize_t n;
+
+		if (PP_GROW(buf, cap, len + 4097)) {
+			free(buf);
+			close(fd);
+			errno = ENOMEM;
+			return NULL;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			free(buf);
+			close(fd);
+			errno = e;
+			return NULL;
+		}
+		if (!n)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = 0;
+	*size = len;
+	return buf;
+}
+
+struct out {
+	uint8_t *buf;
+	size_t len, cap;
+	bool nomem;
+};
+
+static void put(struct out *o, const void *p, size_t n)
+{
+	if (o->nomem || PP_GROW(o->buf, o->cap, o->len + n)) {
+		o->nomem = true;
+		return;
+	}
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+}
+
+static void put_u32(struct out *o, uint32_t v)
+{
+	put(o, &v, 4);
+}
+
+static void put_u64(struct out *o, uint64_t v)
+{
+	put(o, &v, 8);
+}
+
+static int put_file(struct out *o, const char *path, bool size64, struct pyperf_error *err)
+{
+	size_t n;
+	char *text = read_all(path, &n);
+
+	if (!text)
+		return pyperf_error_set(err, -errno, PYPERF_NO_OFFSET, path, "cannot read: %s%s",
+					strerror(errno),
+					errno == EACCES ? " (tracefs needs root or CAP_PERFMON)" : "");
+	if (size64)
+		put_u64(o, n);
+	else
+		put_u32(o, (uint32_t)n);
+	put(o, text, n);
+	free(text);
+	return 0;
+}
+
+int tp_formats_build(const char *const *names, size_t n, void **buf, size_t *size, uint64_t *ids,
+		     struct pyperf_error *err)
+{
+	static const uint8_t magic[10] = {23, 8, 68, 't', 'r', 'a', 'c', 'i', 'n', 'g'};
+	const char *root = tracefs();
+	struct out o = {0};
+	char path[512];
+	uint8_t b[2] = {__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__, sizeof(long)};
+	int ret;
+
+	if (!root)
+		return pyperf_error_set(err, -ENOENT, PYPERF_NO_OFFSET, "/sys/kernel/tracing",
+					"tracefs is not mounted or not readable; mount it with "
+					"'mount -t tracefs nodev /sys/kernel/tracing'");
+	put(&o, magic, sizeof(magic));
+	put(&o, "0.6", 4);
+	put(&o, b, 2);
+	put_u32(&o, (uint32_t)sysconf(_SC_PAGESIZE));
+	put(&o, "header_page", 12);
+	snprintf(path, sizeof(path), "%s/events/header_page", root);
+	if ((ret = put_file(&o, path, true, err)))
+		goto fail;
+	put(&o, "header_event", 13);
+	snprintf(path, sizeof(path), "%s/events/header_event", root);
+	if ((ret = put_file(&o, path, true, err)))
+		goto fail;
+	put_u32(&o, 0); /* no ftrace formats */
+	/* one system per tracepoint: simple, and what readers accept */
+	put_u32(&o, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		const char *slash = strchr(names[i], '/');
+		char *id_text;
+		size_t len;
+
+		if (!slash) {
+			ret = pyperf_error_set(err, -EINVAL, PYPERF_NO_OFFSET, names[i],
+					       "not a SYSTEM/EVENT tracepoint name");
+			goto fail;
+		}
+		put(&o, names[i], (size_t)(slash - names[i]));
+		put(&o, "", 1);
+		put_u32(&o, 1);
+		snprintf(path, sizeof(path), "%s/events/%s/format", root, names[i]);
+		if ((ret = put_file(&o, path, true, err)))
+			goto fail;
+		snprintf(path, sizeof(path), "%s/events/%s/id", root, names[i]);
+		id_text = read_all(path, &len);
+		if (!id_text) {
+			ret = pyperf_error_set(err, -errno, PYPERF_NO_OFFSET, path,
+					       "cannot read: %s", strerror(errno));
+			goto fail;
+		}
+		ids[i] = strtoull(id_text, NULL, 10);
+		free(id_text);
+	}
+	put_u32(&o, 0); /* kallsyms: none (perf reads 0 as "not present") */
+	put_u32(&o, 0); /* printk formats: none */
+	put_u64(&o, 0); /* saved cmdlines: none */
+	if (o.nomem) {
+		ret = pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, NULL, "out of memory");
+		goto fail;
+	}
+	*buf = o.buf;
+	*size = o.len;
+	return 0;
+fail:
+	free(o.buf);
+	return ret;
+}
