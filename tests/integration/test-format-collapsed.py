@@ -89,11 +89,17 @@ def test():
         theirs = fold_script(data, samples=False)
         check(period == theirs, '--weight period equals stackcollapse-perf.pl (period-weighted) '
               f'on perf script ({len(theirs.splitlines())} stacks)')
-        limited = pyperf_report('-i', data, '--collapsed', '--percent-limit', '10').stdout
-        total = sum(int(l.rsplit(' ', 1)[1]) for l in plain.splitlines())
-        check(set(limited.splitlines()) <= set(plain.splitlines()) and
-              all(int(l.rsplit(' ', 1)[1]) * 10 >= total for l in limited.splitlines()) and limited,
-              f'--percent-limit 10 keeps {len(limited.splitlines())} of {len(plain.splitlines())} stacks')
+        # The limit cuts call-tree nodes (per thread) whose total period is
+        # under 15% of the event's; a stack's line stays if its node does.
+        per_tid = pyperf_report('-i', data, '--collapsed', '--weight', 'period', '--show-tid').stdout
+        lines = [l.rsplit(' ', 1) for l in per_tid.splitlines()]
+        total = sum(int(w) for _, w in lines)
+        want = {f'{k} {w}' for k, w in lines
+                if 100 * sum(int(w2) for k2, w2 in lines if k2 == k or k2.startswith(k + ';')) >= 15 * total}
+        limited = pyperf_report('-i', data, '--collapsed', '--weight', 'period', '--show-tid',
+                                '--percent-limit', '15').stdout
+        check(set(limited.splitlines()) == want and want,
+              f'--percent-limit 15 keeps the {len(want)} of {len(lines)} stacks whose node holds 15%')
 
         # perf script text, recorded.
         text = run(['perf', 'script', '-i', data]).stdout
