@@ -6,10 +6,18 @@
 set -euo pipefail
 
 build_pkgs=(gcc make pkg-config xz-utils libelf-dev libdw-dev libtraceevent-dev
-	    libjansson-dev zlib1g-dev libzstd-dev linux-source-6.12 python3-dev)
-# The tests compare against perf itself, fuzz with clang's libFuzzer and run
-# Python workloads under the interpreters of the machine.
-test_pkgs=(linux-perf clang libclang-rt-14-dev python3)
+	    libjansson-dev zlib1g-dev libzstd-dev linux-source-6.12 python3-dev
+	    libprotobuf-c-dev protobuf-c-compiler)
+# The tests compare against perf itself, fuzz with clang's libFuzzer, run
+# Python workloads under the interpreters of the machine, and open each
+# output format in its real consumer: Chromium (SVG, and the speedscope app
+# that npm brings), go tool pprof, a JSON Schema validator.
+test_pkgs=(linux-perf clang libclang-rt-14-dev python3 python3-jsonschema chromium golang-go)
+# node and npm may come from elsewhere (NodeSource's nodejs bundles npm and
+# conflicts with Debian's npm package): ask for them only when missing.
+if [ "${1:-build}" = test ] && ! command -v npm > /dev/null; then
+	test_pkgs+=(nodejs npm)
+fi
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;

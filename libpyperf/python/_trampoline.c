@@ -87,15 +87,14 @@ typedef PyObject *(*trampoline)(PyThreadState *, PyFrameObject *, intptr_t, eval
 #define FRAME_CODE(f) ((f)->f_code)
 #else
 typedef PyObject *(*evaluator)(PyThreadState *, struct _PyInterpreterFrame *, int);
-typedef PyObject *(*trampoline)(PyThreadState *, struct _PyInterpreterFrame *, intptr_t,
-				evaluator);
+typedef PyObject *(*trampoline)(PyThreadState *, struct _PyInterpreterFrame *, intptr_t, evaluator);
 #define FRAME_T struct _PyInterpreterFrame
 #define FRAME_CODE(f) ((f)->f_code)
 #endif
 
 /* What we know of each copy; index = chunk * CHUNK_SLOTS + position. */
 struct slot_info {
-	uint64_t name_hash; /* of the name the map gives it now */
+	uint64_t name_hash;	       /* of the name the map gives it now */
 	uint32_t next_same, prev_same; /* free copies of the same name */
 	uint32_t next_free, prev_free; /* all free copies, oldest first */
 	bool free;
@@ -109,13 +108,13 @@ struct name_bucket {
 
 static struct {
 	bool active;
-	pid_t pid; /* the process the allocation state belongs to */
+	pid_t pid;	    /* the process the allocation state belongs to */
 	evaluator previous; /* what we call through the trampolines */
 	Py_ssize_t extra_index;
 	struct pyperf_map_writer *map;
 	uint8_t **chunks;
 	size_t nr_chunks, cap_chunks;
-	uint32_t used; /* copies handed out from chunks, ever */
+	uint32_t used;	   /* copies handed out from chunks, ever */
 	uint32_t own_from; /* first copy in a chunk this process mapped */
 	struct slot_info *info;
 	uint32_t free_head, free_tail, nr_free;
@@ -415,8 +414,8 @@ static void *trampoline_for(PyCodeObject *co)
 		memset(&st.info[idx], 0, sizeof(st.info[idx]));
 	}
 	st.info[idx].name_hash = h;
-	if (!named &&
-	    pyperf_map_writer__add(st.map, (uint64_t)(uintptr_t)slot_code(idx), SLOT_SIZE, st.name_buf))
+	if (!named && pyperf_map_writer__add(st.map, (uint64_t)(uintptr_t)slot_code(idx), SLOT_SIZE,
+					     st.name_buf))
 		st.map_errors++;
 	if (_PyCode_SetExtra((PyObject *)co, st.extra_index, (void *)(uintptr_t)(idx + 1)) < 0) {
 		PyErr_Clear();
@@ -584,8 +583,9 @@ static PyObject *stats(PyObject *self, PyObject *noargs)
 	    "{s:O,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:s}", "active", st.active ? Py_True : Py_False,
 	    "code_objects", (unsigned long long)st.code_objects, "trampolines",
 	    (unsigned long long)st.used, "free", (unsigned long long)st.nr_free, "reused_same_name",
-	    (unsigned long long)st.reused_same, "reused_renamed", (unsigned long long)st.reused_other,
-	    "code_bytes", (unsigned long long)st.nr_chunks * CHUNK_SLOTS * SLOT_SIZE, "map_errors",
+	    (unsigned long long)st.reused_same, "reused_renamed",
+	    (unsigned long long)st.reused_other, "code_bytes",
+	    (unsigned long long)st.nr_chunks * CHUNK_SLOTS * SLOT_SIZE, "map_errors",
 	    (unsigned long long)st.map_errors, "fallbacks", (unsigned long long)st.fallbacks,
 	    "map_path", st.map ? pyperf_map_writer__path(st.map) : "");
 }
@@ -602,10 +602,15 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_trampoline",
-    "Perf trampolines for CPython 3.8-3.11 (part of pyperf).", -1, methods,
-    NULL,		   NULL,
-    NULL,		   NULL,
+    PyModuleDef_HEAD_INIT,
+    "_trampoline",
+    "Perf trampolines for CPython 3.8-3.11 (part of pyperf).",
+    -1,
+    methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };
 
 /* 3.8's PyMODINIT_FUNC does not export by itself; we build hidden. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <pyperf/output.h>
 #include "internal.h"
+#include "outfmt.h"
 #include "symbols_internal.h"
 
 struct line_slot {
@@ -26,7 +27,8 @@ struct line {
 struct folder {
 	struct pyperf_profile *p;
 	const struct pyperf_collapsed_opts *o;
-	const char **names; /* folded name per frame id, lazily */
+	const char **names;	 /* folded name per frame id, lazily */
+	const char **java_names; /* the same under a comm starting with "java" */
 	struct pp_arena arena;
 	struct line *lines;
 	size_t nr_lines, cap_lines;
@@ -71,16 +73,30 @@ static char *tidy(struct pp_arena *a, const char *in)
 	return out;
 }
 
-static const char *frame_name(struct folder *f, uint32_t id)
+/* The script's test for JIT code: the module matches /tmp/perf-\d+\.map. */
+static bool perf_map_name(const char *m)
+{
+	for (const char *p = strstr(m, "/tmp/perf-"); p; p = strstr(p + 1, "/tmp/perf-")) {
+		const char *d = p + 10;
+
+		while (*d >= '0' && *d <= '9')
+			d++;
+		if (d > p + 10 && !strncmp(d, ".map", 4))
+			return true;
+	}
+	return false;
+}
+
+static const char *frame_name(struct folder *f, uint32_t id, bool java)
 {
 	const struct pyperf_frame *fr;
 	const char *dso_name, *base;
 	char buf[512];
-	bool unknown, kernelish;
+	bool kernelish, unknown;
 	char *t;
 
-	if (f->names[id])
-		return f->names[id];
+	if (java ? f->java_names[id] : f->names[id])
+		return java ? f->java_names[id] : f->names[id];
 	fr = pyperf_profile__frame(f->p, id);
 	dso_name = fr->dso ? pyperf_dso__name(fr->dso) : "[unknown]";
 	unknown = !fr->sym;
@@ -109,6 +125,9 @@ static const char *frame_name(struct folder *f, uint32_t id)
 	}
 	if (!t)
 		return NULL;
+	/* tidy_java: the script strips the 'L' of "Lorg/x/Y:.m" under java* comms */
+	if (java && t[0] == 'L' && strchr(t, '/'))
+		t++;
 	/* The script's annotations look at the dso name it was given. */
 	kernelish = (dso_name[0] == '[' || (strlen(dso_name) >= 7 &&
 					    !strcmp(dso_name + strlen(dso_name) - 7, "vmlinux"))) &&
@@ -120,8 +139,9 @@ static const char *frame_name(struct folder *f, uint32_t id)
 			return NULL;
 		sprintf(k, "%s_[k]", t);
 		t = k;
-	}
-	if (f->o->annotate_jit && !unknown && fr->dso && fr->dso->kind == PYPERF_DSO_PERF_MAP) {
+	} else if (f->o->annotate_jit && perf_map_name(dso_name) && !strstr(t, "_[j]")) {
+		/* Unresolved JIT addresses too ("[perf-1234.map]_[j]"), as the
+		 * script annotates by module name alone. */
 		char *j = pp_arena_alloc(&f->arena, strlen(t) + 5);
 
 		if (!j)
@@ -129,7 +149,11 @@ static const char *frame_name(struct folder *f, uint32_t id)
 		sprintf(j, "%s_[j]", t);
 		t = j;
 	}
-	f->names[id] = t;
+	(void)unknown;
+	if (java)
+		f->java_names[id] = t;
+	else
+		f->names[id] = t;
 	return t;
 }
 
@@ -242,7 +266,8 @@ PYPERF_API int pyperf_profile__write_collapsed(struct pyperf_profile *p, FILE *o
 	f.o = &o;
 	pp_arena_init(&f.arena, 256 * 1024);
 	f.names = pp_calloc(pyperf_profile__nr_frames(p) + 1, sizeof(*f.names));
-	if (!f.names)
+	f.java_names = pp_calloc(pyperf_profile__nr_frames(p) + 1, sizeof(*f.java_names));
+	if (!f.names || !f.java_names)
 		goto out;
 	/* Like the script, fold only the first event of the recording. */
 	ev = pyperf_profile__node(p, 0);
@@ -276,8 +301,11 @@ PYPERF_API int pyperf_profile__write_collapsed(struct pyperf_profile *p, FILE *o
 						: n->self_samples;
 			size_t depth = 0, len = 0;
 			uint32_t up;
+			bool java;
 
-			if (!w)
+			if (!w || !pp_keep(n->total_period,
+					   pyperf_profile__node(p, ev_node)->total_period,
+					   o.percent_limit))
 				continue;
 			/* Path from the leaf up to the thread node. */
 			for (up = (uint32_t)id; up; up = pyperf_profile__node(p, up)->parent) {
@@ -302,8 +330,9 @@ PYPERF_API int pyperf_profile__write_collapsed(struct pyperf_profile *p, FILE *o
 				&f, pyperf_profile__frame(p, pyperf_profile__node(p, up)->frame),
 				&len))
 				goto out;
+			java = len >= 4 && !memcmp(f.buf, "java", 4);
 			while (depth--) {
-				const char *nm = frame_name(&f, f.path[depth]);
+				const char *nm = frame_name(&f, f.path[depth], java);
 
 				if (!nm || append(&f, &len, ";", 1) ||
 				    append(&f, &len, nm, strlen(nm)))
@@ -313,7 +342,8 @@ PYPERF_API int pyperf_profile__write_collapsed(struct pyperf_profile *p, FILE *o
 				goto out;
 		}
 	}
-	qsort(f.lines, f.nr_lines, sizeof(*f.lines), cmp_lines);
+	if (f.nr_lines) /* qsort(NULL, 0) is undefined */
+		qsort(f.lines, f.nr_lines, sizeof(*f.lines), cmp_lines);
 	for (size_t i = 0; i < f.nr_lines; i++) {
 		fwrite(f.lines[i].text, 1, f.lines[i].len, out);
 		fprintf(out, " %" PRIu64 "\n", f.lines[i].count);
@@ -321,6 +351,7 @@ PYPERF_API int pyperf_profile__write_collapsed(struct pyperf_profile *p, FILE *o
 	ret = ferror(out) ? -EIO : 0;
 out:
 	free(f.names);
+	free(f.java_names);
 	free(f.lines);
 	free(f.slots);
 	free(f.buf);

@@ -114,7 +114,9 @@ struct pyperf_profile {
 	uint8_t *fclass;   /* FC_* bits, 0 = not yet classified */
 	uint32_t *view_of; /* view frame id + 1 of a py:: frame */
 	size_t fclass_cap;
-	uint32_t native_frame; /* "[native]" + 1 */
+	uint32_t native_frame;	     /* "[native]" + 1 */
+	const char *command;	     /* of the first file that has one (interned) */
+	uint64_t time_min, time_max; /* of the samples added; 0, 0 if none */
 
 	/* off-CPU time of the file being read */
 	struct off_cpu_slot *offcpu;
@@ -935,6 +937,12 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 		return -ENOMEM;
 	p->events[evi].samples++;
 	p->events[evi].period += s->period;
+	if (s->present & PYPERF_SAMPLE_TIME) {
+		if (!p->time_min || s->time < p->time_min)
+			p->time_min = s->time;
+		if (s->time > p->time_max)
+			p->time_max = s->time;
+	}
 	if (!(s->present & PYPERF_SAMPLE_TID)) {
 		p->stats.samples_unknown_thread++;
 		th = pyperf_machine__findnew_thread(m, -1, -1);
@@ -1259,6 +1267,29 @@ PYPERF_API int pyperf_profile__add_data(struct pyperf_profile *p, struct pyperf_
 
 	if (!m)
 		return pyperf_err(-ENOMEM);
+	if (!p->command) {
+		size_t argc = 0;
+		const char *const *argv = pyperf_data__cmdline(data, &argc);
+		char *cmd;
+		size_t len = 0;
+
+		for (size_t i = 0; argv && i < argc; i++)
+			len += strlen(argv[i]) + 1;
+		cmd = len ? pp_malloc(len) : NULL;
+		if (cmd) {
+			char *w = cmd;
+
+			for (size_t i = 0; i < argc; i++) {
+				size_t alen = strlen(argv[i]);
+
+				memcpy(w, argv[i], alen);
+				w += alen;
+				*w++ = i + 1 < argc ? ' ' : 0;
+			}
+			p->command = pp_strtab_intern(&p->strings, cmd, len - 1);
+			free(cmd);
+		}
+	}
 	/* Perf maps and jitdumps copied into the recording win over /tmp,
 	 * which may be gone or hold another run's files under the same pid.
 	 * Both name the anonymous code of their process; a perf map wins. */
@@ -1485,4 +1516,21 @@ PYPERF_API int pyperf_weight__parse(const char *s, enum pyperf_weight *out)
 PYPERF_API uint64_t pyperf_profile__lost(const struct pyperf_profile *p)
 {
 	return p->stats.lost_samples;
+}
+
+PYPERF_API const char *pyperf_profile__command(const struct pyperf_profile *p)
+{
+	return p->command;
+}
+
+PYPERF_API void pyperf_profile__time_range(const struct pyperf_profile *p, uint64_t *start,
+					   uint64_t *end)
+{
+	*start = p->time_min;
+	*end = p->time_max;
+}
+
+PYPERF_API enum pyperf_view pyperf_profile__view(const struct pyperf_profile *p)
+{
+	return p->opts.view;
 }

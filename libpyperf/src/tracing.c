@@ -346,9 +346,9 @@ static int put_file(struct out *o, const char *path, bool size64, struct pyperf_
 	char *text = read_all(path, &n);
 
 	if (!text)
-		return pyperf_error_set(err, -errno, PYPERF_NO_OFFSET, path, "cannot read: %s%s",
-					strerror(errno),
-					errno == EACCES ? " (tracefs needs root or CAP_PERFMON)" : "");
+		return pyperf_error_set(
+		    err, -errno, PYPERF_NO_OFFSET, path, "cannot read: %s%s", strerror(errno),
+		    errno == EACCES ? " (tracefs needs root or CAP_PERFMON)" : "");
 	if (size64)
 		put_u64(o, n);
 	else

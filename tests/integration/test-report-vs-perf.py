@@ -28,9 +28,10 @@ def compare_rows(name, data):
               + (f'; differing (perf, ours): {dict(list(diff.items())[:8])}' if diff else ''))
 
 
-def compare_collapsed(name, data, *flags):
+def compare_collapsed(name, data, *flags, fields=None):
     opt = {'kernel': '--kernel', 'addrs': '--addrs', 'pid': '--show-pid', 'tid': '--show-tid'}
-    fields = 'comm,pid,tid,time,event,ip,sym,dso' if ('pid' in flags or 'tid' in flags) else None
+    if 'pid' in flags or 'tid' in flags:
+        fields = 'comm,pid,tid,time,event,ip,sym,dso'
     theirs = fold_script(data, *flags, fields=fields)
     ours = pyperf_report('--view', 'native', '-i', data, '--collapsed', *[opt[f] for f in flags]).stdout
     if theirs != ours:
@@ -105,7 +106,12 @@ def test():
                                  '--sample-cpu', '-P', '-W', '--intr-regs=ax,bx',
                                  '--user-regs=ax,sp', '-R'))
         compare_rows('many sample types', data)
-        compare_collapsed('many sample types', data)
+        # stackcollapse-perf.pl keeps the first event by the name that ends
+        # the header line; perf script ends tracepoint headers with the
+        # trace text instead, so the script folds sched_switch samples in
+        # with cpu-clock ones. pyperf folds the first event only: compare
+        # on perf script output without the trace field.
+        compare_collapsed('many sample types', data, fields='comm,tid,time,event,ip,sym,dso')
         compare_text('many sample types', data, '--hierarchy')
 
         # Compressed records (perf record -z).

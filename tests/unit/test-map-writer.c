@@ -438,10 +438,10 @@ TEST(malformed_lines_are_skipped_and_counted)
 {
 	static const char text[] = "1000 10 good_one\n"
 				   "zz 10 not_hex\n"
-				   "2000 20\n"	    /* no name */
-				   "\n"		    /* empty: skipped, not counted */
-				   "3000\n"	    /* one field */
-				   "   \n"	    /* blanks */
+				   "2000 20\n"		  /* no name */
+				   "\n"			  /* empty: skipped, not counted */
+				   "3000\n"		  /* one field */
+				   "   \n"		  /* blanks */
 				   "0x4000 10 prefixed\n" /* perf reads 0x too */
 				   "5000 10 name with spaces\n"
 				   "1000 10 written_later\n" /* same start: last wins */
@@ -461,7 +461,8 @@ TEST(malformed_lines_are_skipped_and_counted)
 	s = pyperf_map_table__find(t, 0x4000);
 	CHECK(s && !strcmp(s->name, "prefixed"));
 	for (size_t i = 1; i < pyperf_map_table__size(t); i++)
-		CHECK(pyperf_map_table__entry(t, i - 1)->start <= pyperf_map_table__entry(t, i)->start);
+		CHECK(pyperf_map_table__entry(t, i - 1)->start <=
+		      pyperf_map_table__entry(t, i)->start);
 	pyperf_map_table__free(t);
 
 	t = pyperf_map_table__parse("", 0);

@@ -284,7 +284,8 @@ static uint64_t weight_of(struct pyperf_profile *p, int32_t tid, const char *nam
 		while (up && pyperf_profile__frame(p, pyperf_profile__node(p, up)->frame)->kind !=
 				 PYPERF_FRAME_THREAD)
 			up = pyperf_profile__node(p, up)->parent;
-		if (up && pyperf_profile__frame(p, pyperf_profile__node(p, up)->frame)->tid == tid) {
+		if (up &&
+		    pyperf_profile__frame(p, pyperf_profile__node(p, up)->frame)->tid == tid) {
 			w += n->self_period;
 			*samples += n->self_samples;
 		}
@@ -401,6 +402,5 @@ int main(void)
 	return RUN(CASE(off_cpu_intervals_end_at_the_next_sign_of_life),
 		   CASE(wall_adds_cpu_time_cpu_leaves_switches_out),
 		   CASE(damaged_or_missing_tracing_data_keeps_the_switches),
-		   CASE(every_truncation_of_the_tracing_data_is_safe),
-		   CASE(weight_names_parse));
+		   CASE(every_truncation_of_the_tracing_data_is_safe), CASE(weight_names_parse));
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * pyperf-report: reports from perf.data files (pyperf-record's or perf
- * record's), as perf report prints them, and folded stacks for flame
- * graphs.
+ * record's), as perf report prints them, folded stacks, flame graphs,
+ * speedscope, pprof and JSON profiles; and `perf script` text folded as
+ * stackcollapse-perf.pl folds it.
  *
  * Exit status: 0 ok, 1 bad usage, 2 unreadable or damaged input (the report
  * of what could be read is still printed).
@@ -34,6 +35,8 @@ static void usage(FILE *f)
 	    "\n"
 	    "Input:\n"
 	    "  -i, --input FILE        perf.data to read (default ./perf.data); repeat to merge\n"
+	    "      --input-format F    perf-data (default), or perf-script: fold `perf script`\n"
+	    "                          text (FILE, or - for stdin) as stackcollapse-perf.pl\n"
 	    "  -f, --force             read perf maps owned by other users\n"
 	    "      --symfs DIR         look for binaries under DIR\n"
 	    "      --kallsyms FILE     kernel symbols from FILE\n"
@@ -61,9 +64,14 @@ static void usage(FILE *f)
 	    "      --comm NAME[,..]    only threads with these names\n"
 	    "      --percent-limit P   hide entries under P%% of the total\n"
 	    "\n"
+	    "Output format:\n"
+	    "      --format FORMAT     tree (default: perf report's entries with call graphs),\n"
+	    "                          hierarchy, collapsed, svg, speedscope, pprof or json\n"
+	    "  -o, --output FILE       write there instead of stdout (pprof: needed on a tty)\n"
+	    "\n"
 	    "Report (as perf report --stdio):\n"
 	    "      --stdio             accepted for perf compatibility\n"
-	    "      --hierarchy         nested report, one level per sort key\n"
+	    "      --hierarchy         nested report, one level per sort key (--format hierarchy)\n"
 	    "  -s, --sort KEYS         comm,pid,tid,dso,sym,sample (default comm,dso,sym)\n"
 	    "  -F, --fields FIELDS     overhead,children,sample,period,comm,pid,tid,dso,sym\n"
 	    "  -n, --show-nr-samples   add a Samples column\n"
@@ -72,17 +80,23 @@ static void usage(FILE *f)
 	    "  -g, --call-graph MODE   graph|fractal|flat|folded|none[,MIN%%][,caller|callee]\n"
 	    "  -G, --inverted          caller order (same as -g caller)\n"
 	    "\n"
-	    "Folded stacks (stackcollapse-perf.pl format):\n"
+	    "Folded stacks (stackcollapse-perf.pl format), flame graphs:\n"
 	    "      --collapsed         one 'comm;outer;...;leaf count' line per stack\n"
+	    "                          (--format collapsed)\n"
 	    "      --kernel            mark kernel frames with _[k]\n"
 	    "      --jit               mark perf-map (JIT) frames with _[j]\n"
 	    "      --addrs             show addresses of unknown frames\n"
 	    "      --show-pid          prefix stacks with comm-pid\n"
 	    "      --show-tid          prefix stacks with comm-pid/tid\n"
-	    "      --weight period     count periods instead of samples\n"
+	    "      --weight period     count periods instead of samples (also svg,\n"
+	    "                          speedscope; perf-script input: the script's period\n"
+	    "                          weights by default, --weight samples counts samples)\n"
+	    "      --icicle            svg: callers at the top\n"
+	    "      --minwidth PX       svg: leave out frames narrower than PX pixels (0.1)\n"
+	    "      --width PX          svg: image width (1200)\n"
+	    "      --title TEXT        svg: title\n"
 	    "\n"
-	    "Output:\n"
-	    "  -o, --output FILE       write there instead of stdout\n"
+	    "Messages:\n"
 	    "  -q, --quiet             no warnings or progress\n"
 	    "      --stats             print what was read and resolved to stderr\n"
 	    "  -h, --help              this text\n"
@@ -114,6 +128,12 @@ enum {
 	OPT_NATIVE_LEAF,
 	OPT_FULL_PATH,
 	OPT_VERSION,
+	OPT_FORMAT,
+	OPT_INPUT_FORMAT,
+	OPT_ICICLE,
+	OPT_MINWIDTH,
+	OPT_WIDTH,
+	OPT_TITLE,
 };
 
 static const struct option long_opts[] = {
@@ -146,6 +166,12 @@ static const struct option long_opts[] = {
     {"view", required_argument, NULL, OPT_VIEW},
     {"native-leaf", no_argument, NULL, OPT_NATIVE_LEAF},
     {"full-path", no_argument, NULL, OPT_FULL_PATH},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"input-format", required_argument, NULL, OPT_INPUT_FORMAT},
+    {"icicle", no_argument, NULL, OPT_ICICLE},
+    {"minwidth", required_argument, NULL, OPT_MINWIDTH},
+    {"width", required_argument, NULL, OPT_WIDTH},
+    {"title", required_argument, NULL, OPT_TITLE},
     {"output", required_argument, NULL, 'o'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -320,6 +346,58 @@ static void print_stats(struct pyperf_profile *prof)
 			prog, st->malformed_records, st->unknown_records, st->out_of_order);
 }
 
+/*
+ * --input-format perf-script: `perf script` text folded as
+ * stackcollapse-perf.pl would, without building a profile.
+ */
+static int fold_perf_script(const char **inputs, int nr_inputs, const char *output,
+			    enum pyperf_format format, const struct pyperf_collapsed_opts *copts,
+			    bool weight_set)
+{
+	PYPERF_OPTS(pyperf_perf_script_opts, o, .pid = copts->pid, .tid = copts->tid,
+		    .annotate_kernel = copts->annotate_kernel, .annotate_jit = copts->annotate_jit,
+		    .addrs = copts->addrs, .count_samples = weight_set && !copts->period);
+	const char *name = nr_inputs ? inputs[0] : "-";
+	struct pyperf_error err;
+	FILE *in, *out = stdout;
+	char msg[700];
+	int ret, status = 0;
+
+	if (format != PYPERF_FORMAT_COLLAPSED)
+		return bad_usage("perf script input is folded into collapsed stacks only, not %s",
+				 pyperf_format__name(format));
+	if (nr_inputs > 1)
+		return bad_usage("perf script input comes from one file, not several (%s...)",
+				 inputs[1]);
+	in = strcmp(name, "-") ? fopen(name, "r") : stdin;
+	if (!in) {
+		fprintf(stderr, "%s: cannot read %s: %s\n", prog, name, strerror(errno));
+		return EXIT_INPUT;
+	}
+	if (output && !(out = fopen(output, "w"))) {
+		fprintf(stderr, "%s: cannot write %s: %s\n", prog, output, strerror(errno));
+		if (in != stdin)
+			fclose(in);
+		return EXIT_USAGE;
+	}
+	ret = pyperf_perf_script__collapse(in, strcmp(name, "-") ? name : "<stdin>", out, &o, &err);
+	if (ret) {
+		pyperf_error__format(&err, msg, sizeof(msg));
+		fprintf(stderr, "%s: %s\n", prog, msg);
+		if (ret == -EBADMSG)
+			fprintf(stderr, "%s: skipped those lines, as stackcollapse-perf.pl does\n",
+				prog);
+		status = EXIT_INPUT;
+	}
+	if (in != stdin)
+		fclose(in);
+	if (out != stdout && fclose(out)) {
+		fprintf(stderr, "%s: cannot write %s: %s\n", prog, output, strerror(errno));
+		status = EXIT_INPUT;
+	}
+	return status;
+}
+
 /* Leaves main through its single clean-up path. */
 #define FAIL(code)                                                                                 \
 	do {                                                                                       \
@@ -333,11 +411,17 @@ int main(int argc, char **argv)
 	PYPERF_OPTS(pyperf_profile_opts, popts);
 	PYPERF_OPTS(pyperf_report_opts, ropts);
 	PYPERF_OPTS(pyperf_collapsed_opts, copts);
+	PYPERF_OPTS(pyperf_svg_opts, svgopts);
+	PYPERF_OPTS(pyperf_speedscope_opts, ssopts);
+	PYPERF_OPTS(pyperf_pprof_opts, ppopts);
+	PYPERF_OPTS(pyperf_json_opts, jopts);
+	enum pyperf_format format = PYPERF_FORMAT_TREE;
+	bool perf_script_input = false, weight_set = false, format_set = false;
 	enum pyperf_sort_key keys[8];
 	enum pyperf_field fields[16];
 	const char **inputs = NULL;
 	int nr_inputs = 0, c, status = 0;
-	bool collapsed = false, quiet = false, children_set = false, stats = false;
+	bool quiet = false, children_set = false, stats = false;
 	const char *output = NULL;
 	struct pyperf_symbols *syms = NULL;
 	struct pyperf_profile *prof = NULL;
@@ -427,7 +511,54 @@ int main(int argc, char **argv)
 		case OPT_STDIO:
 			break;
 		case OPT_HIERARCHY:
-			ropts.hierarchy = true;
+			format = PYPERF_FORMAT_HIERARCHY;
+			format_set = true;
+			break;
+		case OPT_FORMAT:
+			ret = pyperf_format__parse(optarg);
+			if (ret < 0)
+				FAIL(bad_usage("--format wants tree, hierarchy, collapsed, svg, "
+					       "speedscope, pprof or json, not '%s'",
+					       optarg));
+			format = (enum pyperf_format)ret;
+			format_set = true;
+			break;
+		case OPT_INPUT_FORMAT:
+			if (!strcmp(optarg, "perf-script"))
+				perf_script_input = true;
+			else if (!strcmp(optarg, "perf-data"))
+				perf_script_input = false;
+			else
+				FAIL(bad_usage(
+				    "--input-format wants perf-data or perf-script, not '%s'",
+				    optarg));
+			break;
+		case OPT_ICICLE:
+			svgopts.icicle = true;
+			break;
+		case OPT_MINWIDTH: {
+			char *end;
+			double v = strtod(optarg, &end);
+
+			if (end == optarg || *end || !(v > 0 && v < 1e6))
+				FAIL(bad_usage(
+				    "--minwidth wants a positive number of pixels, not '%s'",
+				    optarg));
+			svgopts.min_width = v;
+			break;
+		}
+		case OPT_WIDTH: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || v < 100 || v > 100000)
+				FAIL(bad_usage("--width wants pixels from 100 to 100000, not '%s'",
+					       optarg));
+			svgopts.width = (unsigned)v;
+			break;
+		}
+		case OPT_TITLE:
+			svgopts.title = optarg;
 			break;
 		case 's': {
 			int n = pyperf_sort_key__parse(optarg, keys, 8);
@@ -479,7 +610,8 @@ int main(int argc, char **argv)
 			ropts.order = PYPERF_ORDER_CALLER;
 			break;
 		case OPT_COLLAPSED:
-			collapsed = true;
+			format = PYPERF_FORMAT_COLLAPSED;
+			format_set = true;
 			break;
 		case OPT_KERNEL:
 			copts.annotate_kernel = true;
@@ -506,6 +638,7 @@ int main(int argc, char **argv)
 				    "--weight wants cpu, off-cpu, wall, events, samples or "
 				    "period, not '%s'",
 				    optarg));
+			weight_set = true;
 			break;
 		case OPT_STATS:
 			stats = true;
@@ -547,6 +680,27 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		FAIL(bad_usage("unexpected argument '%s' (input files go after -i)", argv[optind]));
 	(void)children_set;
+	/* perf script text folds into one thing: collapsed stacks */
+	if (perf_script_input && !format_set)
+		format = PYPERF_FORMAT_COLLAPSED;
+	ropts.hierarchy = format == PYPERF_FORMAT_HIERARCHY;
+	/* One limit and one weight for every format. */
+	copts.percent_limit = svgopts.percent_limit = ssopts.percent_limit = ppopts.percent_limit =
+	    jopts.percent_limit = ropts.percent_limit;
+	svgopts.period = ssopts.period = copts.period;
+	/* Time-weighed profiles: widths in time, not in counts of intervals. */
+	if (popts.weight == PYPERF_WEIGHT_OFF_CPU || popts.weight == PYPERF_WEIGHT_WALL)
+		svgopts.period = ssopts.period = true;
+	svgopts.pid = copts.pid;
+	svgopts.tid = copts.tid;
+	/* Binary data on a terminal helps nobody and may upset it. */
+	if (pyperf_format__is_binary(format) && !output && isatty(STDOUT_FILENO))
+		FAIL(bad_usage("--format %s writes binary data: use -o FILE or a pipe",
+			       pyperf_format__name(format)));
+	if (perf_script_input) {
+		status = fold_perf_script(inputs, nr_inputs, output, format, &copts, weight_set);
+		goto out;
+	}
 	if (!nr_inputs) {
 		inputs = malloc(sizeof(*inputs));
 		if (!inputs)
@@ -598,10 +752,26 @@ int main(int argc, char **argv)
 			FAIL(EXIT_USAGE);
 		}
 	}
-	if (collapsed)
+	switch (format) {
+	case PYPERF_FORMAT_COLLAPSED:
 		ret = pyperf_profile__write_collapsed(prof, out, &copts);
-	else
+		break;
+	case PYPERF_FORMAT_SVG:
+		ret = pyperf_profile__write_svg(prof, out, &svgopts);
+		break;
+	case PYPERF_FORMAT_SPEEDSCOPE:
+		ret = pyperf_profile__write_speedscope(prof, out, &ssopts);
+		break;
+	case PYPERF_FORMAT_PPROF:
+		ret = pyperf_profile__write_pprof(prof, out, &ppopts);
+		break;
+	case PYPERF_FORMAT_JSON:
+		ret = pyperf_profile__write_json(prof, out, &jopts);
+		break;
+	default:
 		ret = pyperf_profile__write_report(prof, out, &ropts);
+		break;
+	}
 	if (ret)
 		fprintf(stderr, "%s: writing the report failed: %s\n", prog, strerror(-ret));
 	if (out != stdout && fclose(out)) {

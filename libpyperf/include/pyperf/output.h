@@ -1,10 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Writing profiles: perf report's text reports (flat, with Children/Self
- * and call graphs, and hierarchical) and folded stacks for flame graphs.
+ * and call graphs, and hierarchical), folded stacks for flame graphs, an
+ * interactive SVG flame graph, speedscope and pprof files, and a JSON call
+ * tree.
  *
  * Every writer reads a finished profile (pyperf_profile__finish() is called
- * for you) and writes to a FILE it does not close.
+ * for you) and writes to a FILE it does not close. They write the profile in
+ * the view it was built with (struct pyperf_profile_opts.view) and after its
+ * filters. Writers of one-event formats (collapsed, svg, speedscope, pprof)
+ * write the profile's first event, as stackcollapse-perf.pl folds only the
+ * first event it meets; the text reports and JSON hold every event.
+ *
+ * percent_limit, where a writer has it, leaves out call-tree nodes (with
+ * everything below them) whose total weight is under that share of their
+ * event's total: the same cut in every format.
  */
 #ifndef PYPERF_OUTPUT_H
 #define PYPERF_OUTPUT_H
@@ -95,9 +105,10 @@ struct pyperf_collapsed_opts {
 	bool annotate_jit;    /* perf-map frames get "_[j]" */
 	bool addrs;	      /* unknown frames show their address */
 	bool period;	      /* sum periods instead of counting samples */
+	double percent_limit; /* leave out nodes under this % of the total */
 	size_t : 0;
 };
-#define pyperf_collapsed_opts__last_field period
+#define pyperf_collapsed_opts__last_field percent_limit
 
 /**
  * pyperf_profile__write_collapsed() - folded stacks, one line per distinct
@@ -111,6 +122,170 @@ struct pyperf_collapsed_opts {
  */
 PYPERF_API int pyperf_profile__write_collapsed(struct pyperf_profile *p, FILE *out,
 					       const struct pyperf_collapsed_opts *opts);
+
+/*
+ * Folding `perf script` text. The defaults are stackcollapse-perf.pl's:
+ * each sample weighs the period printed in its header (1 when there is
+ * none), which is what the script does since 2021; count_samples gives
+ * every sample the weight 1, as older versions of the script did.
+ */
+struct pyperf_perf_script_opts {
+	size_t sz;
+	bool pid;	      /* --pid: "comm-pid" */
+	bool tid;	      /* --tid: "comm-pid/tid" */
+	bool annotate_kernel; /* --kernel */
+	bool annotate_jit;    /* --jit */
+	bool addrs;	      /* --addrs */
+	bool count_samples;   /* weight 1 per sample instead of the period */
+	size_t : 0;
+};
+#define pyperf_perf_script_opts__last_field count_samples
+
+/**
+ * pyperf_perf_script__collapse() - fold `perf script` output into stacks,
+ * byte for byte as `stackcollapse-perf.pl` (FlameGraph, 2023) does with the
+ * same options, without inline expansion (--inline, --context, --srcline).
+ * @in: the text, read to its end.
+ * @name: its name for messages ("-" or a path).
+ * @out: receives "comm;outer;...;leaf weight" lines in bytewise order.
+ * @opts: options, or NULL.
+ * @err: filled on failure; may be NULL.
+ *
+ * Lines the script would not recognise (it warns and skips them) are
+ * skipped too; they make the call fail with -EBADMSG after the output of
+ * everything else was written, @err naming the first such line (its
+ * number in @err->offset and the text). Other lines are never rejected.
+ *
+ * Return: 0, -EBADMSG (unrecognised lines, see above), -EIO (read or
+ * write failed), -ENOMEM or -EINVAL (bad options).
+ */
+PYPERF_API int pyperf_perf_script__collapse(FILE *in, const char *name, FILE *out,
+					    const struct pyperf_perf_script_opts *opts,
+					    struct pyperf_error *err);
+
+struct pyperf_svg_opts {
+	size_t sz;
+	const char *title;    /* default "Flame Graph" ("Icicle Graph" with icicle) */
+	bool icicle;	      /* callers at the top, growing downwards */
+	bool period;	      /* widths by period instead of sample counts */
+	bool pid;	      /* first frame "comm-pid" instead of comm */
+	bool tid;	      /* "comm-pid/tid" */
+	unsigned width;	      /* image width in pixels; 0: 1200 */
+	double min_width;     /* frames narrower (pixels) are left out; 0: 0.1 */
+	double percent_limit; /* leave out nodes under this % of the total */
+	size_t : 0;
+};
+#define pyperf_svg_opts__last_field percent_limit
+
+/**
+ * pyperf_profile__write_svg() - an interactive flame graph: one SVG file
+ * with its own script (no network, no Perl). Frames are merged by name
+ * under the same parent, ordered by name, coloured by kind (Python,
+ * native, kernel, JIT); hovering shows a frame's details, clicking zooms
+ * into it, "Search" highlights frames matching a regular expression and
+ * shows their share, "Reset Zoom" (or Escape) goes back. Frames narrower
+ * than @opts->min_width pixels are not drawn, as flamegraph.pl's
+ * --minwidth: their time stays in their parent's width, and the file
+ * stays small whatever the number of distinct stacks.
+ *
+ * Query parameters of the file's URL drive it too (and tests):
+ * "?s=REGEX" searches when the file opens, "?f=NAME" zooms into the first
+ * frame of that name. The script's functions are in `pyperf` on window.
+ *
+ * Return: 0, -EINVAL (bad options), -ENOMEM, -EIO (write failed).
+ */
+PYPERF_API int pyperf_profile__write_svg(struct pyperf_profile *p, FILE *out,
+					 const struct pyperf_svg_opts *opts);
+
+struct pyperf_speedscope_opts {
+	size_t sz;
+	const char *name;     /* profile name; default: the recorded command */
+	bool period;	      /* weights by period (time for clock events) */
+	double percent_limit; /* leave out nodes under this % of the total */
+	size_t : 0;
+};
+#define pyperf_speedscope_opts__last_field percent_limit
+
+/**
+ * pyperf_profile__write_speedscope() - a speedscope file
+ * (https://www.speedscope.app/file-format-schema.json): shared frames and
+ * one "sampled" profile per thread, whose samples are the thread's distinct
+ * stacks (outermost frame first) in the order they were first seen, each
+ * weighing its samples or its period ("nanoseconds" for cpu-clock and
+ * task-clock, "none" otherwise). Python frames carry their file.
+ *
+ * Return: 0, -EINVAL, -ENOMEM, -EIO.
+ */
+PYPERF_API int pyperf_profile__write_speedscope(struct pyperf_profile *p, FILE *out,
+						const struct pyperf_speedscope_opts *opts);
+
+struct pyperf_pprof_opts {
+	size_t sz;
+	double percent_limit; /* leave out nodes under this % of the total */
+	int compression;      /* gzip level 1-9; 0: 6 */
+	size_t : 0;
+};
+#define pyperf_pprof_opts__last_field compression
+
+/**
+ * pyperf_profile__write_pprof() - a gzip-compressed profile.proto
+ * (github.com/google/pprof), as `go tool pprof`, Pyroscope and Parca read
+ * it. Two sample types: "samples"/"count" and the summed period:
+ * "cpu"/"nanoseconds" for cpu-clock and task-clock, "EVENT"/"count"
+ * otherwise; period_type and period (the mean period) describe the second.
+ * One sample per distinct stack and thread, labelled "thread" (comm),
+ * "pid" and "tid"; one location per distinct frame, one function per name
+ * and file (Python frames carry their source file), one mapping per
+ * object file. Binary: do not write it to a terminal.
+ *
+ * Return: 0, -EINVAL, -ENOMEM, -EIO.
+ */
+PYPERF_API int pyperf_profile__write_pprof(struct pyperf_profile *p, FILE *out,
+					   const struct pyperf_pprof_opts *opts);
+
+struct pyperf_json_opts {
+	size_t sz;
+	bool pretty;	      /* indented, one member a line */
+	double percent_limit; /* leave out nodes under this % of the total */
+	size_t : 0;
+};
+#define pyperf_json_opts__last_field percent_limit
+
+/**
+ * pyperf_profile__write_json() - the profile as JSON: metadata (command,
+ * view, events with their sample counts and periods, lost samples,
+ * truncated stacks...), the frames (name, kind, object file, source file)
+ * and the call tree in flat columns (nodes.frame[i], nodes.parent[i],
+ * self and total samples and periods), parents before children.
+ * The schema is libpyperf/profile.schema.json.
+ *
+ * Return: 0, -EINVAL, -ENOMEM, -EIO.
+ */
+PYPERF_API int pyperf_profile__write_json(struct pyperf_profile *p, FILE *out,
+					  const struct pyperf_json_opts *opts);
+
+/* What pyperf-report --format names. */
+enum pyperf_format {
+	PYPERF_FORMAT_TREE,	  /* perf report --stdio: entries with call graphs */
+	PYPERF_FORMAT_HIERARCHY,  /* perf report --stdio --hierarchy */
+	PYPERF_FORMAT_COLLAPSED,  /* folded stacks */
+	PYPERF_FORMAT_SVG,	  /* interactive flame graph */
+	PYPERF_FORMAT_SPEEDSCOPE, /* speedscope JSON */
+	PYPERF_FORMAT_PPROF,	  /* gzipped profile.proto */
+	PYPERF_FORMAT_JSON,	  /* JSON call tree */
+};
+
+/**
+ * pyperf_format__parse() - "svg" -> PYPERF_FORMAT_SVG...
+ * Return: the format, or -EINVAL for an unknown name. Thread-safe.
+ */
+PYPERF_API int pyperf_format__parse(const char *name);
+
+/** pyperf_format__name() - the name of @f, or NULL. Thread-safe. */
+PYPERF_API const char *pyperf_format__name(enum pyperf_format f);
+
+/** pyperf_format__is_binary() - whether @f is not text (pprof). Thread-safe. */
+PYPERF_API bool pyperf_format__is_binary(enum pyperf_format f);
 
 /**
  * pyperf_sort_key__parse() - parse "comm,dso,sym" into keys.

@@ -258,6 +258,25 @@ PYPERF_API int pyperf_weight__parse(const char *s, enum pyperf_weight *out);
 /** pyperf_profile__lost() - lost samples of the profile's files. */
 PYPERF_API uint64_t pyperf_profile__lost(const struct pyperf_profile *p);
 
+/**
+ * pyperf_profile__command() - the recorded command line ("perf record -g
+ * -- python3 app.py") of the first file added that stored one.
+ *
+ * Return: a borrowed string valid while @p lives, or NULL if no file had it.
+ */
+PYPERF_API const char *pyperf_profile__command(const struct pyperf_profile *p);
+
+/** pyperf_profile__view() - the view the profile was built in. */
+PYPERF_API enum pyperf_view pyperf_profile__view(const struct pyperf_profile *p);
+
+/**
+ * pyperf_profile__time_range() - the perf clock times (ns) of the earliest
+ * and latest sample added, filtered ones included; both 0 when samples
+ * carry no time.
+ */
+PYPERF_API void pyperf_profile__time_range(const struct pyperf_profile *p, uint64_t *start,
+					   uint64_t *end);
+
 #ifdef __cplusplus
 }
 #endif

@@ -156,12 +156,18 @@ def rows(text):
     return out
 
 
-def fold_script(data, *flags, fields=None):
+def fold_script(data, *flags, fields=None, samples=True):
+    """`perf script | stackcollapse-perf.pl`, modelled. samples=True counts
+    1 per sample (pyperf-report --collapsed's default weight); False weighs
+    the printed period, as the script itself does since 2021."""
     cmd = ['perf', 'script', '-i', data]
     if fields:
         cmd += ['-F', fields]
     text = run(cmd).stdout
-    stacks = fold(text.split('\n'), **{f: True for f in flags})
+    lines = text.split('\n')
+    if lines and lines[-1] == '':
+        lines.pop()
+    stacks = fold(lines, samples=samples, **{f: True for f in flags})
     return ''.join(f'{k} {stacks[k]}\n' for k in sorted(stacks, key=lambda s: s.encode()))
 
 
@@ -246,3 +252,56 @@ def plt_normalized_folded(text, paths):
         stack, n = line.rsplit(' ', 1)
         c[';'.join(norm(f) for f in stack.split(';'))] += int(n)
     return c
+
+
+# ---- browsers and other consumers -------------------------------------------
+
+def chromium_path():
+    for name in ('chromium', 'chromium-browser', 'google-chrome'):
+        path = shutil.which(name)
+        if path:
+            return path
+    raise Skip('chromium is not installed (mk/deps.sh test installs it)')
+
+
+def chromium(url, *args, timeout=90):
+    """Headless Chromium on @url; returns the CompletedProcess (stdout: the
+    DOM with --dump-dom). Its profile lives in a temporary folder."""
+    profile = tempfile.mkdtemp(prefix='pyperf-chromium-')
+    try:
+        return subprocess.run([chromium_path(), '--headless', '--no-sandbox', '--disable-gpu',
+                               '--no-first-run', '--disable-extensions', '--mute-audio',
+                               f'--user-data-dir={profile}', *args, url],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              errors='replace', timeout=timeout)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def artifacts():
+    """build/test-artifacts/, for screenshots worth keeping."""
+    d = os.path.join(BUILD, 'test-artifacts')
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def validate_json(path, schema_path):
+    """(ok, why): the JSON file at @path against the JSON Schema at
+    @schema_path, with python3-jsonschema (Debian's python when the
+    running one lacks the module)."""
+    try:
+        import jsonschema
+    except ImportError:
+        p = subprocess.run(['/usr/bin/python3', '-c',
+                            'import json, sys, jsonschema; '
+                            'jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))',
+                            path, schema_path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if 'No module named' in p.stdout:
+            raise Skip('python3-jsonschema is not installed (mk/deps.sh test installs it)')
+        return p.returncode == 0, p.stdout[-300:]
+    import json
+    try:
+        jsonschema.validate(json.load(open(path)), json.load(open(schema_path)))
+        return True, ''
+    except jsonschema.ValidationError as e:
+        return False, str(e)[:300]

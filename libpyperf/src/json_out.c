@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The JSON profile: metadata, a frame table and the call tree as flat
+ * columns: nodes["parent"][i], nodes["frame"][i]... Flat because call trees
+ * of Python programs are deep: a nested document 1000 frames deep trips the
+ * recursion limits of common JSON parsers (Python's json module among
+ * them). Columns rather than one object per node because they make the
+ * file half as big and four times cheaper to build: a jansson object is a
+ * hash table. The schema is libpyperf/profile.schema.json; keep both in
+ * step.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <jansson.h>
+#include "outfmt.h"
+#include "symbols_internal.h"
+
+#define JSON_FORMAT_VERSION 1
+
+struct jwriter {
+	struct pyperf_profile *p;
+	struct pp_labels labels;
+	json_t *frames, *nodes;
+	json_t *col[6];	      /* the columns, in the order of column_names */
+	int32_t *frame_index; /* profile frame id -> index in "frames", -1: not yet */
+	uint32_t *stack;      /* DFS stack of profile node ids */
+	int64_t *out_index;   /* profile node id -> index in "nodes" */
+	size_t stack_cap;
+	double pct;
+};
+
+static const char *const column_names[6] = {"frame",	     "parent",	    "self_samples",
+					    "total_samples", "self_period", "total_period"};
+
+/* json_object_set_new() that fails on NULL values (allocation failures). */
+static int set(json_t *o, const char *key, json_t *v)
+{
+	return v ? json_object_set_new(o, key, v) : -1;
+}
+
+static json_t *u64(uint64_t v)
+{
+	/* json_int_t is long long: counts stay far below 2^63 */
+	return json_integer((json_int_t)v);
+}
+
+static const char *view_name(enum pyperf_view v)
+{
+	return v == PYPERF_VIEW_NATIVE ? "native" : v == PYPERF_VIEW_PYTHON ? "python" : "mixed";
+}
+
+static int64_t frame_entry(struct jwriter *w, uint32_t id)
+{
+	const struct pyperf_frame *f = pyperf_profile__frame(w->p, id);
+	const char *name, *file;
+	json_t *o;
+
+	if (w->frame_index[id] >= 0)
+		return w->frame_index[id];
+	name = pp_label(&w->labels, id);
+	file = pp_label_file(&w->labels, id);
+	o = json_object();
+	if (!name || !o || set(o, "name", json_string(name)) ||
+	    set(o, "kind", json_string(pp_kind_name(f->kind))))
+		goto fail;
+	if (f->kind == PYPERF_FRAME_THREAD) {
+		if (set(o, "pid", json_integer(f->pid)) || set(o, "tid", json_integer(f->tid)))
+			goto fail;
+	} else if (f->kind != PYPERF_FRAME_EVENT) {
+		const char *dso = f->dso ? pp_utf8_clean(&w->labels.arena, pyperf_dso__name(f->dso),
+							 strlen(pyperf_dso__name(f->dso)))
+					 : NULL;
+
+		if (f->dso && !dso)
+			goto fail;
+		if (dso && f->dso->kind != PYPERF_DSO_UNKNOWN && set(o, "dso", json_string(dso)))
+			goto fail;
+		if (file && set(o, "file", json_string(file)))
+			goto fail;
+		/* Unresolved frames keep their address: it is all there is. */
+		if (!f->sym && set(o, "address", u64(f->ip)))
+			goto fail;
+	}
+	if (json_array_append_new(w->frames, o))
+		return -1;
+	w->frame_index[id] = (int32_t)(json_array_size(w->frames) - 1);
+	return w->frame_index[id];
+fail:
+	json_decref(o);
+	return -1;
+}
+
+/* Appends node @id and, depth first, everything kept below it. */
+static int walk(struct jwriter *w, uint32_t top, uint64_t total)
+{
+	size_t sp = 0;
+
+	if (PP_GROW(w->stack, w->stack_cap, 1))
+		return -ENOMEM;
+	w->stack[sp++] = top;
+	while (sp) {
+		uint32_t id = w->stack[--sp];
+		const struct pyperf_node *n = pyperf_profile__node(w->p, id);
+		int64_t frame = frame_entry(w, n->frame);
+		int64_t v[6] = {frame,
+				id == top ? -1 : w->out_index[n->parent],
+				(int64_t)n->self_samples,
+				(int64_t)n->total_samples,
+				(int64_t)n->self_period,
+				(int64_t)n->total_period};
+		size_t nkids = 0;
+
+		if (frame < 0)
+			return -ENOMEM;
+		for (int k = 0; k < 6; k++)
+			if (json_array_append_new(w->col[k], json_integer(v[k])))
+				return -ENOMEM;
+		w->out_index[id] = (int64_t)json_array_size(w->col[0]) - 1;
+		/* Children go on the stack in reverse so they come out heaviest
+		 * first, the order pyperf_profile__finish() gave them. */
+		for (uint32_t c = n->first_child; c;
+		     c = pyperf_profile__node(w->p, c)->next_sibling)
+			if (pp_keep(pyperf_profile__node(w->p, c)->total_period, total, w->pct))
+				nkids++;
+		if (PP_GROW(w->stack, w->stack_cap, sp + nkids + 1))
+			return -ENOMEM;
+		sp += nkids;
+		for (uint32_t c = n->first_child, k = 0; c;
+		     c = pyperf_profile__node(w->p, c)->next_sibling)
+			if (pp_keep(pyperf_profile__node(w->p, c)->total_period, total, w->pct))
+				w->stack[sp - 1 - k++] = c;
+	}
+	return 0;
+}
+
+static json_t *metadata(struct jwriter *w)
+{
+	const struct pyperf_profile_stats *st = pyperf_profile__stats(w->p);
+	const char *cmd = pyperf_profile__command(w->p);
+	json_t *m = json_object(), *evs = json_array();
+	uint64_t t0, t1;
+
+	if (!m || !evs)
+		goto fail;
+	pyperf_profile__time_range(w->p, &t0, &t1);
+	if (set(m, "producer", json_string("libpyperf " PYPERF_VERSION_STRING)) ||
+	    set(m, "command",
+		cmd ? json_string(pp_utf8_clean(&w->labels.arena, cmd, strlen(cmd)))
+		    : json_null()) ||
+	    set(m, "view", json_string(view_name(pyperf_profile__view(w->p)))) ||
+	    set(m, "files", u64(st->files)) || set(m, "samples", u64(st->samples)) ||
+	    set(m, "samples_filtered", u64(st->samples_filtered)) ||
+	    set(m, "lost_samples", u64(st->lost_samples)) ||
+	    set(m, "truncated_stacks", u64(st->truncated_stacks)) ||
+	    set(m, "truncated_callchains", u64(st->truncated_callchains)) ||
+	    set(m, "unresolved_frames", u64(st->unresolved_frames)) ||
+	    set(m, "time_start_ns", u64(t0)) || set(m, "time_end_ns", u64(t1)) ||
+	    set(m, "percent_limit", json_real(w->pct)))
+		goto fail;
+	for (size_t i = 0; i < pyperf_profile__nr_events(w->p); i++) {
+		json_t *e = json_object();
+		uint64_t samples, period;
+		const char *name = NULL;
+		bool ns = false;
+
+		pyperf_profile__event_total(w->p, (uint32_t)i, &samples, &period);
+		for (uint32_t c = pyperf_profile__node(w->p, 0)->first_child; c;
+		     c = pyperf_profile__node(w->p, c)->next_sibling) {
+			const struct pyperf_frame *f =
+			    pyperf_profile__frame(w->p, pyperf_profile__node(w->p, c)->frame);
+
+			if (f->event == i) {
+				name = pp_label(&w->labels, pyperf_profile__node(w->p, c)->frame);
+				ns = pp_event_in_ns(w->p, c);
+			}
+		}
+		if (!e || !name || set(e, "name", json_string(name)) ||
+		    set(e, "samples", u64(samples)) || set(e, "period", u64(period)) ||
+		    set(e, "time", json_boolean(ns)) || json_array_append_new(evs, e)) {
+			json_decref(e);
+			goto fail;
+		}
+	}
+	if (set(m, "events", evs))
+		goto fail_m;
+	return m;
+fail:
+	json_decref(evs);
+fail_m:
+	json_decref(m);
+	return NULL;
+}
+
+PYPERF_API int pyperf_profile__write_json(struct pyperf_profile *p, FILE *out,
+					  const struct pyperf_json_opts *opts)
+{
+	struct jwriter w = {0};
+	json_t *doc = NULL, *meta;
+	size_t nframes = pyperf_profile__nr_frames(p), nnodes;
+	int ret = -ENOMEM;
+
+	if (!OPTS_VALID(opts, pyperf_json_opts))
+		return pyperf_err(-EINVAL);
+	pyperf_profile__finish(p);
+	nnodes = pyperf_profile__nr_nodes(p);
+	w.p = p;
+	w.pct = OPTS_GET(opts, percent_limit, 0.0);
+	if (pp_labels_init(&w.labels, p))
+		return pyperf_err(-ENOMEM);
+	w.frame_index = pp_malloc((nframes + 1) * sizeof(*w.frame_index));
+	w.out_index = pp_calloc(nnodes + 1, sizeof(*w.out_index));
+	w.frames = json_array();
+	w.nodes = json_object();
+	doc = json_object();
+	if (!w.frame_index || !w.out_index || !w.frames || !w.nodes || !doc)
+		goto out;
+	for (int k = 0; k < 6; k++)
+		if (set(w.nodes, column_names[k], w.col[k] = json_array()))
+			goto out;
+	memset(w.frame_index, 0xff, (nframes + 1) * sizeof(*w.frame_index));
+	meta = metadata(&w);
+	if (set(doc, "format", json_string("pyperf-profile")) ||
+	    set(doc, "version", json_integer(JSON_FORMAT_VERSION)) || set(doc, "metadata", meta))
+		goto out;
+	/* Each event is a root of its own. */
+	for (uint32_t c = pyperf_profile__node(p, 0)->first_child; c;
+	     c = pyperf_profile__node(p, c)->next_sibling) {
+		ret = walk(&w, c, pyperf_profile__node(p, c)->total_period);
+		if (ret)
+			goto out;
+	}
+	ret = -ENOMEM;
+	if (json_object_set(doc, "frames", w.frames) || json_object_set(doc, "nodes", w.nodes))
+		goto out;
+	ret =
+	    pp_json_write(doc, out, OPTS_GET(opts, pretty, false) ? JSON_INDENT(1) : JSON_COMPACT);
+out:
+	json_decref(doc);
+	json_decref(w.frames);
+	json_decref(w.nodes);
+	free(w.frame_index);
+	free(w.out_index);
+	free(w.stack);
+	pp_labels_free(&w.labels);
+	return pyperf_err(ret);
+}

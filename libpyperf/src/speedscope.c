@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+/*
+ * speedscope's file format (https://www.speedscope.app/file-format-schema.json):
+ * frames shared by every profile, and one "sampled" profile per thread
+ * whose samples are stacks of frame indices, outermost first. The profile
+ * is already aggregated, so each distinct stack is one sample weighing
+ * what it weighed in total; samples keep the order in which their stacks
+ * were first seen, so speedscope's time-ordered view stays close to time.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <jansson.h>
+#include "outfmt.h"
+
+struct sframe_slot {
+	uint64_t hash;
+	const char *name, *file;
+	uint32_t idx; /* +1 */
+};
+
+struct swriter {
+	struct pyperf_profile *p;
+	struct pp_labels labels;
+	json_t *frames;
+	uint32_t *frame_index; /* profile frame id -> speedscope index + 1 */
+	struct sframe_slot *slots;
+	size_t slots_cap;
+	uint32_t *leaves; /* nodes with weight, of one thread */
+	size_t leaves_cap;
+	uint32_t *path;
+	size_t path_cap;
+	bool period;
+	double pct;
+};
+
+static int slots_grow(struct swriter *w)
+{
+	size_t ncap = w->slots_cap ? w->slots_cap * 2 : 1024;
+	struct sframe_slot *n = pp_calloc(ncap, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	for (size_t i = 0; i < w->slots_cap; i++) {
+		size_t j;
+
+		if (!w->slots[i].idx)
+			continue;
+		for (j = w->slots[i].hash & (ncap - 1); n[j].idx; j = (j + 1) & (ncap - 1))
+			;
+		n[j] = w->slots[i];
+	}
+	free(w->slots);
+	w->slots = n;
+	w->slots_cap = ncap;
+	return 0;
+}
+
+/* The speedscope frame of profile frame @id: one per distinct name and file. */
+static int64_t frame_of(struct swriter *w, uint32_t id)
+{
+	const char *name, *file;
+	uint64_t h;
+	size_t j;
+	json_t *o;
+
+	if (w->frame_index[id])
+		return w->frame_index[id] - 1;
+	name = pp_label(&w->labels, id);
+	file = pp_label_file(&w->labels, id);
+	if (!name)
+		return -1;
+	h = hash_bytes(name, strlen(name), HASH_SEED);
+	if (file)
+		h = hash_bytes(file, strlen(file), h ^ 1);
+	if ((json_array_size(w->frames) + 1) * 2 > w->slots_cap && slots_grow(w))
+		return -1;
+	for (j = h & (w->slots_cap - 1); w->slots[j].idx; j = (j + 1) & (w->slots_cap - 1)) {
+		struct sframe_slot *s = &w->slots[j];
+
+		if (s->hash == h && !strcmp(s->name, name) &&
+		    (s->file == file || (s->file && file && !strcmp(s->file, file)))) {
+			w->frame_index[id] = s->idx;
+			return s->idx - 1;
+		}
+	}
+	o = json_object();
+	if (!o || json_object_set_new(o, "name", json_string(name)) ||
+	    (file && json_object_set_new(o, "file", json_string(file))) ||
+	    json_array_append_new(w->frames, o)) {
+		json_decref(o);
+		return -1;
+	}
+	w->slots[j] = (struct sframe_slot){h, name, file, (uint32_t)json_array_size(w->frames)};
+	w->frame_index[id] = w->slots[j].idx;
+	return w->slots[j].idx - 1;
+}
+
+static const struct pyperf_profile *order_p;
+
+static int cmp_first_seen(const void *a, const void *b)
+{
+	const struct pyperf_node *x = pyperf_profile__node(order_p, *(const uint32_t *)a);
+	const struct pyperf_node *y = pyperf_profile__node(order_p, *(const uint32_t *)b);
+
+	return x->first_sample < y->first_sample ? -1 : x->first_sample > y->first_sample;
+}
+
+/* The nodes under @thread that carry weight and survive the cut. */
+static int collect(struct swriter *w, uint32_t thread, uint64_t total, size_t *n)
+{
+	uint32_t *stack = NULL;
+	size_t sp = 0, cap = 0;
+	int ret = 0;
+
+	*n = 0;
+	if (PP_GROW(stack, cap, 1))
+		return -ENOMEM;
+	stack[sp++] = thread;
+	while (sp) {
+		uint32_t id = stack[--sp];
+		const struct pyperf_node *nd = pyperf_profile__node(w->p, id);
+
+		if (id != thread && (w->period ? nd->self_period : nd->self_samples)) {
+			if (PP_GROW(w->leaves, w->leaves_cap, *n + 1)) {
+				ret = -ENOMEM;
+				break;
+			}
+			w->leaves[(*n)++] = id;
+		}
+		for (uint32_t c = nd->first_child; c;
+		     c = pyperf_profile__node(w->p, c)->next_sibling) {
+			if (!pp_keep(pyperf_profile__node(w->p, c)->total_period, total, w->pct))
+				continue;
+			if (PP_GROW(stack, cap, sp + 1)) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			stack[sp++] = c;
+		}
+	}
+out:
+	free(stack);
+	return ret;
+}
+
+static json_t *thread_profile(struct swriter *w, uint32_t thread, uint64_t total, const char *unit)
+{
+	const struct pyperf_frame *tf =
+	    pyperf_profile__frame(w->p, pyperf_profile__node(w->p, thread)->frame);
+	json_t *prof = json_object(), *samples = json_array(), *weights = json_array();
+	const char *comm = pp_label(&w->labels, pyperf_profile__node(w->p, thread)->frame);
+	uint64_t sum = 0;
+	char name[512];
+	size_t n;
+
+	if (!prof || !samples || !weights || !comm || collect(w, thread, total, &n))
+		goto fail;
+	order_p = w->p;
+	if (n)
+		qsort(w->leaves, n, sizeof(*w->leaves), cmp_first_seen);
+	order_p = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct pyperf_node *leaf = pyperf_profile__node(w->p, w->leaves[i]);
+		uint64_t weight = w->period ? leaf->self_period : leaf->self_samples;
+		size_t depth = 0;
+		json_t *stack;
+
+		for (uint32_t up = w->leaves[i]; up != thread;
+		     up = pyperf_profile__node(w->p, up)->parent) {
+			if (PP_GROW(w->path, w->path_cap, depth + 1))
+				goto fail;
+			w->path[depth++] = pyperf_profile__node(w->p, up)->frame;
+		}
+		stack = json_array();
+		if (!stack || json_array_append_new(samples, stack))
+			goto fail;
+		while (depth--) {
+			int64_t fi = frame_of(w, w->path[depth]);
+
+			if (fi < 0 || json_array_append_new(stack, json_integer(fi)))
+				goto fail;
+		}
+		if (json_array_append_new(weights, json_integer((json_int_t)weight)))
+			goto fail;
+		sum += weight;
+	}
+	snprintf(name, sizeof(name), "%s %d/%d", comm, tf->pid, tf->tid);
+	/* json_object_set() takes its own references: ours go below. */
+	if (json_object_set_new(prof, "type", json_string("sampled")) ||
+	    json_object_set_new(prof, "name", json_string(name)) ||
+	    json_object_set_new(prof, "unit", json_string(unit)) ||
+	    json_object_set_new(prof, "startValue", json_integer(0)) ||
+	    json_object_set_new(prof, "endValue", json_integer((json_int_t)sum)) ||
+	    json_object_set(prof, "samples", samples) || json_object_set(prof, "weights", weights))
+		goto fail;
+	json_decref(samples);
+	json_decref(weights);
+	return prof;
+fail:
+	json_decref(samples);
+	json_decref(weights);
+	json_decref(prof);
+	return NULL;
+}
+
+PYPERF_API int pyperf_profile__write_speedscope(struct pyperf_profile *p, FILE *out,
+						const struct pyperf_speedscope_opts *opts)
+{
+	struct swriter w = {0};
+	json_t *doc = NULL, *profiles = NULL, *shared = NULL;
+	const char *name = OPTS_GET(opts, name, NULL), *unit = "none";
+	uint32_t ev;
+	uint64_t total = 0;
+	int ret = -ENOMEM;
+
+	if (!OPTS_VALID(opts, pyperf_speedscope_opts))
+		return pyperf_err(-EINVAL);
+	pyperf_profile__finish(p);
+	w.p = p;
+	w.period = OPTS_GET(opts, period, false);
+	w.pct = OPTS_GET(opts, percent_limit, 0.0);
+	if (pp_labels_init(&w.labels, p))
+		return pyperf_err(-ENOMEM);
+	w.frame_index = pp_calloc(pyperf_profile__nr_frames(p) + 1, sizeof(*w.frame_index));
+	w.frames = json_array();
+	doc = json_object();
+	profiles = json_array();
+	shared = json_object();
+	if (!w.frame_index || !w.frames || !doc || !profiles || !shared)
+		goto out;
+	ev = pp_first_event_node(p);
+	if (ev) {
+		const char *evname = pp_label(&w.labels, pyperf_profile__node(p, ev)->frame);
+
+		if (!evname)
+			goto out;
+		if (w.period)
+			unit = pp_event_in_ns(p, ev) ? "nanoseconds" : "none";
+		total = pyperf_profile__node(p, ev)->total_period;
+		for (uint32_t t = pyperf_profile__node(p, ev)->first_child; t;
+		     t = pyperf_profile__node(p, t)->next_sibling) {
+			json_t *tp;
+
+			if (!pp_keep(pyperf_profile__node(p, t)->total_period, total, w.pct))
+				continue;
+			tp = thread_profile(&w, t, total, unit);
+			if (!tp || json_array_append_new(profiles, tp))
+				goto out;
+		}
+	}
+	if (!name)
+		name = pyperf_profile__command(p);
+	if (name)
+		name = pp_utf8_clean(&w.labels.arena, name, strlen(name));
+	if (json_object_set_new(
+		doc, "$schema",
+		json_string("https://www.speedscope.app/file-format-schema.json")) ||
+	    json_object_set(shared, "frames", w.frames) || json_object_set(doc, "shared", shared) ||
+	    json_object_set(doc, "profiles", profiles) ||
+	    json_object_set_new(doc, "name", json_string(name ? name : "pyperf profile")) ||
+	    json_object_set_new(doc, "activeProfileIndex", json_integer(0)) ||
+	    json_object_set_new(doc, "exporter", json_string("pyperf " PYPERF_VERSION_STRING)))
+		goto out;
+	ret = pp_json_write(doc, out, JSON_COMPACT);
+out:
+	json_decref(doc);
+	json_decref(profiles);
+	json_decref(shared);
+	json_decref(w.frames);
+	free(w.frame_index);
+	free(w.slots);
+	free(w.leaves);
+	free(w.path);
+	pp_labels_free(&w.labels);
+	return pyperf_err(ret);
+}

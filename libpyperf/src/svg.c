@@ -1,0 +1,644 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The SVG flame graph. The profile's tree is re-merged the way a flame
+ * graph from folded stacks would be: threads grouped by comm (or comm-pid,
+ * comm-pid/tid), frames merged by name under the same parent, siblings in
+ * name order. Layout happens here, in C; the embedded script only moves
+ * what is drawn (zoom), colours matches (search) and shows details, so the
+ * file opens fast in a browser however large the profile was.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include "outfmt.h"
+
+#define FRAME_H 16			/* pixels per level */
+#define FONT_SIZE 12			/* pixels */
+#define FONT_W 0.59			/* average glyph width, in font sizes (Verdana) */
+#define PAD_X 10			/* left and right margins */
+#define PAD_TOP (FONT_SIZE * 4)		/* title, subtitle and buttons */
+#define PAD_BOTTOM (FONT_SIZE * 2 + 10) /* the details line */
+#define LEGEND_W 240			/* pixels */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define FONT_W_STR STR(FONT_W)
+#define FONT_SIZE_STR STR(FONT_SIZE)
+
+struct fnode {
+	uint32_t parent, first_child, next_sibling;
+	const char *name; /* interned: equal names are equal pointers */
+	uint8_t kind;	  /* enum pyperf_frame_kind of the first frame merged */
+	uint64_t self, total;
+};
+
+struct fslot {
+	uint64_t key;
+	uint32_t id; /* 0: empty (node 0 is the root, never a child) */
+};
+
+struct svg {
+	struct pyperf_profile *p;
+	struct pyperf_svg_opts o;
+	struct pp_labels labels;
+	struct pp_strtab names;
+	struct fnode *nodes;
+	size_t nr_nodes, cap_nodes;
+	struct fslot *slots;
+	size_t slots_cap;
+	uint32_t *stack;
+	size_t stack_cap;
+	FILE *out;
+	uint64_t total;
+	double scale; /* pixels per unit of weight */
+	unsigned max_depth;
+	const char *unit;
+};
+
+static int slots_grow(struct svg *g)
+{
+	size_t ncap = g->slots_cap ? g->slots_cap * 2 : 4096;
+	struct fslot *n = pp_calloc(ncap, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	for (size_t i = 0; i < g->slots_cap; i++) {
+		size_t j;
+
+		if (!g->slots[i].id)
+			continue;
+		for (j = hash_u64(g->slots[i].key) & (ncap - 1); n[j].id; j = (j + 1) & (ncap - 1))
+			;
+		n[j] = g->slots[i];
+	}
+	free(g->slots);
+	g->slots = n;
+	g->slots_cap = ncap;
+	return 0;
+}
+
+/* The child of @parent named @name (interned), created if new; 0 on ENOMEM. */
+static uint32_t child(struct svg *g, uint32_t parent, const char *name, uint8_t kind)
+{
+	uint64_t key = hash_u64((uint64_t)parent) ^ (uint64_t)(uintptr_t)name;
+	size_t j;
+
+	if ((g->nr_nodes + 1) * 2 > g->slots_cap && slots_grow(g))
+		return 0;
+	for (j = hash_u64(key) & (g->slots_cap - 1); g->slots[j].id;
+	     j = (j + 1) & (g->slots_cap - 1)) {
+		struct fnode *n = &g->nodes[g->slots[j].id];
+
+		if (g->slots[j].key == key && n->parent == parent && n->name == name)
+			return g->slots[j].id;
+	}
+	if (PP_GROW(g->nodes, g->cap_nodes, g->nr_nodes + 1))
+		return 0;
+	g->nodes[g->nr_nodes] = (struct fnode){parent, 0, g->nodes[parent].first_child, name, kind};
+	g->nodes[parent].first_child = (uint32_t)g->nr_nodes;
+	g->slots[j] = (struct fslot){key, (uint32_t)g->nr_nodes};
+	return (uint32_t)g->nr_nodes++;
+}
+
+/* Merges the subtree of profile thread node @thread under flame node @at. */
+static int merge_thread(struct svg *g, uint32_t thread, uint32_t at, uint64_t ev_total)
+{
+	/* pairs (profile node, flame node) */
+	size_t sp = 0;
+
+	if (PP_GROW(g->stack, g->stack_cap, 2))
+		return -ENOMEM;
+	g->stack[sp++] = thread;
+	g->stack[sp++] = at;
+	while (sp) {
+		uint32_t fn = g->stack[--sp], pn = g->stack[--sp];
+		const struct pyperf_node *n = pyperf_profile__node(g->p, pn);
+
+		g->nodes[fn].self += g->o.period ? n->self_period : n->self_samples;
+		for (uint32_t c = n->first_child; c;
+		     c = pyperf_profile__node(g->p, c)->next_sibling) {
+			const struct pyperf_node *cn = pyperf_profile__node(g->p, c);
+			const char *label;
+			uint32_t f;
+
+			if (!pp_keep(cn->total_period, ev_total, g->o.percent_limit))
+				continue;
+			label = pp_label(&g->labels, cn->frame);
+			label = label ? pp_strtab_intern(&g->names, label, strlen(label)) : NULL;
+			f = label ? child(g, fn, label,
+					  (uint8_t)pyperf_profile__frame(g->p, cn->frame)->kind)
+				  : 0;
+			if (!f || PP_GROW(g->stack, g->stack_cap, sp + 2))
+				return -ENOMEM;
+			g->stack[sp++] = c;
+			g->stack[sp++] = f;
+		}
+	}
+	return 0;
+}
+
+static const struct svg *sort_g;
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(sort_g->nodes[*(const uint32_t *)a].name,
+		      sort_g->nodes[*(const uint32_t *)b].name);
+}
+
+/* Totals, and siblings in name order as in a graph made from sorted folded stacks. */
+static int finish(struct svg *g)
+{
+	uint32_t *kids = NULL;
+	size_t cap = 0;
+
+	for (size_t i = 0; i < g->nr_nodes; i++)
+		g->nodes[i].total = g->nodes[i].self;
+	/* children are created after their parents: one backward pass */
+	for (size_t i = g->nr_nodes; i-- > 1;)
+		g->nodes[g->nodes[i].parent].total += g->nodes[i].total;
+	sort_g = g;
+	for (size_t i = 0; i < g->nr_nodes; i++) {
+		size_t k = 0;
+
+		for (uint32_t c = g->nodes[i].first_child; c; c = g->nodes[c].next_sibling) {
+			if (PP_GROW(kids, cap, k + 1)) {
+				free(kids);
+				return -ENOMEM;
+			}
+			kids[k++] = c;
+		}
+		if (k < 2)
+			continue;
+		qsort(kids, k, sizeof(*kids), cmp_names);
+		g->nodes[i].first_child = kids[0];
+		for (size_t q = 0; q + 1 < k; q++)
+			g->nodes[kids[q]].next_sibling = kids[q + 1];
+		g->nodes[kids[k - 1]].next_sibling = 0;
+	}
+	sort_g = NULL;
+	free(kids);
+	return 0;
+}
+
+/* Writes @s escaped for XML text and attributes; control bytes become '?'. */
+static void xml_escape(FILE *f, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&apos;", f);
+			break;
+		default:
+			fputc(c < 0x20 || c == 0x7f ? '?' : c, f);
+		}
+	}
+}
+
+/* Characters (not bytes) of UTF-8 @s. */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* Bytes of the first @chars characters of UTF-8 @s. */
+static size_t utf8_prefix(const char *s, size_t chars)
+{
+	size_t i = 0;
+
+	while (s[i] && chars) {
+		i++;
+		while (((unsigned char)s[i] & 0xc0) == 0x80)
+			i++;
+		chars--;
+	}
+	return i;
+}
+
+/* The label that fits @width pixels, as the script computes it too. */
+static void fitted_text(FILE *f, const char *name, double width)
+{
+	long fit = (long)((width - 6) / (FONT_SIZE * FONT_W));
+	size_t len = utf8_chars(name);
+
+	if (fit < 3)
+		return;
+	if ((size_t)fit >= len) {
+		xml_escape(f, name, strlen(name));
+		return;
+	}
+	xml_escape(f, name, utf8_prefix(name, (size_t)fit - 2));
+	fputs("..", f);
+}
+
+static void colour(const struct fnode *n, char *buf, size_t size)
+{
+	/* three stable pseudo-random numbers from the name: a frame keeps
+	 * its colour from one graph to the next */
+	uint64_t h = hash_bytes(n->name, strlen(n->name), HASH_SEED);
+	double v1 = (double)(h & 0xffff) / 65535.0, v2 = (double)((h >> 16) & 0xffff) / 65535.0,
+	       v3 = (double)((h >> 32) & 0xffff) / 65535.0;
+	int r, gr, b;
+
+	switch (n->kind) {
+	case PYPERF_FRAME_PYTHON: /* blues */
+		r = 60 + (int)(60 * v1), gr = 130 + (int)(70 * v2), b = 200 + (int)(55 * v3);
+		break;
+	case PYPERF_FRAME_KERNEL: /* oranges */
+		r = 230 + (int)(25 * v3), gr = 130 + (int)(50 * v1), b = 20 + (int)(40 * v2);
+		break;
+	case PYPERF_FRAME_JIT: /* greens */
+		r = 60 + (int)(60 * v1), gr = 180 + (int)(60 * v2), b = 60 + (int)(50 * v3);
+		break;
+	case PYPERF_FRAME_THREAD:
+	case PYPERF_FRAME_EVENT: /* greys */
+		r = gr = b = 170 + (int)(40 * v1);
+		break;
+	default: /* native: flamegraph.pl's warm reds and yellows */
+		r = 200 + (int)(55 * v3), gr = (int)(190 * v1), b = (int)(50 * v2);
+		break;
+	}
+	snprintf(buf, size, "rgb(%d,%d,%d)", r, gr, b);
+}
+
+static const char *kind_class(uint8_t kind)
+{
+	switch (kind) {
+	case PYPERF_FRAME_PYTHON:
+		return "py";
+	case PYPERF_FRAME_KERNEL:
+		return "k";
+	case PYPERF_FRAME_JIT:
+		return "j";
+	case PYPERF_FRAME_THREAD:
+	case PYPERF_FRAME_EVENT:
+		return "t";
+	default:
+		return "n";
+	}
+}
+
+/* Draws the frames wide enough, depth first, each at its x (in weight units). */
+static int draw(struct svg *g, unsigned height)
+{
+	/* triples (node, depth, x start in weight units as two halves) */
+	struct item {
+		uint32_t node, depth;
+		uint64_t x;
+	} *st = NULL;
+	size_t sp = 0, cap = 0;
+	char fill[32];
+
+	if (PP_GROW(st, cap, 1))
+		return -ENOMEM;
+	st[sp++] = (struct item){0, 0, 0};
+	while (sp) {
+		struct item it = st[--sp];
+		const struct fnode *n = &g->nodes[it.node];
+		double x = PAD_X + (double)it.x * g->scale, w = (double)n->total * g->scale;
+		double y = g->o.icicle ? PAD_TOP + (double)it.depth * FRAME_H
+				       : height - PAD_BOTTOM - (double)(it.depth + 1) * FRAME_H;
+		uint64_t cx = it.x;
+
+		colour(n, fill, sizeof(fill));
+		fprintf(g->out, "<g class=\"%s\"><title>", kind_class(n->kind));
+		xml_escape(g->out, n->name, strlen(n->name));
+		fprintf(g->out, " (%" PRIu64 " %s, %.2f%%)</title>", n->total, g->unit,
+			g->total ? 100.0 * (double)n->total / (double)g->total : 0);
+		fprintf(g->out, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%d\" ", x, y,
+			w, FRAME_H - 1);
+		fprintf(g->out, "fill=\"%s\" rx=\"2\"/><text x=\"%.2f\" y=\"%.1f\">", fill, x + 3,
+			y + FRAME_H - 5.5);
+		fitted_text(g->out, n->name, w);
+		fputs("</text></g>\n", g->out);
+		/* Children from the parent's left edge; the self time is the gap
+		 * they leave on the right. Pushed in reverse to draw in order. */
+		{
+			size_t first = sp;
+
+			for (uint32_t c = n->first_child; c; c = g->nodes[c].next_sibling) {
+				if ((double)g->nodes[c].total * g->scale >= g->o.min_width) {
+					if (PP_GROW(st, cap, sp + 1)) {
+						free(st);
+						return -ENOMEM;
+					}
+					st[sp++] = (struct item){c, it.depth + 1, cx};
+				}
+				cx += g->nodes[c].total;
+			}
+			for (size_t a = first, b = sp; b > a + 1; a++, b--) {
+				struct item t = st[a];
+
+				st[a] = st[b - 1];
+				st[b - 1] = t;
+			}
+		}
+	}
+	free(st);
+	return 0;
+}
+
+/* The deepest level with a frame wide enough to draw. */
+static unsigned max_depth(struct svg *g)
+{
+	unsigned *depth = pp_calloc(g->nr_nodes, sizeof(*depth)), best = 0;
+
+	if (!depth)
+		return 0;
+	for (size_t i = 1; i < g->nr_nodes; i++) {
+		depth[i] = depth[g->nodes[i].parent] + 1;
+		if (depth[i] > best && (double)g->nodes[i].total * g->scale >= g->o.min_width)
+			best = depth[i];
+	}
+	free(depth);
+	return best;
+}
+
+/* The page's script: zoom, search, details. Kept in one string so the
+ * file needs nothing else; runs in any SVG-capable browser. */
+static const char script[] =
+    "'use strict';\n"
+    "var svg, frames, details, matchedText, resetBtn, searchBtn, fullW, padX, searching = null;\n"
+    "function init() {\n"
+    "  svg = document.documentElement;\n"
+    "  details = document.getElementById('details');\n"
+    "  matchedText = document.getElementById('matched');\n"
+    "  resetBtn = document.getElementById('reset');\n"
+    "  searchBtn = document.getElementById('search');\n"
+    "  padX = +svg.getAttribute('data-pad');\n"
+    "  fullW = +svg.getAttribute('width') - 2 * padX;\n"
+    "  frames = Array.prototype.slice.call(document.querySelectorAll('#frames > g'));\n"
+    "  frames.forEach(function (g) {\n"
+    "    var r = g.querySelector('rect'), t = g.querySelector('title').textContent;\n"
+    "    g.x0 = +r.getAttribute('x'); g.w0 = +r.getAttribute('width');\n"
+    "    g.y0 = +r.getAttribute('y'); g.fill0 = r.getAttribute('fill');\n"
+    "    g.fname = t.substring(0, t.lastIndexOf(' ('));\n"
+    "    g.addEventListener('mouseover', function () { details.textContent = t; });\n"
+    "    g.addEventListener('mouseout', function () { details.textContent = ' '; });\n"
+    "    g.addEventListener('click', function () { zoom(g); });\n"
+    "  });\n"
+    "  resetBtn.addEventListener('click', reset);\n"
+    "  searchBtn.addEventListener('click', function () {\n"
+    "    if (searching !== null) { clearSearch(); return; }\n"
+    "    var term = prompt('Search for (regular expression):', '');\n"
+    "    if (term) search(term);\n"
+    "  });\n"
+    "  document.addEventListener('keydown', function (e) {\n"
+    "    if (e.key === 'Escape') reset();\n"
+    "    else if ((e.ctrlKey || e.metaKey) && e.key === 'f') {\n"
+    "      e.preventDefault(); var term = prompt('Search for (regular expression):', '');\n"
+    "      if (term) search(term);\n"
+    "    }\n"
+    "  });\n"
+    "  var q = new URLSearchParams(location.search);\n"
+    "  if (q.get('f')) { var f = frames.filter(function (g) { return g.fname === q.get('f'); });\n"
+    "    if (f.length) zoom(f[0]); }\n"
+    "  if (q.get('s')) search(q.get('s'));\n"
+    "  svg.setAttribute('data-ready', '1');\n"
+    "}\n"
+    "function fit(g, w) {\n"
+    "  var text = g.querySelector('text'), n = Math.floor((w - 6) / (" FONT_W_STR
+    " * " FONT_SIZE_STR "));\n"
+    "  var chars = Array.from(g.fname);\n"
+    "  text.textContent = n < 3 ? '' : chars.length <= n ? g.fname : chars.slice(0, n - "
+    "2).join('') "
+    "+ '..';\n"
+    "}\n"
+    "function place(g, x, w) {\n"
+    "  var r = g.querySelector('rect');\n"
+    "  r.setAttribute('x', x.toFixed(2)); r.setAttribute('width', w.toFixed(2));\n"
+    "  g.querySelector('text').setAttribute('x', (x + 3).toFixed(2));\n"
+    "  fit(g, w);\n"
+    "}\n"
+    "function isAncestor(g, z) { return svg.getAttribute('data-icicle') === '1' ? g.y0 < z.y0 : "
+    "g.y0 > z.y0; }\n"
+    "function zoom(z) {\n"
+    "  var scale = fullW / z.w0, eps = 1e-6;\n"
+    "  frames.forEach(function (g) {\n"
+    "    g.classList.remove('hide', 'parent');\n"
+    "    if (g.x0 + g.w0 <= z.x0 + eps || g.x0 >= z.x0 + z.w0 - eps) { g.classList.add('hide'); "
+    "return; }\n"
+    "    if (isAncestor(g, z)) { g.classList.add('parent'); place(g, padX, fullW); return; }\n"
+    "    place(g, padX + (g.x0 - z.x0) * scale, g.w0 * scale);\n"
+    "  });\n"
+    "  resetBtn.classList.remove('hide');\n"
+    "  svg.setAttribute('data-zoom', z.fname);\n"
+    "}\n"
+    "function reset() {\n"
+    "  frames.forEach(function (g) { g.classList.remove('hide', 'parent'); place(g, g.x0, g.w0); "
+    "});\n"
+    "  resetBtn.classList.add('hide');\n"
+    "  svg.removeAttribute('data-zoom');\n"
+    "}\n"
+    "function search(term) {\n"
+    "  var re;\n"
+    "  try { re = new RegExp(term); } catch (e) { matchedText.textContent = 'Bad expression'; "
+    "return 0; }\n"
+    "  clearSearch(); searching = term;\n"
+    "  var spans = [];\n"
+    "  frames.forEach(function (g) {\n"
+    "    if (!re.test(g.fname)) return;\n"
+    "    g.classList.add('match');\n"
+    "    g.querySelector('rect').setAttribute('fill', 'rgb(230,0,230)');\n"
+    "    spans.push([g.x0, g.x0 + g.w0]);\n"
+    "  });\n"
+    "  spans.sort(function (a, b) { return a[0] - b[0] || b[1] - a[1]; });\n"
+    "  var covered = 0, end = -Infinity;\n"
+    "  spans.forEach(function (s) {\n"
+    "    if (s[0] >= end) { covered += s[1] - s[0]; end = s[1]; }\n"
+    "    else if (s[1] > end) { covered += s[1] - end; end = s[1]; }\n"
+    "  });\n"
+    "  var pct = fullW > 0 ? 100 * covered / fullW : 0;\n"
+    "  matchedText.textContent = 'Matched: ' + pct.toFixed(1) + '%';\n"
+    "  searchBtn.textContent = 'Reset Search';\n"
+    "  svg.setAttribute('data-matches', spans.length);\n"
+    "  return spans.length;\n"
+    "}\n"
+    "function clearSearch() {\n"
+    "  frames.forEach(function (g) { g.classList.remove('match'); "
+    "g.querySelector('rect').setAttribute('fill', g.fill0); });\n"
+    "  searching = null; matchedText.textContent = ' '; searchBtn.textContent = 'Search';\n"
+    "  svg.removeAttribute('data-matches');\n"
+    "}\n"
+    "window.pyperf = {search: search, clearSearch: clearSearch, zoom: function (name) {\n"
+    "  var f = frames.filter(function (g) { return g.fname === name; }); if (f.length) "
+    "zoom(f[0]);\n"
+    "  return f.length; }, reset: reset};\n"
+    "window.addEventListener('load', init);\n";
+
+static void legend(struct svg *g, double x, double y)
+{
+	static const struct {
+		const char *name, *fill;
+	} keys[] = {{"Python", "rgb(90,165,228)"},
+		    {"native", "rgb(228,95,25)"},
+		    {"kernel", "rgb(242,155,40)"},
+		    {"JIT", "rgb(90,210,85)"}};
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		fprintf(g->out,
+			"<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+			"<text x=\"%.1f\" y=\"%.1f\" class=\"small\">%s</text>\n",
+			x, y - 9, keys[i].fill, x + 13, y, keys[i].name);
+		x += 22 + strlen(keys[i].name) * FONT_SIZE * FONT_W;
+	}
+}
+
+static int write_svg(struct svg *g)
+{
+	unsigned width = g->o.width, height;
+	const char *cmd = pyperf_profile__command(g->p);
+	const char *title = g->o.title ? g->o.title : g->o.icicle ? "Icicle Graph" : "Flame Graph";
+
+	g->scale = g->total ? (double)(width - 2 * PAD_X) / (double)g->total : 0;
+	g->max_depth = max_depth(g);
+	height = PAD_TOP + PAD_BOTTOM + (g->max_depth + 1) * FRAME_H;
+	fprintf(g->out,
+		"<?xml version=\"1.0\" standalone=\"no\"?>\n"
+		"<svg version=\"1.1\" width=\"%u\" height=\"%u\" viewBox=\"0 0 %u %u\" "
+		"xmlns=\"http://www.w3.org/2000/svg\" data-pad=\"%d\" data-icicle=\"%d\">\n"
+		"<!-- Flame graph written by pyperf-report %s. -->\n"
+		"<style>\n"
+		"text { font-family: Verdana, sans-serif; font-size: %dpx; fill: #000; }\n"
+		"#title { text-anchor: middle; font-size: %dpx; }\n"
+		".small, #subtitle { font-size: %dpx; fill: #444; }\n"
+		"#subtitle { text-anchor: middle; }\n"
+		"#search, #matched { text-anchor: end; }\n"
+		"#reset, #search { cursor: pointer; fill: #225; }\n"
+		"#frames > g { cursor: pointer; }\n"
+		"#frames > g:hover > rect { stroke: #000; stroke-width: 0.5; }\n"
+		"#frames text { pointer-events: none; font-size: %dpx; }\n"
+		".hide { display: none; }\n"
+		".parent { opacity: 0.5; }\n"
+		"</style>\n"
+		"<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n"
+		"<rect x=\"0\" y=\"0\" width=\"100%%\" height=\"100%%\" fill=\"#f6f6f2\"/>\n",
+		width, height, width, height, PAD_X, g->o.icicle, PYPERF_VERSION_STRING, FONT_SIZE,
+		FONT_SIZE + 5, FONT_SIZE - 2, FONT_SIZE, script);
+	fprintf(g->out, "<text id=\"title\" x=\"%.1f\" y=\"%d\">", width / 2.0, FONT_SIZE * 2);
+	xml_escape(g->out, title, strlen(title));
+	fprintf(g->out, "</text>\n<text id=\"subtitle\" x=\"%.1f\" y=\"%d\">", width / 2.0,
+		FONT_SIZE * 3 + 2);
+	{
+		/* the command line, cut to leave room for the legend on the right */
+		char sub[4096];
+		size_t room =
+		    (size_t)MAX(0.0, (width - 2.0 * LEGEND_W) / ((FONT_SIZE - 2) * FONT_W));
+		const char *c = cmd ? pp_utf8_clean(&g->labels.arena, cmd, strlen(cmd)) : NULL;
+
+		snprintf(sub, sizeof(sub), "%s%s%" PRIu64 " %s", c ? c : "", c ? " — " : "",
+			 g->total, g->unit);
+		if (utf8_chars(sub) > room && room > 3) {
+			xml_escape(g->out, sub, utf8_prefix(sub, room - 3));
+			fputs("...", g->out);
+		} else {
+			xml_escape(g->out, sub, strlen(sub));
+		}
+	}
+	fputs("</text>\n", g->out);
+	fprintf(g->out,
+		"<text id=\"reset\" class=\"hide\" x=\"%d\" y=\"%d\">Reset Zoom</text>\n"
+		"<text id=\"search\" x=\"%d\" y=\"%d\">Search</text>\n"
+		"<text id=\"details\" x=\"%d\" y=\"%d\"> </text>\n"
+		"<text id=\"matched\" x=\"%d\" y=\"%d\"> </text>\n",
+		PAD_X, FONT_SIZE * 2, width - PAD_X, FONT_SIZE * 2, PAD_X, height - FONT_SIZE,
+		width - PAD_X, height - FONT_SIZE);
+	legend(g, width - PAD_X - LEGEND_W, FONT_SIZE * 3 + 2);
+	fputs("<g id=\"frames\">\n", g->out);
+	if (draw(g, height))
+		return -ENOMEM;
+	fputs("</g>\n</svg>\n", g->out);
+	return ferror(g->out) ? -EIO : 0;
+}
+
+PYPERF_API int pyperf_profile__write_svg(struct pyperf_profile *p, FILE *out,
+					 const struct pyperf_svg_opts *opts)
+{
+	PYPERF_OPTS(pyperf_svg_opts, defaults);
+	struct svg g = {0};
+	uint32_t ev;
+	int ret = -ENOMEM;
+
+	if (!OPTS_VALID(opts, pyperf_svg_opts))
+		return pyperf_err(-EINVAL);
+	g.o = defaults;
+	if (opts)
+		memcpy(&g.o, opts, MIN(opts->sz, sizeof(g.o)));
+	if (!g.o.width)
+		g.o.width = 1200;
+	if (g.o.min_width <= 0)
+		g.o.min_width = 0.1;
+	if (g.o.width < 4 * PAD_X || g.o.width > 1000000 || !isfinite(g.o.min_width))
+		return pyperf_err(-EINVAL);
+	pyperf_profile__finish(p);
+	g.p = p;
+	g.out = out;
+	pp_strtab_init(&g.names);
+	if (pp_labels_init(&g.labels, p))
+		goto out;
+	if (PP_GROW(g.nodes, g.cap_nodes, 1))
+		goto out;
+	g.nodes[0] = (struct fnode){0, 0, 0, "all", PYPERF_FRAME_EVENT};
+	g.nr_nodes = 1;
+	g.unit = "samples";
+	ev = pp_first_event_node(p);
+	if (ev) {
+		const struct pyperf_node *en = pyperf_profile__node(p, ev);
+		const char *evname = pp_label(&g.labels, en->frame);
+
+		if (!evname)
+			goto out;
+		if (g.o.period)
+			g.unit = pp_event_in_ns(p, ev) ? "ns" : "events";
+		for (uint32_t t = en->first_child; t;
+		     t = pyperf_profile__node(p, t)->next_sibling) {
+			const struct pyperf_node *tn = pyperf_profile__node(p, t);
+			const struct pyperf_frame *tf = pyperf_profile__frame(p, tn->frame);
+			const char *comm = pp_label(&g.labels, tn->frame), *name;
+			char buf[512];
+			uint32_t at;
+
+			if (!pp_keep(tn->total_period, en->total_period, g.o.percent_limit))
+				continue;
+			if (!comm)
+				goto out;
+			if (g.o.tid)
+				snprintf(buf, sizeof(buf), "%s-%d/%d", comm, tf->pid, tf->tid);
+			else if (g.o.pid)
+				snprintf(buf, sizeof(buf), "%s-%d", comm, tf->pid);
+			else
+				snprintf(buf, sizeof(buf), "%s", comm);
+			name = pp_strtab_intern(&g.names, buf, strlen(buf));
+			at = name ? child(&g, 0, name, PYPERF_FRAME_THREAD) : 0;
+			if (!at || merge_thread(&g, t, at, en->total_period))
+				goto out;
+		}
+	}
+	if (finish(&g))
+		goto out;
+	g.total = g.nodes[0].total;
+	ret = write_svg(&g);
+out:
+	free(g.nodes);
+	free(g.slots);
+	free(g.stack);
+	pp_labels_free(&g.labels);
+	pp_strtab_free(&g.names);
+	return pyperf_err(ret);
+}

@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The output writers: pprof decoded back with protobuf-c, the JSON tree
+ * parsed with jansson, the SVG's narrow-frame elision and escaping, and
+ * perf-script folding on tricky lines. Profiles come from recordings in
+ * the fuzz corpus (tests/fuzz/corpus/data/), found through PYPERF_TOP or
+ * this file's path.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <jansson.h>
+#include <zlib.h>
+#include <pyperf/output.h>
+#include <pyperf/profile.h>
+#include "check.h"
+#include "profile.pb-c.h"
+
+static char corpus[PATH_MAX];
+
+static bool find_corpus(void)
+{
+	const char *env = getenv("PYPERF_TOP");
+	const char *rel = "tests/fuzz/corpus/data";
+	char buf[PATH_MAX];
+
+	if (env) {
+		snprintf(corpus, sizeof(corpus), "%s/%s", env, rel);
+		if (!access(corpus, R_OK))
+			return true;
+	}
+	/* __FILE__ is tests/unit/test-outputs.c, relative or absolute */
+	snprintf(buf, sizeof(buf), "%s", __FILE__);
+	*strrchr(buf, '/') = 0;
+	snprintf(corpus, sizeof(corpus), "%s/../fuzz/corpus/data", buf);
+	if (!access(corpus, R_OK))
+		return true;
+	snprintf(corpus, sizeof(corpus), "%s", rel);
+	return !access(corpus, R_OK);
+}
+
+static struct pyperf_profile *load(const char *name, enum pyperf_view view)
+{
+	PYPERF_OPTS(pyperf_profile_opts, o, .view = view);
+	struct pyperf_profile *p = pyperf_profile__new(NULL, &o);
+	char path[PATH_MAX + 64];
+
+	if (!p)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/%s", corpus, name);
+	if (pyperf_profile__add_file(p, path, NULL)) {
+		pyperf_profile__free(p);
+		return NULL;
+	}
+	pyperf_profile__finish(p);
+	return p;
+}
+
+/* Everything a writer wrote, NUL-terminated. */
+struct buf {
+	char *data;
+	size_t len;
+	FILE *f;
+};
+
+static FILE *buf_open(struct buf *b)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->f = open_memstream(&b->data, &b->len);
+	return b->f;
+}
+
+static void buf_close(struct buf *b)
+{
+	fclose(b->f);
+}
+
+static uint64_t event_samples(struct pyperf_profile *p)
+{
+	const struct pyperf_node *root = pyperf_profile__node(p, 0);
+
+	return root->first_child ? pyperf_profile__node(p, root->first_child)->total_samples : 0;
+}
+
+static Pyperf__Pprof__Profile *gunzip_unpack(const struct buf *b)
+{
+	size_t cap = 1 << 20, len = 0;
+	uint8_t *out = malloc(cap);
+	z_stream z = {0};
+	Pyperf__Pprof__Profile *prof = NULL;
+	int r;
+
+	if (!out || inflateInit2(&z, 15 + 16) != Z_OK)
+		goto done;
+	z.next_in = (unsigned char *)b->data;
+	z.avail_in = (uInt)b->len;
+	do {
+		if (len == cap) {
+			uint8_t *n = realloc(out, cap *= 2);
+
+			if (!n)
+				break;
+			out = n;
+		}
+		z.next_out = out + len;
+		z.avail_out = (uInt)(cap - len);
+		r = inflate(&z, Z_NO_FLUSH);
+		len = cap - z.avail_out;
+	} while (r == Z_OK);
+	inflateEnd(&z);
+	if (r == Z_STREAM_END)
+		prof = pyperf__pprof__profile__unpack(NULL, len, out);
+done:
+	free(out);
+	return prof;
+}
+
+TEST(pprof_round_trip)
+{
+	struct pyperf_profile *p = load("fp-callchain.data", PYPERF_VIEW_NATIVE);
+	Pyperf__Pprof__Profile *prof;
+	struct buf b;
+	uint64_t samples = 0, period = 0;
+
+	REQUIRE(p);
+	REQUIRE(buf_open(&b));
+	CHECK_EQ(pyperf_profile__write_pprof(p, b.f, NULL), 0);
+	buf_close(&b);
+	CHECK_EQ((unsigned char)b.data[0], 0x1f); /* gzip magic */
+	CHECK_EQ((unsigned char)b.data[1], 0x8b);
+	prof = gunzip_unpack(&b);
+	REQUIRE(prof);
+	REQUIRE(prof->n_string_table > 4);
+	CHECK_STR(prof->string_table[0], "");
+	REQUIRE(prof->n_sample_type == 2);
+	CHECK_STR(prof->string_table[prof->sample_type[0]->type], "samples");
+	CHECK_STR(prof->string_table[prof->sample_type[0]->unit], "count");
+	CHECK_STR(prof->string_table[prof->sample_type[1]->type], "cpu");
+	CHECK_STR(prof->string_table[prof->sample_type[1]->unit], "nanoseconds");
+	CHECK(prof->period_type && prof->period > 0);
+	for (size_t i = 0; i < prof->n_sample; i++) {
+		const Pyperf__Pprof__Sample *s = prof->sample[i];
+
+		REQUIRE(s->n_value == 2);
+		samples += (uint64_t)s->value[0];
+		period += (uint64_t)s->value[1];
+		CHECK(s->n_location_id > 0);
+		for (size_t k = 0; k < s->n_location_id; k++)
+			CHECK(s->location_id[k] >= 1 && s->location_id[k] <= prof->n_location);
+		CHECK_EQ(s->n_label, 3);
+	}
+	CHECK_U64(samples, event_samples(p));
+	CHECK_U64(period,
+		  pyperf_profile__node(p, pyperf_profile__node(p, 0)->first_child)->total_period);
+	for (size_t i = 0; i < prof->n_location; i++) {
+		const Pyperf__Pprof__Location *l = prof->location[i];
+
+		CHECK_EQ(l->id, i + 1);
+		CHECK(l->mapping_id >= 1 && l->mapping_id <= prof->n_mapping);
+		REQUIRE(l->n_line == 1);
+		CHECK(l->line[0]->function_id >= 1 && l->line[0]->function_id <= prof->n_function);
+	}
+	for (size_t i = 0; i < prof->n_mapping; i++)
+		CHECK(prof->mapping[i]->has_functions);
+	/* the functions of the recorded program are there by name */
+	{
+		bool work_a = false;
+
+		for (size_t i = 0; i < prof->n_function; i++)
+			work_a |= !strcmp(prof->string_table[prof->function[i]->name], "work_a");
+		CHECK(work_a);
+	}
+	pyperf__pprof__profile__free_unpacked(prof, NULL);
+	free(b.data);
+	pyperf_profile__free(p);
+}
+
+TEST(pprof_python_functions_carry_their_file)
+{
+	struct pyperf_profile *p = load("pyperf-python312.data", PYPERF_VIEW_MIXED);
+	Pyperf__Pprof__Profile *prof;
+	struct buf b;
+	size_t with_file = 0;
+
+	REQUIRE(p);
+	REQUIRE(buf_open(&b));
+	CHECK_EQ(pyperf_profile__write_pprof(p, b.f, NULL), 0);
+	buf_close(&b);
+	prof = gunzip_unpack(&b);
+	REQUIRE(prof);
+	for (size_t i = 0; i < prof->n_function; i++) {
+		const char *name = prof->string_table[prof->function[i]->name];
+		const char *file = prof->string_table[prof->function[i]->filename];
+
+		if (strstr(name, " (<frozen ")) {
+			CHECK(file[0] == '<');
+			with_file++;
+		}
+	}
+	CHECK(with_file > 0);
+	pyperf__pprof__profile__free_unpacked(prof, NULL);
+	free(b.data);
+	pyperf_profile__free(p);
+}
+
+TEST(json_tree)
+{
+	struct pyperf_profile *p = load("fp-callchain.data", PYPERF_VIEW_NATIVE);
+	PYPERF_OPTS(pyperf_json_opts, o, .pretty = true);
+	json_error_t jerr;
+	json_t *doc, *nodes, *frames;
+	struct buf b;
+	uint64_t self = 0;
+
+	REQUIRE(p);
+	REQUIRE(buf_open(&b));
+	CHECK_EQ(pyperf_profile__write_json(p, b.f, &o), 0);
+	buf_close(&b);
+	doc = json_loads(b.data, 0, &jerr);
+	REQUIRE(doc);
+	CHECK_STR(json_string_value(json_object_get(doc, "format")), "pyperf-profile");
+	CHECK_EQ(json_integer_value(json_object_get(doc, "version")), 1);
+	nodes = json_object_get(doc, "nodes");
+	frames = json_object_get(doc, "frames");
+	REQUIRE(json_is_object(nodes) && json_is_array(frames));
+	{
+		json_t *parent = json_object_get(nodes, "parent"),
+		       *frame = json_object_get(nodes, "frame");
+		json_t *selfs = json_object_get(nodes, "self_samples");
+		json_t *totals = json_object_get(nodes, "total_samples");
+
+		REQUIRE(json_is_array(parent) && json_is_array(frame) && json_is_array(selfs) &&
+			json_is_array(totals));
+		/* all but the root */
+		CHECK_EQ(json_array_size(parent), pyperf_profile__nr_nodes(p) - 1);
+		CHECK_EQ(json_array_size(frame), json_array_size(parent));
+		CHECK_EQ(json_integer_value(json_array_get(parent, 0)), -1);
+		CHECK_U64(json_integer_value(json_array_get(totals, 0)), event_samples(p));
+		for (size_t i = 0; i < json_array_size(parent); i++) {
+			CHECK(json_integer_value(json_array_get(parent, i)) < (json_int_t)i);
+			CHECK(json_integer_value(json_array_get(frame, i)) <
+			      (json_int_t)json_array_size(frames));
+			self += (uint64_t)json_integer_value(json_array_get(selfs, i));
+		}
+	}
+	CHECK_U64(self, event_samples(p));
+	CHECK_STR(json_string_value(json_object_get(json_array_get(frames, 0), "kind")), "event");
+	CHECK_STR(json_string_value(json_object_get(json_array_get(frames, 1), "kind")), "thread");
+	json_decref(doc);
+	free(b.data);
+	pyperf_profile__free(p);
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *s = strstr(hay, needle); s; s = strstr(s + 1, needle))
+		n++;
+	return n;
+}
+
+TEST(svg_leaves_out_narrow_frames)
+{
+	struct pyperf_profile *p = load("pyperf-python312.data", PYPERF_VIEW_NATIVE);
+	PYPERF_OPTS(pyperf_svg_opts, fine, .min_width = 0.01);
+	PYPERF_OPTS(pyperf_svg_opts, coarse, .min_width = 300);
+	struct buf a, c;
+	char want[64];
+
+	REQUIRE(p);
+	REQUIRE(buf_open(&a));
+	CHECK_EQ(pyperf_profile__write_svg(p, a.f, &fine), 0);
+	buf_close(&a);
+	REQUIRE(buf_open(&c));
+	CHECK_EQ(pyperf_profile__write_svg(p, c.f, &coarse), 0);
+	buf_close(&c);
+	/* the narrow ones are gone, the root still holds every sample */
+	CHECK(count(c.data, "<g class=") < count(a.data, "<g class="));
+	snprintf(want, sizeof(want), "<title>all (%" PRIu64 " samples,", event_samples(p));
+	CHECK_CONTAINS(a.data, want);
+	CHECK_CONTAINS(c.data, want);
+	/* names are escaped for XML: "<frozen importlib._bootstrap>" appears
+	 * in Python views; here, C++-free native names stay as they are */
+	CHECK(!strstr(a.data, "<frozen"));
+	CHECK_CONTAINS(c.data, "</svg>\n");
+	free(a.data);
+	free(c.data);
+	pyperf_profile__free(p);
+}
+
+TEST(svg_escapes_python_names)
+{
+	struct pyperf_profile *p = load("pyperf-python312.data", PYPERF_VIEW_PYTHON);
+	struct buf a;
+
+	REQUIRE(p);
+	REQUIRE(buf_open(&a));
+	CHECK_EQ(pyperf_profile__write_svg(p, a.f, NULL), 0);
+	buf_close(&a);
+	CHECK_CONTAINS(a.data, "(&lt;frozen importlib._bootstrap&gt;)");
+	CHECK(!strstr(a.data, "(<frozen"));
+	CHECK_CONTAINS(a.data, "<g class=\"py\">");
+	free(a.data);
+	pyperf_profile__free(p);
+}
+
+/* perf script text in, folded stacks out. */
+static char *fold(const char *text, const struct pyperf_perf_script_opts *o, int *ret,
+		  struct pyperf_error *err)
+{
+	FILE *in = fmemopen((void *)text, strlen(text), "r");
+	struct buf b;
+
+	if (!in || !buf_open(&b))
+		return NULL;
+	*ret = pyperf_perf_script__collapse(in, "t.txt", b.f, o, err);
+	buf_close(&b);
+	fclose(in);
+	return b.data;
+}
+
+TEST(perf_script_tidies_names_as_the_script)
+{
+	static const char text[] =
+	    "# comment\n"
+	    "java 12/34 [000] 1.000: 7 cycles:\n"
+	    "\t1 Lorg/mozilla/Foo;.call(Lbar;)V+0x1a (/tmp/perf-12.map)\n"
+	    "\t2 std::vector<int>::push_back(int const&)+0x10 (/usr/lib/libx.so)\n"
+	    "\t3 (anonymous namespace)::f(int) (/usr/lib/libx.so)\n" /* skipped: starts with '(' */
+	    "\t3 ns::(anonymous namespace)::f(int) (/usr/lib/libx.so)\n"
+	    "\t4 net/http.(*Client).Do (/usr/bin/go prog)\n"
+	    "\t5 [unknown] (/usr/lib/liby.so)\n"
+	    "\t6 say\"hi\";'x' ([kernel.kallsyms])\n"
+	    "\t7 a->b (/usr/lib/libx.so)\n"
+	    "\n"
+	    "V8 Worker 5 2.000: cycles:\n"
+	    "\t8 [unknown] ([unknown])\n"
+	    "\n"
+	    "other 6 3.000: 5 instructions:\n"
+	    "\t9 skipped (/x)\n"
+	    "\n";
+	PYPERF_OPTS(pyperf_perf_script_opts, o, .annotate_kernel = true, .annotate_jit = true,
+		    .tid = true);
+	struct pyperf_error err;
+	int ret = -1;
+	char *out = fold(text, &o, &ret, &err);
+
+	REQUIRE(out);
+	CHECK_EQ(ret, 0);
+	/* checked against stackcollapse-perf.pl --kernel --jit --tid */
+	CHECK_STR(out,
+		  "V8_Worker-?/5;[unknown] 1\n"
+		  "java-12/34;a;b_[i];sayhi:x_[k];[liby.so];net/http.(*Client).Do;ns::(anonymous "
+		  "namespace)::f;std::vector<int>::push_back;org/mozilla/Foo:.call_[j] 7\n");
+	free(out);
+	o.tid = false;
+	o.annotate_jit = false;
+	o.addrs = true;
+	out = fold(text, &o, &ret, &err);
+	REQUIRE(out);
+	CHECK_CONTAINS(out, "java;a;b_[i];sayhi:x_[k];[liby.so <5>];");
+	CHECK_CONTAINS(out, "V8_Worker;[unknown <8>] 1\n");
+	free(out);
+}
+
+TEST(perf_script_bad_lines)
+{
+	static const char text[] = "ab 1 1.0: 1 cycles:\n"
+				   "garbage\x01here\n"
+				   "\tff main (/bin/x)\n"
+				   "\n"
+				   "more garbage\n";
+	struct pyperf_error err;
+	int ret = 0;
+	char *out = fold(text, NULL, &ret, &err);
+
+	REQUIRE(out);
+	CHECK_EQ(ret, -EBADMSG);
+	CHECK_STR(out, "ab;main 1\n"); /* the rest is kept */
+	CHECK_STR(err.source, "t.txt");
+	CHECK_CONTAINS(err.text, "line 2: not perf script output: 'garbage?here'");
+	CHECK_CONTAINS(err.text, "1 more");
+	free(out);
+}
+
+TEST(formats_by_name)
+{
+	CHECK_EQ(pyperf_format__parse("svg"), PYPERF_FORMAT_SVG);
+	CHECK_EQ(pyperf_format__parse("pprof"), PYPERF_FORMAT_PPROF);
+	CHECK_EQ(pyperf_format__parse("tree"), PYPERF_FORMAT_TREE);
+	CHECK_EQ(pyperf_format__parse("flamegraph"), -EINVAL);
+	CHECK_EQ(pyperf_format__parse(NULL), -EINVAL);
+	CHECK_STR(pyperf_format__name(PYPERF_FORMAT_SPEEDSCOPE), "speedscope");
+	CHECK(pyperf_format__is_binary(PYPERF_FORMAT_PPROF));
+	CHECK(!pyperf_format__is_binary(PYPERF_FORMAT_JSON));
+}
+
+int main(void)
+{
+	if (!find_corpus()) {
+		fprintf(stderr,
+			"test-outputs: tests/fuzz/corpus/data not found (set PYPERF_TOP)\n");
+		return 1;
+	}
+	return RUN(CASE(pprof_round_trip), CASE(pprof_python_functions_carry_their_file),
+		   CASE(json_tree), CASE(svg_leaves_out_narrow_frames),
+		   CASE(svg_escapes_python_names), CASE(perf_script_tidies_names_as_the_script),
+		   CASE(perf_script_bad_lines), CASE(formats_by_name));
+}
