@@ -760,6 +760,27 @@ static bool have_trampolines(struct pyperf_recorder *r, int v)
 }
 
 /* In the launched child: switch on Python's perf support, ours for 3.8-3.11. */
+/*
+ * In the launched child, before exec: a perf map or jitdump named after
+ * its pid was left by a dead process that had the same pid (CPython and
+ * JITs append to an existing map), and its entries would be read as the
+ * child's. Removed when it is a regular file of ours; never another
+ * user's.
+ */
+static void remove_stale_maps(void)
+{
+	const char *fmt[] = {"/tmp/perf-%d.map", "/tmp/jit-%d.dump"};
+
+	for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++) {
+		char path[64];
+		struct stat st;
+
+		snprintf(path, sizeof(path), fmt[i], (int)getpid());
+		if (!lstat(path, &st) && S_ISREG(st.st_mode) && st.st_uid == geteuid())
+			unlink(path);
+	}
+}
+
 static void python_environment(struct pyperf_recorder *r)
 {
 	const char *old = getenv("PYTHONPATH");
@@ -859,6 +880,7 @@ PYPERF_API int pyperf_recorder__launch(struct pyperf_recorder *r, char *const ar
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		python_environment(r);
+		remove_stale_maps();
 		/* Wait until the events are armed; EOF means the recorder gave up. */
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);

@@ -69,6 +69,32 @@ def test():
               '-g chooses dwarf for a Python without frame pointers, and says why')
         check('PYTHONPERFSUPPORT=1' in p.stderr, 'Python 3.12 perf support enabled and noted')
         perf_reads_cleanly('python3.12 dwarf', data)
+
+        # A map left by a dead process with the child's pid is not read as
+        # the child's (CPython appends to it): plant some for the next pids.
+        probe = subprocess.Popen(['true'])
+        probe.wait()
+        planted = []
+        for k in range(1, 200):
+            path = f'/tmp/perf-{probe.pid + k}.map'
+            if not os.path.exists(path):
+                with open(path, 'w') as f:
+                    f.write('1000 10 py::stale_entry:old.py\n')
+                planted.append(path)
+        p = record(f'{d}/stale.data', [py, '-c', 'import os; print(os.getpid())'])
+        child = int(p.stdout.split()[0])
+        with open(f'/tmp/perf-{child}.map') as f:
+            fresh = 'stale_entry' not in f.read()
+        check(f'/tmp/perf-{child}.map' in planted and fresh,
+              'a stale /tmp/perf-PID.map of a dead process with the child\'s pid is removed '
+              'before the child runs')
+        for path in planted:
+            try:
+                with open(path) as f:
+                    if 'stale_entry' in f.read():
+                        os.unlink(path)
+            except OSError:
+                pass
         ours = pyperf_report('--view', 'native', '-i', data, '--no-children', '-g', 'none', '--sort', 'sym').stdout
         check('py::fib' in ours or 'py::' in pyperf_report('--view', 'native', '-i', data, '--collapsed').stdout,
               'python3.12: Python frames named')
