@@ -39,17 +39,17 @@ static __attribute__((noinline)) uint64_t leaf(uint64_t x)
 	return x;
 }
 
-#define STEP(n)                                                                   \
-	static __attribute__((noinline)) uint64_t step##n(const uint8_t *path, uint64_t seed, \
-							int depth)                                 \
-	{                                                                         \
-		uint64_t r;                                                       \
-		if (depth <= 0)                                                   \
-			return leaf(seed + n);                                    \
-		seed = seed * 2862933555777941757ULL + 3037000493ULL;             \
-		r = funcs[path[depth - 1]](path, seed, depth - 1);                \
-		asm volatile("" : "+r"(r));                                       \
-		return r ^ (uint64_t)n;                                           \
+#define STEP(n)                                                                                    \
+	static __attribute__((noinline))                                                           \
+	uint64_t step##n(const uint8_t *path, uint64_t seed, int depth)                            \
+	{                                                                                          \
+		uint64_t r;                                                                        \
+		if (depth <= 0)                                                                    \
+			return leaf(seed + n);                                                     \
+		seed = seed * 2862933555777941757ULL + 3037000493ULL;                              \
+		r = funcs[path[depth - 1]](path, seed, depth - 1);                                 \
+		asm volatile("" : "+r"(r));                                                        \
+		return r ^ (uint64_t)n;                                                            \
 	}
 STEP(0)
 STEP(1)
