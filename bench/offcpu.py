@@ -23,8 +23,8 @@ TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
 BIN = os.environ.get('PYPERF_BIN') or os.path.join(TOP, 'build/out/bin')
 QUICK = os.environ.get('BENCH_QUICK') == '1'
 RUNS = 2 if QUICK else 5
-TRIPS = '4000' if QUICK else '20000'
-WORK = '2500'
+TRIPS = '8000' if QUICK else '40000'
+WORK = '200'
 
 
 def python312():

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 #ifdef HAVE_ZSTD
 #include <zstd.h>
 #endif
@@ -532,10 +533,31 @@ static void parse_embedded_files(struct pyperf_data *d)
 	const uint8_t *end = p + d->feat_size[FEAT_EMBEDDED_FILES];
 	uint32_t nr;
 
-	if (end - p < 8 || load_u32(p) != 1)
+	if (end - p < 8 || (load_u32(p) != 1 && load_u32(p) != 2))
 		return;
 	nr = load_u32(p + 4);
-	p += 8;
+	if (load_u32(p) == 2) {
+		/* the entries, deflated: [u64 their size][zlib stream] */
+		uint64_t raw;
+		uLongf got;
+		uint8_t *buf;
+
+		if (end - p < 16)
+			return;
+		raw = load_u64(p + 8);
+		/* no more than the stream could hold (zlib's best is ~1032:1) */
+		if (raw > (uint64_t)(end - p - 16) * 1032 || raw > (1ULL << 32))
+			return;
+		buf = pp_arena_alloc_raw(&d->arena, raw ? raw : 1);
+		got = (uLongf)raw;
+		if (!buf || uncompress(buf, &got, p + 16, (uLong)(end - p - 16)) != Z_OK ||
+		    got != raw)
+			return;
+		p = buf;
+		end = buf + raw;
+	} else {
+		p += 8;
+	}
 	if (nr > (uint64_t)(end - p) / 20)
 		return;
 	d->embedded = pp_arena_alloc(&d->arena, (nr ? nr : 1) * sizeof(*d->embedded));

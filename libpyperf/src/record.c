@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <perf/core.h>
 #include <perf/cpumap.h>
 #include <perf/event.h>
@@ -1571,9 +1572,28 @@ static int embed_files(struct pyperf_recorder *r, const pid_t *pids, size_t nr)
 	}
 	memcpy(buf, &version, 4);
 	memcpy(buf + 4, &count, 4);
-	if (count)
-		ret = pyperf_data_writer__add_feature(
-		    r->w, (enum pyperf_feature)PYPERF_FEAT_EMBEDDED_FILES, buf, len);
+	if (count) {
+		/* Version 2: the entries deflated (perf maps are text that
+		 * shrinks 5-10 times), so that a short recording is not mostly
+		 * its maps: [u32 2][u32 count][u64 entries' size][zlib stream]. */
+		uLongf zlen = compressBound((uLong)(len - 8));
+		uint8_t *z = pp_malloc(16 + zlen);
+		uint64_t raw = len - 8;
+
+		if (z && compress2(z + 16, &zlen, buf + 8, (uLong)raw, 6) == Z_OK &&
+		    16 + zlen < len) {
+			version = 2;
+			memcpy(z, &version, 4);
+			memcpy(z + 4, &count, 4);
+			memcpy(z + 8, &raw, 8);
+			ret = pyperf_data_writer__add_feature(
+			    r->w, (enum pyperf_feature)PYPERF_FEAT_EMBEDDED_FILES, z, 16 + zlen);
+		} else {
+			ret = pyperf_data_writer__add_feature(
+			    r->w, (enum pyperf_feature)PYPERF_FEAT_EMBEDDED_FILES, buf, len);
+		}
+		free(z);
+	}
 	r->stats.maps_embedded = count;
 out:
 	free(buf);

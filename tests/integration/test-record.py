@@ -37,6 +37,22 @@ def perf_reads_cleanly(name, data):
     return ours
 
 
+def feature_section(path, bit):
+    """The bytes of feature section @bit of a perf.data file, or None."""
+    import struct
+    with open(path, 'rb') as f:
+        head = f.read(104)
+        data_off, data_size = struct.unpack_from('<QQ', head, 40)
+        bits = int.from_bytes(head[72:104], 'little')
+        if not bits >> bit & 1:
+            return None
+        index = bin(bits & ((1 << bit) - 1)).count('1')
+        f.seek(data_off + data_size + 16 * index)
+        off, size = struct.unpack('<QQ', f.read(16))
+        f.seek(off)
+        return f.read(size)
+
+
 def test():
     require_perf()
     d = tmpdir()
@@ -116,6 +132,12 @@ def test():
             shutil.move(f'{d}/{pid}.map', f'/tmp/perf-{pid}.map')
         check(moved and 'py::' in before and before == after,
               'with /tmp/perf-PID.map gone, pyperf-report shows the same py:: frames (embedded copy)')
+        section = feature_section(data, 250)
+        map_bytes = sum(os.path.getsize(f'/tmp/perf-{pid}.map') for pid in moved)
+        check(section is not None and section[:4] == (2).to_bytes(4, 'little') and
+              len(section) * 3 < map_bytes,
+              f'the embedded maps are stored deflated ({len(section or b"")} bytes for '
+              f'{map_bytes} bytes of maps)')
 
         # Two threads 2:1, and every multiprocessing worker with its own pid.
         data = f'{d}/threads.data'
