@@ -111,7 +111,8 @@ struct pyperf_recorder {
 	struct pp_arena pass_arena[2];
 	size_t arena_live[2];
 	unsigned fill;
-	bool backlog; /* records due for writing are still queued */
+	bool backlog;  /* records due for writing are still queued */
+	bool shedding; /* see SHED_ABOVE */
 	bool wrote;
 };
 
@@ -119,6 +120,16 @@ struct pyperf_recorder {
  * burst of stack copies (context switches) must not keep the drainer
  * away from the buffers until they overflow. */
 #define UNWIND_BUDGET 256
+/*
+ * Context switches can outrun any unwinder (tens of thousands a second).
+ * When this many records wait, switch samples are written without their
+ * user stack (kernel frames and the user address only) until the queue
+ * is down to SHED_UNTIL: every switch still counts, with its time and
+ * state, instead of the ring buffers overflowing and losing them.
+ */
+#define SHED_ABOVE 4096
+#define SHED_UNTIL 1024
+#define PERF_REG_IP 8 /* x86-64: PERF_REG_X86_IP */
 
 #define MAX_UNWIND 2048
 
@@ -1102,8 +1113,17 @@ static int write_unwound(struct pyperf_recorder *r, const struct pyperf_record *
 
 	if (!th)
 		return -ENOMEM;
-	if (s->regs_user_abi && s->stack_user_size)
+	if (r->shedding && rec->attr->type == PERF_TYPE_TRACEPOINT && s->regs_user_abi &&
+	    (s->regs_user_mask >> PERF_REG_IP & 1)) {
+		/* behind: this switch keeps its kernel stack and the user
+		 * address it left from, not the user stack */
+		r->uips[0] = s->regs_user[__builtin_popcountll(s->regs_user_mask &
+							       ((1ULL << PERF_REG_IP) - 1))];
+		nu = 1;
+		r->stats.switch_stacks_shed++;
+	} else if (s->regs_user_abi && s->stack_user_size) {
 		nu = pyperf_unwinder__unwind(r->unwinder, th, s, r->uips, MAX_UNWIND, &stop);
+	}
 	r->stats.unwound++;
 	if (stop == PYPERF_UNWIND_STACK_COPY)
 		r->stats.truncated_by_copy++;
@@ -1158,7 +1178,8 @@ static int write_unwound(struct pyperf_recorder *r, const struct pyperf_record *
  * (0: all); r->backlog says whether some were left for later. */
 static int flush_queue(struct pyperf_recorder *r, uint64_t limit, size_t budget)
 {
-	size_t done = 0;
+	/* the budget counts real unwinds: shed and side-band records are cheap */
+	uint64_t start = r->stats.unwound - r->stats.switch_stacks_shed;
 
 	while (r->heap_len && r->heap[0].time <= limit) {
 		struct queued_rec q;
@@ -1166,7 +1187,7 @@ static int flush_queue(struct pyperf_recorder *r, uint64_t limit, size_t budget)
 		uint16_t size;
 		int ret;
 
-		if (budget && done++ == budget) {
+		if (budget && r->stats.unwound - r->stats.switch_stacks_shed - start >= budget) {
 			r->backlog = true;
 			return 0;
 		}
@@ -1249,6 +1270,10 @@ static int drain(struct pyperf_recorder *r)
 	if (r->online) {
 		/* Everything up to the newest time of the previous pass is safe:
 		 * no later pass can bring older records (perf's round rule). */
+		if (r->o.off_cpu && r->heap_len > SHED_ABOVE)
+			r->shedding = true;
+		else if (r->heap_len < SHED_UNTIL)
+			r->shedding = false;
 		ret = flush_queue(r, r->prev_max, UNWIND_BUDGET);
 		if (ret)
 			return ret;

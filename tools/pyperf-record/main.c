@@ -234,6 +234,13 @@ static void summary(const struct pyperf_record_opts *o, const struct pyperf_reco
 			s->maps_embedded == 1 ? "" : "s");
 	fprintf(stderr, "; recorder CPU %.2f s over %.2f s ]\n", s->recorder_cpu_seconds,
 		s->wall_seconds);
+	if (s->switch_stacks_shed)
+		fprintf(stderr,
+			"%s: %" PRIu64 " of %" PRIu64
+			" context switches came faster than their stacks could be unwound and "
+			"keep only their kernel frames and user address (their times are kept); "
+			"--off-cpu=BYTES with fewer bytes or --call-graph fp costs less\n",
+			prog, s->switch_stacks_shed, s->switches);
 	if (s->truncated_by_copy)
 		fprintf(stderr,
 			"%s: %" PRIu64 " of %" PRIu64

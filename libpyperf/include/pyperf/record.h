@@ -117,6 +117,9 @@ struct pyperf_record_stats {
 	const char *event_name;		 /* e.g. "cpu-clock" */
 	int python_version; /* e.g. 312 for the launched interpreter, 0 if not Python */
 	uint64_t switches;  /* sched_switch samples (off_cpu) */
+	/* of those, written without their user stack because the recorder
+	 * was behind (kernel frames and the user address only) */
+	uint64_t switch_stacks_shed;
 };
 
 struct pyperf_recorder;
