@@ -127,8 +127,8 @@ struct pyperf_recorder {
  * is down to SHED_UNTIL: every switch still counts, with its time and
  * state, instead of the ring buffers overflowing and losing them.
  */
-#define SHED_ABOVE 4096
-#define SHED_UNTIL 1024
+#define SHED_ABOVE 1024
+#define SHED_UNTIL 256
 #define PERF_REG_IP 8 /* x86-64: PERF_REG_X86_IP */
 
 #define MAX_UNWIND 2048
