@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <pyperf/map.h>
 #include "internal.h"
@@ -236,6 +237,43 @@ struct pyperf_map_writer {
 };
 
 /*
+ * A map last written before this process started was left by a dead
+ * process that had the same pid (pids wrap quickly: 32768 by default), and
+ * its entries would name our code wrongly. Another code generator in this
+ * process can only have written it since we started. One second of slack
+ * keeps the clock granularity from calling a fresh map stale.
+ */
+static bool left_by_dead_process(const struct stat *st)
+{
+	struct timespec real, boot;
+	unsigned long long start_ticks = 0;
+	char buf[1024], *p;
+	double started;
+	ssize_t n;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	/* field 22, counted after the parenthesised command name */
+	p = strrchr(buf, ')');
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &start_ticks) != 1)
+		return false;
+	if (clock_gettime(CLOCK_REALTIME, &real) || clock_gettime(CLOCK_BOOTTIME, &boot))
+		return false;
+	started = (double)real.tv_sec + real.tv_nsec / 1e9 -
+		  ((double)boot.tv_sec + boot.tv_nsec / 1e9) +
+		  (double)start_ticks / (double)sysconf(_SC_CLK_TCK);
+	return (double)st->st_mtim.tv_sec + st->st_mtim.tv_nsec / 1e9 < started - 1.0;
+}
+
+/*
  * Opens DIR/perf-PID.map for appending, refusing anything another user
  * could have planted: a symlink (O_NOFOLLOW fails with ELOOP), a file of
  * another owner, a device or fifo, or a hard link to some other file.
@@ -291,7 +329,7 @@ static int open_map(struct pyperf_map_writer *w, pid_t pid, struct pyperf_error 
 					     : "has other hard links; not written%.0u",
 		    (unsigned)st.st_uid);
 	}
-	if (w->truncate && ftruncate(fd, 0) < 0) {
+	if ((w->truncate || (st.st_size && left_by_dead_process(&st))) && ftruncate(fd, 0) < 0) {
 		e = errno;
 		close(fd);
 		return pyperf_error_set(err, -e, PYPERF_NO_OFFSET, path, "cannot truncate: %s",

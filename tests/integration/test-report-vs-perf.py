@@ -43,6 +43,25 @@ def compare_collapsed(name, data, *flags, fields=None):
         if a == b:
             print(f'  note: {name}: collapsed {flags} differs from perf 6.1 in PLT stub names only')
             theirs = ours
+    if theirs != ours:
+        # perf 6.1's script prints no frame at all for a sample whose
+        # callchain it fails to resolve (seen for a fork child's first
+        # sample: perf report still counts its symbol, and the per-symbol
+        # rows agree); ours shows the frame. Such a frameless stack matches
+        # one single-frame stack of ours with the same prefix and count.
+        a, b = theirs.splitlines(), ours.splitlines()
+        bare = [ln for ln in a if ';' not in ln.rsplit(' ', 1)[0]]
+        rest_b = list(b)
+        for ln in bare:
+            prefix, n = ln.rsplit(' ', 1)
+            match = [x for x in rest_b if x.rsplit(' ', 1)[1] == n and
+                     x.rsplit(' ', 1)[0].count(';') == 1 and x.startswith(prefix + ';')]
+            if match:
+                rest_b.remove(match[0])
+        if bare and sorted(set(a) - set(bare)) == sorted(set(rest_b)):
+            print(f'  note: {name}: perf script printed {len(bare)} sample(s) without frames; '
+                  f'they match single-frame stacks of ours')
+            theirs = ours
     ok = check(theirs == ours and theirs,
                f'{name}: collapsed {"+".join(flags) or "plain"} equals folded perf script '
                f'({len(theirs.splitlines())} stacks)')

@@ -21,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <pyperf/map.h>
 #include "check.h"
@@ -147,6 +148,30 @@ TEST(appends_to_own_existing_map_and_truncates_on_request)
 	REQUIRE(w);
 	pyperf_map_writer__close(w);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0640);
+	unlink(path);
+}
+
+TEST(map_of_a_dead_process_with_our_pid_is_emptied)
+{
+	struct timespec old[2] = {{.tv_sec = time(NULL) - 3600}, {.tv_sec = time(NULL) - 3600}};
+	struct pyperf_map_writer *w;
+	char path[128], *text;
+	FILE *f;
+
+	map_path(path, sizeof(path), getpid());
+	f = fopen(path, "w");
+	REQUIRE(f);
+	fputs("1000 10 py::from_a_dead_process:old.py\n", f);
+	fclose(f);
+	/* last written an hour ago: before this process started */
+	REQUIRE(utimensat(AT_FDCWD, path, old, 0) == 0);
+	w = open_writer(false, NULL);
+	REQUIRE(w);
+	CHECK_EQ(pyperf_map_writer__add(w, 0x2000, 0x10, "ours"), 0);
+	pyperf_map_writer__close(w);
+	text = slurp(path, NULL);
+	CHECK_STR(text, "2000 10 ours\n");
+	free(text);
 	unlink(path);
 }
 
@@ -479,6 +504,7 @@ int main(void)
 	make_dir();
 	ret = RUN(CASE(creates_private_map_and_writes_entries),
 		  CASE(appends_to_own_existing_map_and_truncates_on_request),
+		  CASE(map_of_a_dead_process_with_our_pid_is_emptied),
 		  CASE(planted_symlink_is_not_followed), CASE(file_of_another_user_is_refused),
 		  CASE(hard_link_and_fifo_are_refused),
 		  CASE(missing_or_unwritable_folder_gives_clear_error),

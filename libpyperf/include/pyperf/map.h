@@ -118,7 +118,9 @@ struct pyperf_map_writer_opts {
  * followed if it is a symbolic link, and an existing file is used only if
  * it is a regular file with one link, owned by the calling user: anyone
  * can create files in /tmp, and writing into a planted file would write
- * wherever its owner pointed it.
+ * wherever its owner pointed it. A map last written before this process
+ * started belongs to a dead process that had the same pid: it is emptied,
+ * so that its entries do not name this process's code.
  *
  * Return: a writer, or NULL with errno: EPERM (refused: symlink, another
  * owner, not a regular file), EACCES/EROFS/ENOENT (cannot create), ENOMEM.
