@@ -9,20 +9,10 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <pyperf/output.h>
+#include "foldtab.h"
 #include "internal.h"
 #include "outfmt.h"
 #include "symbols_internal.h"
-
-struct line_slot {
-	uint64_t hash;
-	uint32_t idx; /* +1 */
-};
-
-struct line {
-	const char *text;
-	size_t len;
-	uint64_t count;
-};
 
 struct folder {
 	struct pyperf_profile *p;
@@ -30,10 +20,7 @@ struct folder {
 	const char **names;	 /* folded name per frame id, lazily */
 	const char **java_names; /* the same under a comm starting with "java" */
 	struct pp_arena arena;
-	struct line *lines;
-	size_t nr_lines, cap_lines;
-	struct line_slot *slots;
-	size_t slots_cap;
+	struct pp_foldtab lines;
 	char *buf; /* the line being built */
 	size_t buf_cap;
 	uint32_t *path;
@@ -166,67 +153,6 @@ static int append(struct folder *f, size_t *len, const char *s, size_t n)
 	return 0;
 }
 
-static int slots_grow(struct folder *f)
-{
-	size_t ncap = f->slots_cap ? f->slots_cap * 2 : 4096;
-	struct line_slot *n = pp_calloc(ncap, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	for (size_t i = 0; i < f->slots_cap; i++) {
-		size_t j;
-
-		if (!f->slots[i].idx)
-			continue;
-		for (j = f->slots[i].hash & (ncap - 1); n[j].idx; j = (j + 1) & (ncap - 1))
-			;
-		n[j] = f->slots[i];
-	}
-	free(f->slots);
-	f->slots = n;
-	f->slots_cap = ncap;
-	return 0;
-}
-
-static int add_line(struct folder *f, const char *s, size_t n, uint64_t count)
-{
-	uint64_t h = hash_bytes(s, n, HASH_SEED);
-	size_t j;
-	char *copy;
-
-	if ((f->nr_lines + 1) * 2 > f->slots_cap && slots_grow(f))
-		return -ENOMEM;
-	for (j = h & (f->slots_cap - 1); f->slots[j].idx; j = (j + 1) & (f->slots_cap - 1)) {
-		struct line *l = &f->lines[f->slots[j].idx - 1];
-
-		if (f->slots[j].hash == h && l->len == n && !memcmp(l->text, s, n)) {
-			l->count += count;
-			return 0;
-		}
-	}
-	if (PP_GROW(f->lines, f->cap_lines, f->nr_lines + 1))
-		return -ENOMEM;
-	copy = pp_arena_alloc(&f->arena, n + 1);
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, s, n);
-	f->lines[f->nr_lines] = (struct line){copy, n, count};
-	f->slots[j].hash = h;
-	f->slots[j].idx = (uint32_t)++f->nr_lines;
-	return 0;
-}
-
-static int cmp_lines(const void *a, const void *b)
-{
-	const struct line *x = a, *y = b;
-	size_t n = MIN(x->len, y->len);
-	int c = memcmp(x->text, y->text, n);
-
-	if (c)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
-}
-
 /* The first stack element: comm (spaces as '_'), with pid/tid if asked. */
 static int thread_prefix(struct folder *f, const struct pyperf_frame *th, size_t *len)
 {
@@ -265,6 +191,7 @@ PYPERF_API int pyperf_profile__write_collapsed(struct pyperf_profile *p, FILE *o
 	f.p = p;
 	f.o = &o;
 	pp_arena_init(&f.arena, 256 * 1024);
+	pp_foldtab_init(&f.lines);
 	f.names = pp_calloc(pyperf_profile__nr_frames(p) + 1, sizeof(*f.names));
 	f.java_names = pp_calloc(pyperf_profile__nr_frames(p) + 1, sizeof(*f.java_names));
 	if (!f.names || !f.java_names)
@@ -338,22 +265,15 @@ PYPERF_API int pyperf_profile__write_collapsed(struct pyperf_profile *p, FILE *o
 				    append(&f, &len, nm, strlen(nm)))
 					goto out;
 			}
-			if (add_line(&f, f.buf, len, w))
+			if (pp_foldtab_add(&f.lines, f.buf, len, w))
 				goto out;
 		}
 	}
-	if (f.nr_lines) /* qsort(NULL, 0) is undefined */
-		qsort(f.lines, f.nr_lines, sizeof(*f.lines), cmp_lines);
-	for (size_t i = 0; i < f.nr_lines; i++) {
-		fwrite(f.lines[i].text, 1, f.lines[i].len, out);
-		fprintf(out, " %" PRIu64 "\n", f.lines[i].count);
-	}
-	ret = ferror(out) ? -EIO : 0;
+	ret = pp_foldtab_write(&f.lines, out);
 out:
 	free(f.names);
 	free(f.java_names);
-	free(f.lines);
-	free(f.slots);
+	pp_foldtab_free(&f.lines);
 	free(f.buf);
 	free(f.path);
 	pp_arena_free(&f.arena);

@@ -182,6 +182,28 @@ struct pp_arena_chunk {
 	_Alignas(16) unsigned char mem[];
 };
 
+int pp_hslots_grow(struct pp_hslot **slots, size_t *cap, size_t first_cap)
+{
+	size_t ncap = *cap ? *cap * 2 : first_cap;
+	struct pp_hslot *n = pp_calloc(ncap, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	for (size_t i = 0; i < *cap; i++) {
+		size_t j;
+
+		if (!(*slots)[i].idx)
+			continue;
+		for (j = (*slots)[i].hash & (ncap - 1); n[j].idx; j = (j + 1) & (ncap - 1))
+			;
+		n[j] = (*slots)[i];
+	}
+	free(*slots);
+	*slots = n;
+	*cap = ncap;
+	return 0;
+}
+
 void pp_arena_init(struct pp_arena *a, size_t chunk_size)
 {
 	a->head = NULL;

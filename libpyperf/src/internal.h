@@ -120,6 +120,18 @@ static inline uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
 #define HASH_SEED 0xcbf29ce484222325ULL
 
 /*
+ * A slot of an open-addressing hash index over an array kept elsewhere:
+ * the entry's hash and its index + 1 (0: empty). Tables are powers of two,
+ * probed linearly, and kept at most half full by their owners.
+ */
+struct pp_hslot {
+	uint64_t hash;
+	uint32_t idx;
+};
+/* Doubles the table (or makes it @first_cap slots) and re-slots what it held. */
+int pp_hslots_grow(struct pp_hslot **slots, size_t *cap, size_t first_cap);
+
+/*
  * An arena: many small allocations freed together. Used for strings and
  * nodes that live as long as their owner, so the hot path never calls
  * malloc for them one by one.

@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <pyperf/output.h>
+#include "foldtab.h"
 #include "internal.h"
 
 struct span {
@@ -168,17 +169,6 @@ static bool match_frame(struct span l, struct span *pc, struct span *func, struc
 	return true;
 }
 
-struct stack_slot {
-	uint64_t hash;
-	uint32_t idx; /* +1 */
-};
-
-struct folded {
-	char *text;
-	size_t len;
-	uint64_t weight;
-};
-
 struct folder {
 	struct pyperf_perf_script_opts o;
 	/* the current stack: frames in the order lines gave them (leaf
@@ -196,11 +186,7 @@ struct folder {
 	char *event_filter;
 	size_t event_filter_len;
 	/* the folded stacks */
-	struct folded *stacks;
-	size_t nr_stacks, cap_stacks;
-	struct stack_slot *slots;
-	size_t slots_cap;
-	struct pp_arena arena;
+	struct pp_foldtab stacks;
 	char *line; /* joined stack being remembered */
 	size_t line_cap;
 	char *func; /* a frame being tidied */
@@ -213,55 +199,6 @@ static int push_bytes(char **b, size_t *len, size_t *cap, const char *s, size_t 
 		return -ENOMEM;
 	memcpy(*b + *len, s, n);
 	*len += n;
-	return 0;
-}
-
-static int slots_grow(struct folder *f)
-{
-	size_t ncap = f->slots_cap ? f->slots_cap * 2 : 4096;
-	struct stack_slot *n = pp_calloc(ncap, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	for (size_t i = 0; i < f->slots_cap; i++) {
-		size_t j;
-
-		if (!f->slots[i].idx)
-			continue;
-		for (j = f->slots[i].hash & (ncap - 1); n[j].idx; j = (j + 1) & (ncap - 1))
-			;
-		n[j] = f->slots[i];
-	}
-	free(f->slots);
-	f->slots = n;
-	f->slots_cap = ncap;
-	return 0;
-}
-
-static int remember(struct folder *f, const char *s, size_t n, uint64_t w)
-{
-	uint64_t h = hash_bytes(s, n, HASH_SEED);
-	size_t j;
-
-	if ((f->nr_stacks + 1) * 2 > f->slots_cap && slots_grow(f))
-		return -ENOMEM;
-	for (j = h & (f->slots_cap - 1); f->slots[j].idx; j = (j + 1) & (f->slots_cap - 1)) {
-		struct folded *st = &f->stacks[f->slots[j].idx - 1];
-
-		if (f->slots[j].hash == h && st->len == n && !memcmp(st->text, s, n)) {
-			st->weight = st->weight + w < st->weight ? UINT64_MAX : st->weight + w;
-			return 0;
-		}
-	}
-	if (PP_GROW(f->stacks, f->cap_stacks, f->nr_stacks + 1))
-		return -ENOMEM;
-	f->stacks[f->nr_stacks].text = pp_arena_alloc(&f->arena, n + 1);
-	if (!f->stacks[f->nr_stacks].text)
-		return -ENOMEM;
-	memcpy(f->stacks[f->nr_stacks].text, s, n);
-	f->stacks[f->nr_stacks].len = n;
-	f->stacks[f->nr_stacks].weight = w;
-	f->slots[j] = (struct stack_slot){h, (uint32_t)++f->nr_stacks};
 	return 0;
 }
 
@@ -287,7 +224,7 @@ static int end_of_stack(struct folder *f)
 	}
 	f->nr_frames = f->nr_groups = f->buf_len = 0;
 	f->have_pname = false;
-	return remember(f, f->line, len, f->period);
+	return pp_foldtab_add(&f->stacks, f->line, len, f->period);
 }
 
 /* Whether @m contains "/tmp/perf-<digits>.map". */
@@ -497,16 +434,6 @@ static int header_line(struct folder *f, struct span l, struct span comm, struct
 	return 0;
 }
 
-static int cmp_folded(const void *a, const void *b)
-{
-	const struct folded *x = a, *y = b;
-	int c = memcmp(x->text, y->text, MIN(x->len, y->len));
-
-	if (c)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
-}
-
 PYPERF_API int pyperf_perf_script__collapse(FILE *in, const char *name, FILE *out,
 					    const struct pyperf_perf_script_opts *opts,
 					    struct pyperf_error *err)
@@ -526,7 +453,7 @@ PYPERF_API int pyperf_perf_script__collapse(FILE *in, const char *name, FILE *ou
 		memcpy(&f.o, opts, MIN(opts->sz, sizeof(f.o)));
 	if (!name)
 		name = "<input>";
-	pp_arena_init(&f.arena, 1024 * 1024);
+	pp_foldtab_init(&f.stacks);
 	while ((got = getline(&line, &cap, in)) >= 0) {
 		struct span l = {line, (size_t)got}, a, b, c;
 
@@ -573,13 +500,7 @@ PYPERF_API int pyperf_perf_script__collapse(FILE *in, const char *name, FILE *ou
 		pyperf_error_set(err, ret, PYPERF_NO_OFFSET, name,
 				 "line %" PRIu64 ": out of memory", lineno);
 	/* What was folded is written even after an error: keep what can be kept. */
-	if (f.nr_stacks) /* qsort(NULL, 0) is undefined */
-		qsort(f.stacks, f.nr_stacks, sizeof(*f.stacks), cmp_folded);
-	for (size_t i = 0; i < f.nr_stacks; i++) {
-		fwrite(f.stacks[i].text, 1, f.stacks[i].len, out);
-		fprintf(out, " %" PRIu64 "\n", f.stacks[i].weight);
-	}
-	if (ferror(out) && !ret) {
+	if (pp_foldtab_write(&f.stacks, out) && !ret) {
 		ret = -EIO;
 		pyperf_error_set(err, ret, PYPERF_NO_OFFSET, name, "write error");
 	}
@@ -598,10 +519,8 @@ PYPERF_API int pyperf_perf_script__collapse(FILE *in, const char *name, FILE *ou
 	free(f.group_end);
 	free(f.pname);
 	free(f.event_filter);
-	free(f.stacks);
-	free(f.slots);
+	pp_foldtab_free(&f.stacks);
 	free(f.line);
 	free(f.func);
-	pp_arena_free(&f.arena);
 	return pyperf_err(ret);
 }

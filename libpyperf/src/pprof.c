@@ -12,11 +12,6 @@
 #include "profile.pb-c.h"
 #include "symbols_internal.h"
 
-struct str_slot {
-	uint64_t hash;
-	uint32_t idx; /* +1 */
-};
-
 struct func_slot {
 	uint64_t hash;
 	int64_t name, file; /* string indices */
@@ -30,7 +25,7 @@ struct pwriter {
 	/* string table */
 	char **strs;
 	size_t nr_strs, cap_strs;
-	struct str_slot *sslots;
+	struct pp_hslot *sslots;
 	size_t sslots_cap;
 	/* functions, locations and mappings, by id - 1 */
 	Pyperf__Pprof__Function **funcs;
@@ -52,28 +47,6 @@ struct pwriter {
 	double pct;
 };
 
-static int sslots_grow(struct pwriter *w)
-{
-	size_t ncap = w->sslots_cap ? w->sslots_cap * 2 : 1024;
-	struct str_slot *n = pp_calloc(ncap, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	for (size_t i = 0; i < w->sslots_cap; i++) {
-		size_t j;
-
-		if (!w->sslots[i].idx)
-			continue;
-		for (j = w->sslots[i].hash & (ncap - 1); n[j].idx; j = (j + 1) & (ncap - 1))
-			;
-		n[j] = w->sslots[i];
-	}
-	free(w->sslots);
-	w->sslots = n;
-	w->sslots_cap = ncap;
-	return 0;
-}
-
 /* The string table index of @s (copied if new); -1 on ENOMEM. */
 static int64_t str_index(struct pwriter *w, const char *s)
 {
@@ -81,7 +54,8 @@ static int64_t str_index(struct pwriter *w, const char *s)
 	uint64_t h = hash_bytes(s, len, HASH_SEED);
 	size_t j;
 
-	if ((w->nr_strs + 1) * 2 > w->sslots_cap && sslots_grow(w))
+	if ((w->nr_strs + 1) * 2 > w->sslots_cap &&
+	    pp_hslots_grow(&w->sslots, &w->sslots_cap, 1024))
 		return -1;
 	for (j = h & (w->sslots_cap - 1); w->sslots[j].idx; j = (j + 1) & (w->sslots_cap - 1))
 		if (w->sslots[j].hash == h && !strcmp(w->strs[w->sslots[j].idx - 1], s))
@@ -91,7 +65,7 @@ static int64_t str_index(struct pwriter *w, const char *s)
 	w->strs[w->nr_strs] = pp_arena_strndup(&w->arena, s, len);
 	if (!w->strs[w->nr_strs])
 		return -1;
-	w->sslots[j] = (struct str_slot){h, (uint32_t)++w->nr_strs};
+	w->sslots[j] = (struct pp_hslot){h, (uint32_t)++w->nr_strs};
 	return (int64_t)w->nr_strs - 1;
 }
 

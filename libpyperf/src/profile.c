@@ -25,11 +25,6 @@ struct frame_key {
 	uint32_t kind;
 };
 
-struct frame_slot {
-	uint64_t hash;
-	uint32_t id; /* +1; 0 = empty */
-};
-
 /* resolved-address cache: (maps generation, cpumode, ip) -> frame */
 struct addr_slot {
 	uint64_t gen;
@@ -81,7 +76,7 @@ struct pyperf_profile {
 
 	struct pyperf_frame *frames;
 	size_t nr_frames, cap_frames;
-	struct frame_slot *fslots;
+	struct pp_hslot *fslots; /* frame id + 1 */
 	size_t fslots_cap;
 
 	struct pyperf_node *nodes;
@@ -97,6 +92,8 @@ struct pyperf_profile {
 
 	struct event_info *events;
 	size_t nr_events, cap_events;
+	const char *last_event_name; /* event_node()'s cache, valid while a file is read */
+	uint32_t last_event;
 
 	struct pp_strtab strings;
 	struct pp_arena arena;
@@ -255,28 +252,6 @@ static bool frame_matches(const struct pyperf_frame *f, const struct frame_key *
 	}
 }
 
-static int fslots_grow(struct pyperf_profile *p)
-{
-	size_t ncap = p->fslots_cap ? p->fslots_cap * 2 : 4096;
-	struct frame_slot *n = pp_calloc(ncap, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	for (size_t i = 0; i < p->fslots_cap; i++) {
-		size_t j;
-
-		if (!p->fslots[i].id)
-			continue;
-		for (j = p->fslots[i].hash & (ncap - 1); n[j].id; j = (j + 1) & (ncap - 1))
-			;
-		n[j] = p->fslots[i];
-	}
-	free(p->fslots);
-	p->fslots = n;
-	p->fslots_cap = ncap;
-	return 0;
-}
-
 /* Returns the frame id (+1), 0 on ENOMEM; fills *@fresh for a new frame. */
 static uint32_t frame_intern(struct pyperf_profile *p, const struct frame_key *k,
 			     struct pyperf_frame **fresh)
@@ -285,19 +260,20 @@ static uint32_t frame_intern(struct pyperf_profile *p, const struct frame_key *k
 	size_t j;
 
 	*fresh = NULL;
-	if ((p->nr_frames + 1) * 2 > p->fslots_cap && fslots_grow(p))
+	if ((p->nr_frames + 1) * 2 > p->fslots_cap &&
+	    pp_hslots_grow(&p->fslots, &p->fslots_cap, 4096))
 		return 0;
-	for (j = h & (p->fslots_cap - 1); p->fslots[j].id; j = (j + 1) & (p->fslots_cap - 1)) {
-		if (p->fslots[j].hash == h && frame_matches(&p->frames[p->fslots[j].id - 1], k))
-			return p->fslots[j].id;
+	for (j = h & (p->fslots_cap - 1); p->fslots[j].idx; j = (j + 1) & (p->fslots_cap - 1)) {
+		if (p->fslots[j].hash == h && frame_matches(&p->frames[p->fslots[j].idx - 1], k))
+			return p->fslots[j].idx;
 	}
 	if (PP_GROW(p->frames, p->cap_frames, p->nr_frames + 1))
 		return 0;
 	*fresh = &p->frames[p->nr_frames];
 	memset(*fresh, 0, sizeof(**fresh));
 	p->fslots[j].hash = h;
-	p->fslots[j].id = (uint32_t)++p->nr_frames;
-	return p->fslots[j].id;
+	p->fslots[j].idx = (uint32_t)++p->nr_frames;
+	return p->fslots[j].idx;
 }
 
 static enum pyperf_frame_kind kind_of(const struct pyperf_addr_loc *loc)
@@ -744,6 +720,12 @@ static uint32_t event_node(struct pyperf_profile *p, const char *name, uint32_t 
 	uint32_t id;
 	size_t i;
 
+	/* Samples come from a few events: the caller's pointer for the last
+	 * one saves a string compare per sample. */
+	if (name == p->last_event_name) {
+		*event_idx = p->last_event;
+		return p->events[p->last_event].node;
+	}
 	for (i = 0; i < p->nr_events; i++)
 		if (!strcmp(p->events[i].name, name))
 			break;
@@ -769,6 +751,8 @@ static uint32_t event_node(struct pyperf_profile *p, const char *name, uint32_t 
 		p->nr_events++;
 	}
 	*event_idx = (uint32_t)i;
+	p->last_event_name = name;
+	p->last_event = (uint32_t)i;
 	return p->events[i].node;
 }
 
@@ -1267,6 +1251,7 @@ PYPERF_API int pyperf_profile__add_data(struct pyperf_profile *p, struct pyperf_
 
 	if (!m)
 		return pyperf_err(-ENOMEM);
+	p->last_event_name = NULL; /* the names of an earlier file may be gone */
 	if (!p->command) {
 		size_t argc = 0;
 		const char *const *argv = pyperf_data__cmdline(data, &argc);

@@ -114,11 +114,6 @@ struct entry {
 	bool leaf;
 };
 
-struct entry_slot {
-	uint64_t hash;
-	uint32_t idx; /* +1 */
-};
-
 struct writer {
 	struct pyperf_profile *p;
 	struct pyperf_report_opts o;
@@ -139,7 +134,7 @@ struct writer {
 	uint64_t total_period, total_samples;
 	struct entry *entries;
 	size_t nr_entries, cap_entries;
-	struct entry_slot *slots;
+	struct pp_hslot *slots;
 	size_t slots_cap;
 
 	uint32_t *height;     /* frames on the longest path below a node, itself included */
@@ -221,28 +216,6 @@ static uint64_t key_hash(const struct key *k)
 	return hash_bytes(k, sizeof(*k), HASH_SEED);
 }
 
-static int slots_grow(struct writer *w)
-{
-	size_t ncap = w->slots_cap ? w->slots_cap * 2 : 1024;
-	struct entry_slot *n = pp_calloc(ncap, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	for (size_t i = 0; i < w->slots_cap; i++) {
-		size_t j;
-
-		if (!w->slots[i].idx)
-			continue;
-		for (j = w->slots[i].hash & (ncap - 1); n[j].idx; j = (j + 1) & (ncap - 1))
-			;
-		n[j] = w->slots[i];
-	}
-	free(w->slots);
-	w->slots = n;
-	w->slots_cap = ncap;
-	return 0;
-}
-
 /* Finds or creates the entry for @k. Returns its index, or -1 (ENOMEM). */
 static long entry_for(struct writer *w, const struct key *k, const struct pyperf_frame *thread,
 		      const struct pyperf_frame *leaf)
@@ -250,7 +223,8 @@ static long entry_for(struct writer *w, const struct key *k, const struct pyperf
 	uint64_t h = key_hash(k);
 	size_t j;
 
-	if ((w->nr_entries + 1) * 2 > w->slots_cap && slots_grow(w))
+	if ((w->nr_entries + 1) * 2 > w->slots_cap &&
+	    pp_hslots_grow(&w->slots, &w->slots_cap, 1024))
 		return -1;
 	for (j = h & (w->slots_cap - 1); w->slots[j].idx; j = (j + 1) & (w->slots_cap - 1)) {
 		if (w->slots[j].hash == h &&
