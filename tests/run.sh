@@ -20,6 +20,10 @@ export PYPERF_BIN=$top/$BUILD/out/bin
 export PYPERF_BUILD=$top/$BUILD
 export PYPERF_TOP=$top
 export PYTHONDONTWRITEBYTECODE=1
+# Saved symbol tables go to the build folder, not ~/.cache, and start
+# empty: the first tests read every table afresh, later ones map them.
+export PYPERF_SYMBOL_CACHE=$top/$BUILD/test-symbol-cache
+rm -rf "$PYPERF_SYMBOL_CACHE"
 pass=0
 fail=0
 skip=0
@@ -37,7 +41,9 @@ run_one() {
 	0) pass=$((pass + 1)); printf '  ok    %-50s %3ss\n' "$name" "$dt" ;;
 	77) skip=$((skip + 1)); printf '  skip  %-50s %s\n' "$name" "$(tail -n 1 "$log")" ;;
 	*) fail=$((fail + 1)); failed+=("$name"); printf '  FAIL  %-50s (exit %d, %ss; log %s)\n' "$name" "$rc" "$dt" "$log"
-	   tail -n 25 "$log" | sed 's/^/        | /' ;;
+	   # the failed checks first: CI shows only part of a long log
+	   grep -E '^ *(FAIL|not ok)' "$log" | head -n 10 | sed 's/^/        ! /'
+	   tail -n 20 "$log" | sed 's/^/        | /' ;;
 	esac
 }
 

@@ -30,6 +30,8 @@ PYPERF_REPORT = os.path.join(BIN, 'pyperf-report')
 PYPERF_RECORD = os.path.join(BIN, 'pyperf-record')
 
 os.makedirs(CACHE, exist_ok=True)
+# pyperf's saved symbol tables: a folder of the benchmarks' own, not ~/.cache
+os.environ['PYPERF_SYMBOL_CACHE'] = os.path.join(CACHE, 'symbol-cache')
 
 
 def log(*args):

@@ -187,7 +187,7 @@ PYPERF_API int pyperf_profile__write_collapsed(struct pyperf_profile *p, FILE *o
 	o = defaults;
 	if (opts)
 		memcpy(&o, opts, MIN(opts->sz, sizeof(o)));
-	pyperf_profile__finish(p);
+	pp_profile_totals(p); /* lines are sorted as they are written */
 	f.p = p;
 	f.o = &o;
 	pp_arena_init(&f.arena, 256 * 1024);

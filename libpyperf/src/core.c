@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include "internal.h"
 
 PYPERF_API const char *pyperf_version(void)
@@ -120,6 +121,26 @@ void *pp_calloc(size_t n, size_t size)
 	return calloc(n ? n : 1, size ? size : 1);
 }
 
+void *pp_calloc_dense(size_t n, size_t size)
+{
+	void *p = pp_calloc(n, size);
+	size_t bytes = (n ? n : 1) * (size ? size : 1);
+
+#ifdef MADV_POPULATE_WRITE
+	/* Probing reads a slot before writing it: each page would fault
+	 * twice (zero page, then a copy). Populate the whole pages of the
+	 * block writable in one call; where the kernel lacks it, nothing. */
+	if (p && bytes >= 64 * 1024) {
+		uintptr_t start = ALIGN_UP((uintptr_t)p, 4096);
+		uintptr_t end = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
+
+		if (end > start)
+			madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+	}
+#endif
+	return p;
+}
+
 void *pp_realloc(void *ptr, size_t size)
 {
 	if (alloc_should_fail()) {
@@ -185,7 +206,7 @@ struct pp_arena_chunk {
 int pp_hslots_grow(struct pp_hslot **slots, size_t *cap, size_t first_cap)
 {
 	size_t ncap = *cap ? *cap * 2 : first_cap;
-	struct pp_hslot *n = pp_calloc(ncap, sizeof(*n));
+	struct pp_hslot *n = pp_calloc_dense(ncap, sizeof(*n));
 
 	if (!n)
 		return -ENOMEM;
@@ -311,8 +332,8 @@ void pp_strtab_init(struct pp_strtab *t)
 
 static int strtab_rehash(struct pp_strtab *t, size_t ncap)
 {
-	const char **slots = pp_calloc(ncap, sizeof(*slots));
-	uint64_t *hashes = pp_calloc(ncap, sizeof(*hashes));
+	const char **slots = pp_calloc_dense(ncap, sizeof(*slots));
+	uint64_t *hashes = pp_calloc_dense(ncap, sizeof(*hashes));
 
 	if (!slots || !hashes) {
 		free(slots);

@@ -29,7 +29,7 @@ struct id_slot {
 	bool used;
 };
 
-/* An entry of the time-ordering queue (a binary min-heap). */
+/* An entry of the time-ordering queue (data_order.c). */
 struct queued {
 	uint64_t time;
 	uint64_t seq; /* arrival order breaks ties, as in perf */
@@ -88,7 +88,12 @@ struct pyperf_data {
 	uint8_t *carry;	      /* a record split across COMPRESSED records */
 	size_t carry_len, carry_cap;
 
-	/* time-ordered iteration */
+	/* time-ordered iteration: sorted runs, and a heap for the rest */
+	struct order_run {
+		struct queued *q;
+		size_t head, len, cap; /* queued: q[head..len) */
+	} runs[8];
+	unsigned nr_runs;
 	struct queued *heap;
 	size_t heap_len, heap_cap;
 	uint64_t seq;

@@ -877,6 +877,8 @@ PYPERF_API void pyperf_data__close(struct pyperf_data *d)
 #endif
 	free(d->carry);
 	free(d->heap);
+	for (unsigned i = 0; i < d->nr_runs; i++)
+		free(d->runs[i].q);
 	free(d->scratch);
 	pp_arena_free(&d->arena);
 	free(d->name);

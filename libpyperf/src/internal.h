@@ -65,6 +65,8 @@ bool pyperf_validate_opts(const void *opts, size_t opts_sz, size_t user_sz, cons
  */
 void *pp_malloc(size_t size);
 void *pp_calloc(size_t n, size_t size);
+/* Zeroed, for tables written all over (hash slots): see core.c. */
+void *pp_calloc_dense(size_t n, size_t size);
 void *pp_realloc(void *ptr, size_t size);
 void *pp_reallocarray(void *ptr, size_t n, size_t size);
 char *pp_strdup(const char *s);

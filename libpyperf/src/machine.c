@@ -199,7 +199,7 @@ static struct maps *maps_clone(struct pyperf_machine *m, const struct maps *src,
 
 static int threads_rehash(struct pyperf_machine *m, size_t ncap)
 {
-	struct pyperf_thread **t = pp_calloc(ncap, sizeof(*t));
+	struct pyperf_thread **t = pp_calloc_dense(ncap, sizeof(*t));
 
 	if (!t)
 		return -ENOMEM;

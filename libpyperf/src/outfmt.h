@@ -39,6 +39,10 @@ const char *pp_label_file(struct pp_labels *l, uint32_t id);
 /* "python", "native", "kernel", "jit", "thread", "event" */
 const char *pp_kind_name(enum pyperf_frame_kind k);
 
+/* The totals of every node, without ordering siblings as
+ * pyperf_profile__finish() does: for writers that sort their own lines. */
+void pp_profile_totals(struct pyperf_profile *p);
+
 /* The node of the profile's first event (the lowest event index), or 0. */
 uint32_t pp_first_event_node(const struct pyperf_profile *p);
 

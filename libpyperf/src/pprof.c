@@ -72,7 +72,7 @@ static int64_t str_index(struct pwriter *w, const char *s)
 static int fslots_grow(struct pwriter *w)
 {
 	size_t ncap = w->fslots_cap ? w->fslots_cap * 2 : 1024;
-	struct func_slot *n = pp_calloc(ncap, sizeof(*n));
+	struct func_slot *n = pp_calloc_dense(ncap, sizeof(*n));
 
 	if (!n)
 		return -ENOMEM;

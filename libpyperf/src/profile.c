@@ -15,6 +15,7 @@
 #include "internal.h"
 #include "machine_internal.h"
 #include "symbols_internal.h"
+#include "outfmt.h"
 #include "tracing.h"
 
 #define MAX_STACK_DEFAULT 1024
@@ -39,16 +40,25 @@ struct node_slot {
 	uint32_t id; /* 0 = empty (node 0 is the root, never a child) */
 };
 
-/* raw chain cache: the same callchain in the same context -> leaf node */
+/*
+ * Raw chain cache: the same callchain in the same context -> leaf node.
+ * Entries live in the arena with their ips; the table holds only hash and
+ * pointer, so a recording where most chains differ (Python leaves move
+ * sample by sample) keeps it small.
+ */
 struct chain_entry {
-	uint64_t hash;
 	uint64_t gen;
 	uint32_t thread_node;
 	uint32_t leaf;
 	uint32_t nr;
 	uint32_t unresolved;
 	uint8_t cpumode;
-	const uint64_t *ips;
+	uint64_t ips[];
+};
+
+struct chain_slot {
+	uint64_t hash;
+	const struct chain_entry *e; /* NULL: empty */
 };
 
 struct event_info {
@@ -87,7 +97,7 @@ struct pyperf_profile {
 	struct addr_slot *aslots;
 	size_t aslots_cap, aslots_used;
 
-	struct chain_entry *chains;
+	struct chain_slot *chains;
 	size_t chains_cap, chains_used;
 
 	struct event_info *events;
@@ -122,7 +132,15 @@ struct pyperf_profile {
 	uint64_t last_time;
 	struct tp_formats *tracing;
 	struct pyperf_profile_stats stats;
-	bool finished;
+	bool totals_done; /* total_* up to date */
+	bool finished;	  /* and siblings ordered */
+	/* thread -> its node under an event, for the last threads seen */
+	struct thread_memo {
+		const struct pyperf_thread *th;
+		const char *comm; /* the machine's interned comm */
+		int32_t pid, tid;
+		uint32_t ev_node, node;
+	} thread_memo[64];
 };
 
 /* ---- construction ---------------------------------------------------------------- */
@@ -323,7 +341,7 @@ static uint32_t frame_for(struct pyperf_profile *p, const struct pyperf_addr_loc
 static int nslots_grow(struct pyperf_profile *p)
 {
 	size_t ncap = p->nslots_cap ? p->nslots_cap * 2 : 8192;
-	struct node_slot *n = pp_calloc(ncap, sizeof(*n));
+	struct node_slot *n = pp_calloc_dense(ncap, sizeof(*n));
 
 	if (!n)
 		return -ENOMEM;
@@ -365,7 +383,7 @@ static uint32_t node_child(struct pyperf_profile *p, uint32_t parent, uint32_t f
 	p->nodes[parent].first_child = (uint32_t)p->nr_nodes;
 	p->nslots[j].key = key;
 	p->nslots[j].id = (uint32_t)p->nr_nodes;
-	p->finished = false;
+	p->finished = p->totals_done = false;
 	return (uint32_t)p->nr_nodes++;
 }
 
@@ -374,7 +392,7 @@ static uint32_t node_child(struct pyperf_profile *p, uint32_t parent, uint32_t f
 static int aslots_grow(struct pyperf_profile *p)
 {
 	size_t ncap = p->aslots_cap ? p->aslots_cap * 2 : 16384;
-	struct addr_slot *n = pp_calloc(ncap, sizeof(*n));
+	struct addr_slot *n = pp_calloc_dense(ncap, sizeof(*n));
 
 	if (!n)
 		return -ENOMEM;
@@ -438,16 +456,16 @@ static uint64_t chain_hash(uint32_t thread_node, uint64_t gen, uint8_t cpumode, 
 static int chains_grow(struct pyperf_profile *p)
 {
 	size_t ncap = p->chains_cap ? p->chains_cap * 2 : 8192;
-	struct chain_entry *n = pp_calloc(ncap, sizeof(*n));
+	struct chain_slot *n = pp_calloc_dense(ncap, sizeof(*n));
 
 	if (!n)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->chains_cap; i++) {
 		size_t j;
 
-		if (!p->chains[i].leaf)
+		if (!p->chains[i].e)
 			continue;
-		for (j = p->chains[i].hash & (ncap - 1); n[j].leaf; j = (j + 1) & (ncap - 1))
+		for (j = p->chains[i].hash & (ncap - 1); n[j].e; j = (j + 1) & (ncap - 1))
 			;
 		n[j] = p->chains[i];
 	}
@@ -758,25 +776,36 @@ static uint32_t event_node(struct pyperf_profile *p, const char *name, uint32_t 
 
 static uint32_t thread_node(struct pyperf_profile *p, uint32_t ev_node, struct pyperf_thread *th)
 {
-	const char *comm =
-	    pp_strtab_intern(&p->strings, pyperf_thread__comm(th), strlen(pyperf_thread__comm(th)));
-	struct frame_key k = {(uintptr_t)comm, (uint32_t)pyperf_thread__pid(th),
-			      (uint32_t)pyperf_thread__tid(th), PYPERF_FRAME_THREAD};
+	const char *mcomm = pyperf_thread__comm(th), *comm;
+	int32_t pid = pyperf_thread__pid(th), tid = pyperf_thread__tid(th);
+	struct thread_memo *memo =
+	    &p->thread_memo[hash_u64((uintptr_t)th ^ ev_node) % ARRAY_SIZE(p->thread_memo)];
+	struct frame_key k;
 	struct pyperf_frame *f;
-	uint32_t id;
+	uint32_t id, node;
 
+	/* Every sample asks; the comm is interned by the machine, so its
+	 * pointer says whether the thread was renamed since. */
+	if (memo->th == th && memo->comm == mcomm && memo->pid == pid && memo->tid == tid &&
+	    memo->ev_node == ev_node)
+		return memo->node;
+	comm = pp_strtab_intern(&p->strings, mcomm, strlen(mcomm));
 	if (!comm)
 		return 0;
+	k = (struct frame_key){(uintptr_t)comm, (uint32_t)pid, (uint32_t)tid, PYPERF_FRAME_THREAD};
 	id = frame_intern(p, &k, &f);
 	if (!id)
 		return 0;
 	if (f) {
 		f->kind = PYPERF_FRAME_THREAD;
 		f->name = comm;
-		f->pid = pyperf_thread__pid(th);
-		f->tid = pyperf_thread__tid(th);
+		f->pid = pid;
+		f->tid = tid;
 	}
-	return node_child(p, ev_node, id - 1);
+	node = node_child(p, ev_node, id - 1);
+	if (node)
+		*memo = (struct thread_memo){th, mcomm, pid, tid, ev_node, node};
+	return node;
 }
 
 /*
@@ -899,7 +928,7 @@ static void count_sample(struct pyperf_profile *p, uint32_t leaf, uint64_t perio
 	p->stats.samples++;
 	if (!p->nodes[leaf].first_sample)
 		p->nodes[leaf].first_sample = p->stats.samples;
-	p->finished = false;
+	p->finished = p->totals_done = false;
 }
 
 /* @event: the event the sample counts under (its own, or "wall") */
@@ -959,12 +988,12 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 	h = chain_hash(tn, gen, cpumode, ips, nr_ips);
 	if ((p->chains_used + 1) * 2 > p->chains_cap && chains_grow(p))
 		return -ENOMEM;
-	for (j = h & (p->chains_cap - 1); cacheable && p->chains[j].leaf;
+	for (j = h & (p->chains_cap - 1); cacheable && p->chains[j].e;
 	     j = (j + 1) & (p->chains_cap - 1)) {
-		struct chain_entry *c = &p->chains[j];
+		const struct chain_entry *c = p->chains[j].e;
 
-		if (c->hash == h && c->gen == gen && c->thread_node == tn && c->nr == nr_ips &&
-		    c->cpumode == cpumode && !memcmp(c->ips, ips, nr_ips * 8)) {
+		if (p->chains[j].hash == h && c->gen == gen && c->thread_node == tn &&
+		    c->nr == nr_ips && c->cpumode == cpumode && !memcmp(c->ips, ips, nr_ips * 8)) {
 			count_sample(p, c->leaf, s->period);
 			p->stats.unresolved_frames += c->unresolved;
 			return 0;
@@ -993,13 +1022,13 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 
 	/* Remember the chain. */
 	{
-		uint64_t *copy = pp_arena_alloc(&p->arena, nr_ips * 8);
+		struct chain_entry *c = pp_arena_alloc_raw(&p->arena, sizeof(*c) + nr_ips * 8);
 
-		if (!copy)
+		if (!c)
 			return -ENOMEM;
-		memcpy(copy, ips, nr_ips * 8);
-		p->chains[j] = (struct chain_entry){
-		    h, gen, tn, leaf, (uint32_t)nr_ips, unresolved, cpumode, copy};
+		*c = (struct chain_entry){gen, tn, leaf, (uint32_t)nr_ips, unresolved, cpumode};
+		memcpy(c->ips, ips, nr_ips * 8);
+		p->chains[j] = (struct chain_slot){h, c};
 		p->chains_used++;
 	}
 	return 0;
@@ -1300,6 +1329,8 @@ PYPERF_API int pyperf_profile__add_data(struct pyperf_profile *p, struct pyperf_
 				continue;
 			if (!dso || err2 || machine_override_dso(m, name, dso)) {
 				pyperf_machine__free(m);
+				memset(p->thread_memo, 0,
+				       sizeof(p->thread_memo)); /* its threads and comms are gone */
 				return pyperf_err(-ENOMEM);
 			}
 		}
@@ -1345,6 +1376,7 @@ PYPERF_API int pyperf_profile__add_data(struct pyperf_profile *p, struct pyperf_
 	p->stats.threads += pyperf_machine__nr_threads(m);
 	p->stats.files++;
 	pyperf_machine__free(m);
+	memset(p->thread_memo, 0, sizeof(p->thread_memo)); /* its threads and comms are gone */
 	return pyperf_err(ret < 0 ? ret : 0);
 }
 
@@ -1375,12 +1407,9 @@ static int cmp_children(const void *a, const void *b)
 	return strcmp(cmp_ctx->frames[x->frame].name, cmp_ctx->frames[y->frame].name);
 }
 
-PYPERF_API void pyperf_profile__finish(struct pyperf_profile *p)
+void pp_profile_totals(struct pyperf_profile *p)
 {
-	uint32_t *kids = NULL;
-	size_t cap = 0;
-
-	if (p->finished)
+	if (p->totals_done)
 		return;
 	/* Children always have larger ids than parents: one backward pass sums. */
 	for (size_t i = 0; i < p->nr_nodes; i++) {
@@ -1393,6 +1422,17 @@ PYPERF_API void pyperf_profile__finish(struct pyperf_profile *p)
 		p->nodes[n->parent].total_samples += n->total_samples;
 		p->nodes[n->parent].total_period += n->total_period;
 	}
+	p->totals_done = true;
+}
+
+PYPERF_API void pyperf_profile__finish(struct pyperf_profile *p)
+{
+	uint32_t *kids = NULL;
+	size_t cap = 0;
+
+	if (p->finished)
+		return;
+	pp_profile_totals(p);
 	/* Order siblings heaviest first, so that every writer sees one order. */
 	cmp_ctx = p;
 	for (size_t i = 0; i < p->nr_nodes; i++) {

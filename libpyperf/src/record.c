@@ -771,7 +771,6 @@ static bool have_trampolines(struct pyperf_recorder *r, int v)
 	return found;
 }
 
-/* In the launched child: switch on Python's perf support, ours for 3.8-3.11. */
 /*
  * In the launched child, before exec: a perf map or jitdump named after
  * its pid was left by a dead process that had the same pid (CPython and
@@ -793,6 +792,7 @@ static void remove_stale_maps(void)
 	}
 }
 
+/* In the launched child: switch on Python's perf support, ours for 3.8-3.11. */
 static void python_environment(struct pyperf_recorder *r)
 {
 	const char *old = getenv("PYTHONPATH");

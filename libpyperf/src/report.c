@@ -653,7 +653,7 @@ struct node_slot_c {
 static int cslots_grow(struct writer *w)
 {
 	size_t ncap = w->cslots_cap ? w->cslots_cap * 2 : 1024;
-	struct node_slot_c *n = pp_calloc(ncap, sizeof(*n));
+	struct node_slot_c *n = pp_calloc_dense(ncap, sizeof(*n));
 
 	if (!n)
 		return -ENOMEM;

@@ -36,7 +36,7 @@ struct swriter {
 static int slots_grow(struct swriter *w)
 {
 	size_t ncap = w->slots_cap ? w->slots_cap * 2 : 1024;
-	struct sframe_slot *n = pp_calloc(ncap, sizeof(*n));
+	struct sframe_slot *n = pp_calloc_dense(ncap, sizeof(*n));
 
 	if (!n)
 		return -ENOMEM;

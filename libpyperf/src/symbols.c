@@ -22,6 +22,7 @@
 #include "internal.h"
 #include "symbols_internal.h"
 #include "symtab.h"
+#include "symcache.h"
 #include "jitdump.h"
 
 #ifndef STT_GNU_IFUNC
@@ -55,6 +56,8 @@ PYPERF_API struct pyperf_symbols *pyperf_symbols__new(const struct pyperf_symbol
 	s->symfs = pp_arena_strdup(&s->arena, OPTS_GET(opts, symfs, NULL) ? opts->symfs : "");
 	s->force = OPTS_GET(opts, force, false);
 	s->no_kernel = OPTS_GET(opts, no_kernel, false);
+	if (symcache_dir(OPTS_GET(opts, table_cache, NULL), buf, sizeof(buf)) && buf[0])
+		s->table_cache = pp_arena_strdup(&s->arena, buf);
 	if (!s->buildid_dir || !s->symfs) {
 		pyperf_symbols__free(s);
 		return pyperf_err_ptr(-ENOMEM);
@@ -800,25 +803,139 @@ static void bid_hex(const struct pyperf_dso *d, char *out)
 	out[2 * d->bid_size] = 0;
 }
 
+/* What a table is saved under (symcache.h), and what it keeps beside.
+ * Loaders take NULL when tables are not saved. */
+struct table_key {
+	char text[16384];
+	size_t len;
+	char aux[2 * PATH_MAX + 16];
+};
+
+/* Where load_elf() looks for files: perf's order (see elf_candidate). */
+struct elf_search {
+	char main_path[PATH_MAX];
+	char link[256]; /* .gnu_debuglink of the main file */
+	char hex[41];	/* the build id */
+	bool have_link;
+};
+
 /*
- * Candidate files in perf's order: the .gnu_debuglink target, perf's
+ * Candidate @step in perf's order: the .gnu_debuglink target, perf's
  * build-id cache, /usr/lib/debug by build id and by path, then the file
- * itself. The first with .symtab supplies symbols, the first with .dynsym
- * is the "runtime" file that has the real program and section headers.
+ * itself. False when the step does not apply.
  */
-static int load_elf(struct pyperf_dso *d)
+static bool elf_candidate(const struct pyperf_dso *d, const struct elf_search *es, int step,
+			  char *cand, size_t size)
+{
+	const struct pyperf_symbols *s = d->owner;
+	char dir[PATH_MAX];
+	char *slash;
+
+	cand[0] = 0;
+	snprintf(dir, sizeof(dir), "%s", es->main_path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = 0;
+	switch (step) {
+	case 0:
+		if (es->have_link)
+			snprintf(cand, size, "%s/%s", dir, es->link);
+		break;
+	case 1:
+		if (es->have_link)
+			snprintf(cand, size, "%s/.debug/%s", dir, es->link);
+		break;
+	case 2:
+		if (es->have_link)
+			snprintf(cand, size, "%s/usr/lib/debug%s/%s", s->symfs,
+				 dir + strlen(s->symfs), es->link);
+		break;
+	case 3:
+		if (d->bid_size && s->buildid_dir[0])
+			snprintf(cand, size, "%s/.build-id/%.2s/%s/elf", s->buildid_dir, es->hex,
+				 es->hex + 2);
+		break;
+	case 4:
+		if (d->bid_size && s->buildid_dir[0])
+			snprintf(cand, size, "%s/.build-id/%.2s/%s/debug", s->buildid_dir, es->hex,
+				 es->hex + 2);
+		break;
+	case 5:
+		snprintf(cand, size, "%s/usr/lib/debug%s.debug", s->symfs, d->name);
+		break;
+	case 6:
+		snprintf(cand, size, "%s/usr/lib/debug%s", s->symfs, d->name);
+		break;
+	case 7:
+		if (d->bid_size)
+			snprintf(cand, size, "%s/usr/lib/debug/.build-id/%.2s/%s.debug", s->symfs,
+				 es->hex, es->hex + 2);
+		break;
+	case 8:
+		snprintf(cand, size, "%s", es->main_path);
+		break;
+	}
+	return cand[0] != 0;
+}
+#define ELF_CANDIDATES 9
+
+/*
+ * The key of an ELF file's table: every file the search could pick, with
+ * its identity and time (or its absence), so that installing a debug file
+ * or upgrading the library is a miss.
+ */
+static bool elf_table_key(const struct pyperf_dso *d, const struct elf_search *es,
+			  struct table_key *k)
+{
+	char cand[PATH_MAX];
+
+	k->len = 0;
+	symcache_key_add(k->text, sizeof(k->text), &k->len,
+			 "elf 1\nsymfs %s\nbuild-id cache %s\nname %s\nbuild id %s\nlink %s\n",
+			 d->owner->symfs, d->owner->buildid_dir, d->name,
+			 d->bid_size ? es->hex : "-", es->have_link ? es->link : "-");
+	for (int step = 0; step < ELF_CANDIDATES; step++)
+		if (elf_candidate(d, es, step, cand, sizeof(cand)))
+			symcache_key_file(k->text, sizeof(k->text), &k->len, cand);
+	return k->len < sizeof(k->text);
+}
+
+/* A saved table of the file: its paths are kept in the aux text. */
+static int load_elf_saved(struct pyperf_dso *d, struct table_key *k)
+{
+	const char *aux, *nl;
+
+	if (!symcache_load(d->owner->table_cache, k->text, k->len, &d->tab, &aux))
+		return -1;
+	/* "run PATH\ndebug PATH\n", either may be empty */
+	nl = strchr(aux, '\n');
+	if (!strncmp(aux, "run ", 4) && nl && nl > aux + 4)
+		d->run_path = pp_strndup(aux + 4, (size_t)(nl - aux - 4));
+	if (nl && !strncmp(nl + 1, "debug ", 6) && nl[7] && nl[7] != '\n')
+		d->debug_path = pp_strndup(nl + 7, strcspn(nl + 7, "\n"));
+	d->owner->stats.tables_mapped++;
+	k->len = 0; /* nothing to save */
+	return (int)d->tab.nr;
+}
+
+/*
+ * The first candidate with .symtab supplies symbols, the first with
+ * .dynsym is the "runtime" file that has the real program and section
+ * headers.
+ */
+static int load_elf(struct pyperf_dso *d, struct table_key *k)
 {
 	struct pyperf_symbols *s = d->owner;
-	char main_path[PATH_MAX], cand[PATH_MAX], link[256], hex[41];
+	struct elf_search es = {0};
+	char cand[PATH_MAX];
 	struct elf_file files[2], probe, *syms_f = NULL, *run_f = NULL;
 	int nfiles = 0, added = 0;
-	bool have_link = false;
 
-	snprintf(main_path, sizeof(main_path), "%s%s", s->symfs, d->name);
+	snprintf(es.main_path, sizeof(es.main_path), "%s%s", s->symfs, d->name);
 	/* Without a recorded build id, the file's own finds its debug file. */
 	if (!d->bid_size) {
 		uint8_t id[20];
-		int n = pyperf_read_build_id(main_path, id);
+		int n = pyperf_read_build_id(es.main_path, id);
 
 		if (n > 0) {
 			memcpy(d->bid, id, n);
@@ -826,62 +943,22 @@ static int load_elf(struct pyperf_dso *d)
 		}
 	}
 	if (d->bid_size)
-		bid_hex(d, hex);
-	if (elf_file_open(&probe, main_path, d)) {
-		have_link = debuglink(&probe, link, sizeof(link));
+		bid_hex(d, es.hex);
+	if (elf_file_open(&probe, es.main_path, d)) {
+		es.have_link = debuglink(&probe, es.link, sizeof(es.link));
 		elf_file_close(&probe);
 	}
+	if (k)
+		k->len = 0;
+	if (k && elf_table_key(d, &es, k)) {
+		int n = load_elf_saved(d, k);
 
-	for (int step = 0; step < 9 && !(syms_f && run_f); step++) {
-		char dir[PATH_MAX];
-		char *slash;
+		if (n >= 0)
+			return n;
+	}
 
-		cand[0] = 0;
-		snprintf(dir, sizeof(dir), "%s", main_path);
-		slash = strrchr(dir, '/');
-		if (slash)
-			*slash = 0;
-		switch (step) {
-		case 0:
-			if (have_link)
-				snprintf(cand, sizeof(cand), "%s/%s", dir, link);
-			break;
-		case 1:
-			if (have_link)
-				snprintf(cand, sizeof(cand), "%s/.debug/%s", dir, link);
-			break;
-		case 2:
-			if (have_link)
-				snprintf(cand, sizeof(cand), "%s/usr/lib/debug%s/%s", s->symfs,
-					 dir + strlen(s->symfs), link);
-			break;
-		case 3:
-			if (d->bid_size && s->buildid_dir[0])
-				snprintf(cand, sizeof(cand), "%s/.build-id/%.2s/%s/elf",
-					 s->buildid_dir, hex, hex + 2);
-			break;
-		case 4:
-			if (d->bid_size && s->buildid_dir[0])
-				snprintf(cand, sizeof(cand), "%s/.build-id/%.2s/%s/debug",
-					 s->buildid_dir, hex, hex + 2);
-			break;
-		case 5:
-			snprintf(cand, sizeof(cand), "%s/usr/lib/debug%s.debug", s->symfs, d->name);
-			break;
-		case 6:
-			snprintf(cand, sizeof(cand), "%s/usr/lib/debug%s", s->symfs, d->name);
-			break;
-		case 7:
-			if (d->bid_size)
-				snprintf(cand, sizeof(cand),
-					 "%s/usr/lib/debug/.build-id/%.2s/%s.debug", s->symfs, hex,
-					 hex + 2);
-			break;
-		case 8:
-			snprintf(cand, sizeof(cand), "%s", main_path);
-			break;
-		}
-		if (!cand[0])
+	for (int step = 0; step < ELF_CANDIDATES && !(syms_f && run_f); step++) {
+		if (!elf_candidate(d, &es, step, cand, sizeof(cand)))
 			continue;
 		if (!elf_file_open(&files[nfiles], cand, d))
 			continue;
@@ -921,6 +998,13 @@ static int load_elf(struct pyperf_dso *d)
 	}
 	for (int i = 0; i < nfiles; i++)
 		elf_file_close(&files[i]);
+	if (!k)
+		return added;
+	snprintf(k->aux, sizeof(k->aux), "run %s\ndebug %s\n", d->run_path ? d->run_path : "",
+		 d->debug_path ? d->debug_path : "");
+	if ((d->run_path && strchr(d->run_path, '\n')) ||
+	    (d->debug_path && strchr(d->debug_path, '\n')))
+		k->len = 0; /* the aux text could not say it back */
 	return added;
 }
 
@@ -1050,13 +1134,60 @@ static const char *pick_kallsyms(struct pyperf_dso *d, char *buf, size_t size)
 	return "/proc/kallsyms";
 }
 
-static int load_kallsyms(struct pyperf_dso *d)
+/* Appends a hash and the length of what @path reads to the key. */
+static bool key_add_contents(struct table_key *k, const char *path)
+{
+	char buf[16384];
+	uint64_t h = HASH_SEED;
+	size_t total = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		h = hash_bytes(buf, (size_t)n, h);
+		total += (size_t)n;
+	}
+	close(fd);
+	if (n < 0)
+		return false;
+	symcache_key_add(k->text, sizeof(k->text), &k->len, "%s %016llx %zu\n", path,
+			 (unsigned long long)h, total);
+	return true;
+}
+
+/*
+ * The key of a kallsyms table. /proc/kallsyms changes with the boot and
+ * the loaded modules (and their addresses, in /proc/modules); a copy in a
+ * file changes with the file.
+ */
+static bool kallsyms_table_key(const char *path, struct table_key *k)
+{
+	k->len = 0;
+	symcache_key_add(k->text, sizeof(k->text), &k->len, "kallsyms 1\n");
+	if (strcmp(path, "/proc/kallsyms")) {
+		symcache_key_file(k->text, sizeof(k->text), &k->len, path);
+	} else {
+		if (!key_add_contents(k, "/proc/sys/kernel/random/boot_id") ||
+		    !key_add_contents(k, "/proc/modules") ||
+		    !key_add_contents(k, "/proc/sys/kernel/kptr_restrict"))
+			return false;
+		symcache_key_add(k->text, sizeof(k->text), &k->len, "euid %d\n", (int)geteuid());
+	}
+	snprintf(k->aux, sizeof(k->aux), "kallsyms %s\n", path);
+	return k->len < sizeof(k->text);
+}
+
+static int load_kallsyms(struct pyperf_dso *d, struct table_key *k)
 {
 	char pathbuf[PATH_MAX], line[1024];
-	const char *path;
+	const char *path, *aux;
 	FILE *f;
 	int added = 0;
 
+	if (k)
+		k->len = 0;
 	if (d->owner->no_kernel)
 		return 0;
 	path = pick_kallsyms(d, pathbuf, sizeof(pathbuf));
@@ -1066,6 +1197,13 @@ static int load_kallsyms(struct pyperf_dso *d)
 			"and not the running kernel); kernel frames stay unresolved\n",
 			d->owner->buildid_dir);
 		return 0;
+	}
+	if (k && kallsyms_table_key(path, k)) {
+		if (symcache_load(d->owner->table_cache, k->text, k->len, &d->tab, &aux)) {
+			d->owner->stats.tables_mapped++;
+			k->len = 0;
+			return (int)d->tab.nr;
+		}
 	}
 	f = fopen(path, "re");
 	if (!f)
@@ -1094,9 +1232,11 @@ static int load_kallsyms(struct pyperf_dso *d)
 		added++;
 	}
 	fclose(f);
-	if (added && added == 0 /* all zero */)
-		return 0;
 	symtab_fixup_perf(&d->tab, true);
+	/* Addresses hidden (kptr_restrict) read as 0 and fold into one
+	 * symbol: not worth keeping. */
+	if (k && d->tab.nr < 1000)
+		k->len = 0;
 	/* Module symbols read "name\t[module]" until sized; keep the name. */
 	for (size_t i = 0; i < d->tab.nr; i++) {
 		char *tab = strchr(d->tab.syms[i].name, '\t');
@@ -1129,18 +1269,21 @@ static int load_jitdump_file(struct pyperf_dso *d)
 static void dso_load(struct pyperf_dso *d)
 {
 	struct pyperf_symbols *s = d->owner;
+	struct table_key *key = NULL;
 	int n = 0;
 
 	d->loaded = true;
+	if ((d->kind == PYPERF_DSO_ELF || d->kind == PYPERF_DSO_KERNEL) && s->table_cache)
+		key = pp_malloc(sizeof(*key));
 	switch (d->kind) {
 	case PYPERF_DSO_ELF:
-		n = load_elf(d);
+		n = load_elf(d, key);
 		break;
 	case PYPERF_DSO_VDSO:
 		n = load_vdso(d);
 		break;
 	case PYPERF_DSO_KERNEL:
-		n = load_kallsyms(d);
+		n = load_kallsyms(d, key);
 		break;
 	case PYPERF_DSO_PERF_MAP: {
 		struct pyperf_error err;
@@ -1172,6 +1315,11 @@ static void dso_load(struct pyperf_dso *d)
 	}
 	if (d->kind != PYPERF_DSO_PERF_MAP && symtab_finish(&d->tab, SYMTAB_KEEP))
 		n = 0;
+	if (key && key->len && n > 0) {
+		if (symcache_store(s->table_cache, key->text, key->len, &d->tab, key->aux))
+			s->stats.tables_saved++;
+	}
+	free(key);
 	if (n > 0)
 		s->stats.dsos_loaded++;
 	else
@@ -1303,7 +1451,7 @@ PYPERF_API const struct pyperf_symbol *pyperf_dso__symbol(struct pyperf_dso *d, 
 	if (d->jitdump)
 		return idx < jitdump_symtab(d->jitdump)->nr ? &jitdump_symtab(d->jitdump)->syms[idx]
 							    : NULL;
-	return idx < d->tab.nr ? &d->tab.syms[idx] : NULL;
+	return idx < d->tab.nr ? symtab_at(&d->tab, idx) : NULL;
 }
 
 PYPERF_API struct pyperf_dso *pyperf_symbols__kernel_dso(struct pyperf_symbols *s,

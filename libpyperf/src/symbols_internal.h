@@ -51,6 +51,7 @@ struct pyperf_symbols {
 	const char *symfs;
 	bool force;
 	bool no_kernel;
+	const char *table_cache; /* folder of saved tables, or NULL */
 	struct pp_arena arena;
 	struct pyperf_symbols_stats stats;
 };

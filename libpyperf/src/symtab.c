@@ -7,6 +7,7 @@
  */
 #include <elf.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include "symtab.h"
 
 void symtab_init(struct symtab *t)
@@ -17,6 +18,13 @@ void symtab_init(struct symtab *t)
 
 void symtab_free(struct symtab *t)
 {
+	if (t->map) {
+		munmap(t->map, t->map_size);
+		if (t->syms)
+			munmap(t->syms, t->syms_bytes);
+		t->syms = NULL;
+		t->max_end = NULL; /* it pointed into the mapping */
+	}
 	free(t->syms);
 	free(t->bind);
 	free(t->type);
@@ -126,7 +134,7 @@ void symtab_sort(struct symtab *t)
 	for (size_t i = 1; i < t->nr && sorted; i++)
 		if (t->syms[i - 1].start > t->syms[i].start)
 			sorted = false;
-	if (sorted || !t->bind)
+	if (sorted || !t->bind || t->map)
 		return;
 	idx = pp_calloc(t->nr, sizeof(*idx));
 	if (!idx)
@@ -253,6 +261,8 @@ void symtab_fixup_perf(struct symtab *t, bool is_kallsyms)
 
 int symtab_finish(struct symtab *t, enum symtab_finish_mode mode)
 {
+	if (t->map)
+		return 0; /* saved finished */
 	symtab_sort(t);
 	if (mode == SYMTAB_LAST_WINS && t->nr > 1) {
 		bool *drop = pp_calloc(t->nr, sizeof(*drop));
@@ -281,12 +291,34 @@ int symtab_finish(struct symtab *t, enum symtab_finish_mode mode)
 	return 0;
 }
 
-static inline bool covers(const struct pyperf_symbol *s, uint64_t addr)
+static inline uint64_t start_of(const struct symtab *t, size_t i)
 {
-	return (addr >= s->start && addr < s->end) || (addr == s->start && s->start == s->end);
+	return t->map ? t->m_start[i] : t->syms[i].start;
 }
 
-const struct pyperf_symbol *symtab_find(const struct symtab *t, uint64_t addr)
+static inline bool covers(const struct symtab *t, size_t i, uint64_t addr)
+{
+	uint64_t start = start_of(t, i), end = t->map ? t->m_end[i] : t->syms[i].end;
+
+	return (addr >= start && addr < end) || (addr == start && start == end);
+}
+
+const struct pyperf_symbol *symtab_at(const struct symtab *t, size_t i)
+{
+	struct pyperf_symbol *s = &t->syms[i];
+
+	/* Written without looking first: a read would map the zero page and
+	 * the write fault again to copy it. */
+	if (t->map) {
+		size_t off = MIN(t->m_name[i], t->m_names_size - 1);
+
+		*s = (struct pyperf_symbol){t->m_start[i], t->m_end[i], t->m_names + off};
+	}
+	return s;
+}
+
+/* The index of the symbol covering @addr, or -1. */
+static ptrdiff_t find_index(const struct symtab *t, uint64_t addr)
 {
 	size_t lo = 0, hi = t->nr;
 
@@ -294,22 +326,27 @@ const struct pyperf_symbol *symtab_find(const struct symtab *t, uint64_t addr)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (t->syms[mid].start <= addr)
+		if (start_of(t, mid) <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	/* Nested symbols: an earlier, longer one may cover addr. */
 	while (lo > 0) {
-		const struct pyperf_symbol *s = &t->syms[lo - 1];
-
-		if (covers(s, addr))
-			return s;
+		if (covers(t, lo - 1, addr))
+			return (ptrdiff_t)(lo - 1);
 		if (!t->max_end || t->max_end[lo - 1] <= addr)
 			break;
 		lo--;
 	}
-	return NULL;
+	return -1;
+}
+
+const struct pyperf_symbol *symtab_find(const struct symtab *t, uint64_t addr)
+{
+	ptrdiff_t i = find_index(t, addr);
+
+	return i < 0 ? NULL : symtab_at(t, (size_t)i);
 }
 
 struct pyperf_symbol *symtab_find_start(struct symtab *t, uint64_t addr, uint8_t *type)
@@ -319,15 +356,15 @@ struct pyperf_symbol *symtab_find_start(struct symtab *t, uint64_t addr, uint8_t
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (t->syms[mid].start < addr)
+		if (start_of(t, mid) < addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < t->nr && t->syms[lo].start == addr) {
+	if (lo < t->nr && start_of(t, lo) == addr) {
 		if (type)
 			*type = t->type ? t->type[lo] : 0;
-		return &t->syms[lo];
+		return (struct pyperf_symbol *)symtab_at(t, lo);
 	}
 	return NULL;
 }

@@ -20,6 +20,18 @@ struct symtab {
 	uint32_t next_order;
 	uint64_t *max_end; /* running maximum of end, for overlapping symbols */
 	struct pp_arena names;
+	/*
+	 * A finished table mapped from the symbol cache (symcache.c): the
+	 * arrays live in the mapping, and syms[] (anonymous memory, zero
+	 * pages until touched) is filled entry by entry as lookups reach it,
+	 * so a run that hits a hundred kernel symbols touches a hundred.
+	 */
+	const uint64_t *m_start, *m_end;
+	const uint32_t *m_name;
+	const char *m_names;
+	size_t m_names_size;
+	void *map;
+	size_t map_size, syms_bytes;
 };
 
 enum symtab_finish_mode {
@@ -41,6 +53,8 @@ void symtab_fixup_perf(struct symtab *t, bool is_kallsyms);
 int symtab_finish(struct symtab *t, enum symtab_finish_mode mode);
 /* The symbol covering @addr, or NULL. Needs symtab_finish(). */
 const struct pyperf_symbol *symtab_find(const struct symtab *t, uint64_t addr);
+/* Entry @i (< nr) of a finished table. */
+const struct pyperf_symbol *symtab_at(const struct symtab *t, size_t i);
 /* The symbol starting exactly at @addr (after sorting), or NULL. */
 struct pyperf_symbol *symtab_find_start(struct symtab *t, uint64_t addr, uint8_t *type);
 

@@ -46,6 +46,15 @@ def structure(doc):
     return None
 
 
+def perf_unit(n):
+    """A sample count as perf's report header prints it (1001 -> 1K)."""
+    unit = ''
+    for u in 'KMG':
+        if n > 1000:
+            n, unit = n // 1000, u
+    return f'{n}{unit}'
+
+
 def check_doc(label, data, *args):
     path = os.path.join(os.path.dirname(data), 'profile.json')
     pyperf_report('-i', data, '--format', 'json', '-o', path, *args)
@@ -65,12 +74,15 @@ def test():
         doc = check_doc('C fp', data)
         nodes, frames = rows_of(doc), doc['frames']
         ev = [n for n in nodes if n['parent'] == -1]
-        m = re.search(r"# Samples: (\d+)\s+of event '([^']+)'\n# Event count \(approx.\): (\d+)",
+        # perf's header prints counts over 1000 with a unit ("1K"), as ours does
+        m = re.search(r"# Samples: (\d+)([KMG]?)\s+of event '([^']+)'\n# Event count \(approx.\): (\d+)",
                       pyperf_report('-i', data, '--hierarchy').stdout)
-        check(len(ev) == 1 and frames[ev[0]['frame']]['name'] == m.group(2) and
-              ev[0]['total_samples'] == int(m.group(1)) == doc['metadata']['samples'] and
-              ev[0]['total_period'] == int(m.group(3)),
-              f'event totals equal the hierarchy report\'s header ({m.group(1)} samples, {m.group(3)})')
+        check(m and len(ev) == 1 and frames[ev[0]['frame']]['name'] == m.group(3) and
+              perf_unit(ev[0]['total_samples']) == m.group(1) + m.group(2) and
+              ev[0]['total_samples'] == doc['metadata']['samples'] and
+              ev[0]['total_period'] == int(m.group(4)),
+              f'event totals equal the hierarchy report\'s header '
+              f'({m.group(1) + m.group(2) if m else "?"} samples, {m.group(4) if m else "?"})')
         # self samples per (comm, dso, sym), against the flat report's rows
         ours = Counter()
         for n in nodes:

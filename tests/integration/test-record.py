@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from lib.common import (BIN, Skip, check, dso_paths, fold_script, helper, main, plt_normalized_rows,
+from lib.common import (BIN, Skip, artifacts, check, dso_paths, fold_script, helper, main, plt_normalized_rows,
                         pyperf_report, python, require_perf, rows, run, tmpdir, workload)
 
 ROWS = ['--no-children', '-g', 'none', '--sort', 'comm,dso,sym', '-F', 'sample,comm,dso,sym']
@@ -31,9 +31,18 @@ def perf_reads_cleanly(name, data):
     if theirs != ours:  # perf 6.1 misnames PLT stubs; see lib/common.py
         paths = dso_paths(data)
         theirs, ours = plt_normalized_rows(theirs, paths), plt_normalized_rows(ours, paths)
+    diff = ''
+    if theirs != ours:
+        keys = {(e, k) for side in (theirs, ours) for e in side for k in side[e]}
+        diff = '; differing (perf, ours): ' + str({k: (theirs.get(k[0], {}).get(k[1]), ours.get(k[0], {}).get(k[1]))
+                                                  for k in sorted(keys)
+                                                  if theirs.get(k[0], {}).get(k[1]) != ours.get(k[0], {}).get(k[1])})
+        keep = os.path.join(artifacts(), os.path.basename(data))
+        shutil.copy(data, keep)
+        diff += f' (file kept as {keep})'
     check(theirs == ours and theirs,
           f'{name}: perf report and pyperf-report count the same samples per symbol '
-          f'({sum(sum(c.values()) for c in theirs.values())} samples)')
+          f'({sum(sum(c.values()) for c in theirs.values())} samples){diff}')
     return ours
 
 
@@ -90,20 +99,27 @@ def test():
         # the child's (CPython appends to it): plant some for the next pids.
         probe = subprocess.Popen(['true'])
         probe.wait()
-        planted = []
-        for k in range(1, 200):
+        # Maps already there (left by earlier runs; /tmp keeps many) are
+        # just as stale: every path in the range holds an old entry.
+        planted, stale = [], set()
+        for k in range(1, 1000):
             path = f'/tmp/perf-{probe.pid + k}.map'
             if not os.path.exists(path):
                 with open(path, 'w') as f:
                     f.write('1000 10 py::stale_entry:old.py\n')
                 planted.append(path)
+                stale.add(path)
+            elif os.path.isfile(path) and os.stat(path).st_size:
+                stale.add(path)
         p = record(f'{d}/stale.data', [py, '-c', 'import os; print(os.getpid())'])
         child = int(p.stdout.split()[0])
-        with open(f'/tmp/perf-{child}.map') as f:
-            fresh = 'stale_entry' not in f.read()
-        check(f'/tmp/perf-{child}.map' in planted and fresh,
-              'a stale /tmp/perf-PID.map of a dead process with the child\'s pid is removed '
-              'before the child runs')
+        cmap = f'/tmp/perf-{child}.map'
+        with open(cmap) as f:
+            text = f.read()
+        check(cmap in stale and 'stale_entry' not in text and text.count('py::') > 10,
+              f'a stale /tmp/perf-PID.map of a dead process with the child\'s pid is removed '
+              f'before the child runs (pid {child}, {probe.pid + 1}..{probe.pid + 999} stale, '
+              f'{text.count("py::")} fresh entries, {text.count("stale_entry")} stale)')
         for path in planted:
             try:
                 with open(path) as f:

@@ -40,6 +40,9 @@ static void usage(FILE *f)
 	    "  -f, --force             read perf maps owned by other users\n"
 	    "      --symfs DIR         look for binaries under DIR\n"
 	    "      --kallsyms FILE     kernel symbols from FILE\n"
+	    "      --symbol-cache DIR  keep parsed symbol tables in DIR (default\n"
+	    "                          $PYPERF_SYMBOL_CACHE, else ~/.cache/pyperf/symbols)\n"
+	    "      --no-symbol-cache   parse every symbol table afresh\n"
 	    "      --max-stack N       keep N frames per call chain (default 127)\n"
 	    "\n"
 	    "Python:\n"
@@ -107,6 +110,8 @@ static void usage(FILE *f)
 enum {
 	OPT_SYMFS = 256,
 	OPT_KALLSYMS,
+	OPT_SYMBOL_CACHE,
+	OPT_NO_SYMBOL_CACHE,
 	OPT_MAX_STACK,
 	OPT_PID,
 	OPT_TID,
@@ -141,6 +146,8 @@ static const struct option long_opts[] = {
     {"force", no_argument, NULL, 'f'},
     {"symfs", required_argument, NULL, OPT_SYMFS},
     {"kallsyms", required_argument, NULL, OPT_KALLSYMS},
+    {"symbol-cache", required_argument, NULL, OPT_SYMBOL_CACHE},
+    {"no-symbol-cache", no_argument, NULL, OPT_NO_SYMBOL_CACHE},
     {"max-stack", required_argument, NULL, OPT_MAX_STACK},
     {"pid", required_argument, NULL, OPT_PID},
     {"tid", required_argument, NULL, OPT_TID},
@@ -324,9 +331,10 @@ static void print_stats(struct pyperf_profile *prof)
 		st->unresolved_frames, st->truncated_callchains);
 	fprintf(stderr,
 		"%s: symbols from %" PRIu64 " objects, %" PRIu64 " without; %" PRIu64
-		" perf maps refused, %" PRIu64 " bad perf-map lines\n",
+		" perf maps refused, %" PRIu64 " bad perf-map lines; %" PRIu64
+		" tables from the symbol cache, %" PRIu64 " saved to it\n",
 		prog, ss->dsos_loaded, ss->dsos_without_symbols, ss->perf_maps_refused,
-		ss->perf_map_bad_lines);
+		ss->perf_map_bad_lines, ss->tables_mapped, ss->tables_saved);
 	if (st->unwound_samples) {
 		fprintf(stderr,
 			"%s: %" PRIu64 " stacks unwound (%" PRIu64 " frames, %" PRIu64
@@ -448,6 +456,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SYMFS:
 			sopts.symfs = optarg;
+			break;
+		case OPT_SYMBOL_CACHE:
+			sopts.table_cache = optarg;
+			break;
+		case OPT_NO_SYMBOL_CACHE:
+			sopts.table_cache = "";
 			break;
 		case OPT_KALLSYMS:
 			sopts.kallsyms = optarg;

@@ -65,9 +65,14 @@ struct pyperf_symbols_opts {
 	bool force;
 	/* Do not load kernel symbols. */
 	bool no_kernel;
+	/* Folder of saved symbol tables (kallsyms, ELF files), mapped instead
+	 * of parsed when nothing they came from changed. NULL: the default,
+	 * $PYPERF_SYMBOL_CACHE, else $XDG_CACHE_HOME/pyperf/symbols, else
+	 * ~/.cache/pyperf/symbols; "" disables it. */
+	const char *table_cache;
 	size_t : 0;
 };
-#define pyperf_symbols_opts__last_field no_kernel
+#define pyperf_symbols_opts__last_field table_cache
 
 /* What symbol loading counted. */
 struct pyperf_symbols_stats {
@@ -75,6 +80,8 @@ struct pyperf_symbols_stats {
 	uint64_t dsos_without_symbols; /* file missing, no symbols, build id mismatch */
 	uint64_t perf_maps_refused;    /* unsafe perf maps skipped (see force) */
 	uint64_t perf_map_bad_lines;   /* malformed lines skipped in perf maps */
+	uint64_t tables_mapped;	       /* symbol tables taken from the table cache */
+	uint64_t tables_saved;	       /* symbol tables read and saved to it */
 };
 
 /**
