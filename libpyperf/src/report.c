@@ -148,6 +148,7 @@ struct writer {
 	size_t nr_cn, cap_cn;
 	struct node_slot_c *cslots;
 	size_t cslots_cap;
+	uint32_t cgen; /* generation of the taken slots (never 0 once a graph starts) */
 	uint32_t *chain;
 	size_t chain_cap;
 	int err;
@@ -645,9 +646,12 @@ struct cnode {
 	uint64_t cumul, cumul_count; /* chains through here */
 };
 
+/* A slot is taken when its gen is the writer's: a new graph (one per
+ * entry printed) empties the table by moving to the next generation. */
 struct node_slot_c {
 	uint64_t key;
-	uint32_t id; /* 0: empty; the graph root is 0 */
+	uint32_t id; /* the graph root is 0, never in a slot */
+	uint32_t gen;
 };
 
 static int cslots_grow(struct writer *w)
@@ -660,9 +664,10 @@ static int cslots_grow(struct writer *w)
 	for (size_t i = 0; i < w->cslots_cap; i++) {
 		size_t j;
 
-		if (!w->cslots[i].id)
+		if (w->cslots[i].gen != w->cgen)
 			continue;
-		for (j = hash_u64(w->cslots[i].key) & (ncap - 1); n[j].id; j = (j + 1) & (ncap - 1))
+		for (j = hash_u64(w->cslots[i].key) & (ncap - 1); n[j].gen == w->cgen;
+		     j = (j + 1) & (ncap - 1))
 			;
 		n[j] = w->cslots[i];
 	}
@@ -675,8 +680,11 @@ static int cslots_grow(struct writer *w)
 static void graph_reset(struct writer *w)
 {
 	w->nr_cn = 0;
-	if (w->cslots)
-		memset(w->cslots, 0, w->cslots_cap * sizeof(*w->cslots));
+	if (++w->cgen == 0) {
+		if (w->cslots)
+			memset(w->cslots, 0, w->cslots_cap * sizeof(*w->cslots));
+		w->cgen = 1;
+	}
 	if (PP_GROW(w->cn, w->cap_cn, 1)) {
 		w->err = -ENOMEM;
 		return;
@@ -693,7 +701,7 @@ static uint32_t graph_child(struct writer *w, uint32_t parent, uint32_t frame)
 
 	if ((w->nr_cn + 1) * 2 > w->cslots_cap && cslots_grow(w))
 		return 0;
-	for (j = hash_u64(key) & (w->cslots_cap - 1); w->cslots[j].id;
+	for (j = hash_u64(key) & (w->cslots_cap - 1); w->cslots[j].gen == w->cgen;
 	     j = (j + 1) & (w->cslots_cap - 1))
 		if (w->cslots[j].key == key)
 			return w->cslots[j].id;
@@ -707,6 +715,7 @@ static uint32_t graph_child(struct writer *w, uint32_t parent, uint32_t frame)
 	w->cn[parent].nr_children++;
 	w->cslots[j].key = key;
 	w->cslots[j].id = (uint32_t)w->nr_cn;
+	w->cslots[j].gen = w->cgen;
 	return (uint32_t)w->nr_cn++;
 }
 

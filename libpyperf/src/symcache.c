@@ -103,7 +103,7 @@ bool symcache_load(const char *dir, const char *key, size_t key_len, struct symt
 	struct stat st;
 	size_t off, arrays;
 	const char *base;
-	void *map, *syms;
+	void *map;
 	int fd;
 
 	if (!dir_usable(dir, false))
@@ -141,19 +141,10 @@ bool symcache_load(const char *dir, const char *key, size_t key_len, struct symt
 		munmap(map, (size_t)st.st_size);
 		return false;
 	}
-	syms = MAP_FAILED;
-	if (h.nr)
-		syms = mmap(NULL, h.nr * sizeof(struct pyperf_symbol), PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (h.nr && syms == MAP_FAILED) {
-		munmap(map, (size_t)st.st_size);
-		return false;
-	}
 	t->map = map;
 	t->map_size = (size_t)st.st_size;
-	t->syms = h.nr ? syms : NULL;
-	t->syms_bytes = h.nr * sizeof(struct pyperf_symbol);
-	t->nr = t->cap = h.nr;
+	t->syms = NULL; /* made as lookups reach them (symtab_at) */
+	t->nr = h.nr;
 	t->m_start = (const uint64_t *)(base + off);
 	t->m_end = t->m_start + h.nr;
 	t->max_end = (uint64_t *)(t->m_end + h.nr);

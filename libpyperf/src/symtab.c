@@ -20,11 +20,9 @@ void symtab_free(struct symtab *t)
 {
 	if (t->map) {
 		munmap(t->map, t->map_size);
-		if (t->syms)
-			munmap(t->syms, t->syms_bytes);
-		t->syms = NULL;
 		t->max_end = NULL; /* it pointed into the mapping */
 	}
+	free(t->made);
 	free(t->syms);
 	free(t->bind);
 	free(t->type);
@@ -303,18 +301,48 @@ static inline bool covers(const struct symtab *t, size_t i, uint64_t addr)
 	return (addr >= start && addr < end) || (addr == start && start == end);
 }
 
+/* Entry @i of a mapped table, made on first use. NULL on ENOMEM. */
+static const struct pyperf_symbol *mapped_at(struct symtab *t, size_t i)
+{
+	struct pyperf_symbol *s;
+	size_t j, off;
+
+	if ((t->made_used + 1) * 2 > t->made_cap) {
+		size_t ncap = t->made_cap ? t->made_cap * 2 : 256;
+		struct symtab_made *n = pp_calloc(ncap, sizeof(*n));
+
+		if (!n)
+			return NULL;
+		for (size_t k = 0; k < t->made_cap; k++) {
+			if (!t->made[k].idx1)
+				continue;
+			for (j = hash_u64(t->made[k].idx1) & (ncap - 1); n[j].idx1;
+			     j = (j + 1) & (ncap - 1))
+				;
+			n[j] = t->made[k];
+		}
+		free(t->made);
+		t->made = n;
+		t->made_cap = ncap;
+	}
+	for (j = hash_u64(i + 1) & (t->made_cap - 1); t->made[j].idx1;
+	     j = (j + 1) & (t->made_cap - 1))
+		if (t->made[j].idx1 == i + 1)
+			return t->made[j].sym;
+	s = pp_arena_alloc_raw(&t->names, sizeof(*s));
+	if (!s)
+		return NULL;
+	off = MIN(t->m_name[i], t->m_names_size - 1);
+	*s = (struct pyperf_symbol){t->m_start[i], t->m_end[i], t->m_names + off};
+	t->made[j] = (struct symtab_made){i + 1, s};
+	t->made_used++;
+	return s;
+}
+
 const struct pyperf_symbol *symtab_at(const struct symtab *t, size_t i)
 {
-	struct pyperf_symbol *s = &t->syms[i];
-
-	/* Written without looking first: a read would map the zero page and
-	 * the write fault again to copy it. */
-	if (t->map) {
-		size_t off = MIN(t->m_name[i], t->m_names_size - 1);
-
-		*s = (struct pyperf_symbol){t->m_start[i], t->m_end[i], t->m_names + off};
-	}
-	return s;
+	/* What a mapped table has made is a cache: a const table fills it too. */
+	return t->map ? mapped_at((struct symtab *)t, i) : &t->syms[i];
 }
 
 /* The index of the symbol covering @addr, or -1. */

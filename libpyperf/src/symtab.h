@@ -22,16 +22,21 @@ struct symtab {
 	struct pp_arena names;
 	/*
 	 * A finished table mapped from the symbol cache (symcache.c): the
-	 * arrays live in the mapping, and syms[] (anonymous memory, zero
-	 * pages until touched) is filled entry by entry as lookups reach it,
-	 * so a run that hits a hundred kernel symbols touches a hundred.
+	 * arrays live in the mapping and syms is NULL; the symbols lookups
+	 * return are made one by one in the names arena and remembered by
+	 * index, so a run that hits a hundred kernel symbols makes a hundred.
 	 */
 	const uint64_t *m_start, *m_end;
 	const uint32_t *m_name;
 	const char *m_names;
 	size_t m_names_size;
 	void *map;
-	size_t map_size, syms_bytes;
+	size_t map_size;
+	struct symtab_made {
+		uint64_t idx1; /* index + 1; 0: empty */
+		struct pyperf_symbol *sym;
+	} * made;
+	size_t made_cap, made_used;
 };
 
 enum symtab_finish_mode {
