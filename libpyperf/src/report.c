@@ -116,6 +116,9 @@ struct entry {
 
 struct writer {
 	struct pyperf_profile *p;
+	/* the profile's nodes: one array (profile.c), read in the hot loops
+	 * without a call per node */
+	const struct pyperf_node *nodes;
 	struct pyperf_report_opts o;
 	FILE *out;
 	enum pyperf_sort_key keys[MAX_KEYS];
@@ -148,7 +151,19 @@ struct writer {
 	size_t nr_cn, cap_cn;
 	struct node_slot_c *cslots;
 	size_t cslots_cap;
+	size_t nr_cslots_used;
 	uint32_t cgen; /* generation of the taken slots (never 0 once a graph starts) */
+	/* caller order: profile node -> graph node of the path from the base
+	 * being added down to it, valid where memo_gen is mgen */
+	uint32_t *memo_cn, *memo_gen;
+	uint32_t mgen;
+	uint32_t *node_entry; /* node with samples -> its self entry + 1 */
+	/* The stack walk's visit order below the event (walk_ev), in which a
+	 * subtree is a range: each node's position and subtree size, and the
+	 * nodes with samples in that order with their positions. */
+	uint32_t walk_ev;
+	uint32_t *walk_pos, *walk_size, *sampled, *sampled_pos;
+	size_t nr_sampled;
 	uint32_t *chain;
 	size_t chain_cap;
 	int err;
@@ -246,7 +261,7 @@ static long entry_for(struct writer *w, const struct key *k, const struct pyperf
 
 static const struct pyperf_node *N(const struct writer *w, uint32_t id)
 {
-	return pyperf_profile__node(w->p, id);
+	return &w->nodes[id];
 }
 
 static const struct pyperf_frame *F(const struct writer *w, uint32_t id)
@@ -261,6 +276,12 @@ static int collect_self(struct writer *w, uint32_t thread_node)
 	uint32_t *stack = NULL;
 	size_t cap = 0, sp = 0;
 	int ret = 0;
+
+	if (!w->node_entry) {
+		w->node_entry = pp_calloc(pyperf_profile__nr_nodes(w->p), sizeof(*w->node_entry));
+		if (!w->node_entry)
+			return -ENOMEM;
+	}
 
 	for (uint32_t c = N(w, thread_node)->first_child; c; c = N(w, c)->next_sibling) {
 		if (PP_GROW(stack, cap, sp + 1))
@@ -297,6 +318,7 @@ static int collect_self(struct writer *w, uint32_t thread_node)
 			}
 			en->period += n->self_period;
 			en->samples += n->self_samples;
+			w->node_entry[id] = (uint32_t)e + 1;
 			if (PP_GROW(en->self_nodes, en->cap_self, en->nr_self + 1))
 				goto nomem;
 			en->self_nodes[en->nr_self++] = id;
@@ -647,12 +669,17 @@ struct cnode {
 };
 
 /* A slot is taken when its gen is the writer's: a new graph (one per
- * entry printed) empties the table by moving to the next generation. */
+ * entry printed) empties the table by moving to the next generation. The
+ * table holds only children of nodes with many (GRAPH_LIST_MAX). */
 struct node_slot_c {
 	uint64_t key;
 	uint32_t id; /* the graph root is 0, never in a slot */
 	uint32_t gen;
 };
+
+/* Children of a graph node are found by walking its list while there
+ * are few, as most nodes have; wider nodes index theirs in cslots. */
+#define GRAPH_LIST_MAX 8
 
 static int cslots_grow(struct writer *w)
 {
@@ -680,6 +707,7 @@ static int cslots_grow(struct writer *w)
 static void graph_reset(struct writer *w)
 {
 	w->nr_cn = 0;
+	w->nr_cslots_used = 0;
 	if (++w->cgen == 0) {
 		if (w->cslots)
 			memset(w->cslots, 0, w->cslots_cap * sizeof(*w->cslots));
@@ -694,29 +722,55 @@ static void graph_reset(struct writer *w)
 	w->nr_cn = 1;
 }
 
-static uint32_t graph_child(struct writer *w, uint32_t parent, uint32_t frame)
+/* Indexes graph node @id (a child of a wide node) in cslots. */
+static int cslot_add(struct writer *w, uint32_t id)
 {
-	uint64_t key = (uint64_t)parent << 32 | frame;
+	uint64_t key = (uint64_t)w->cn[id].parent << 32 | w->cn[id].frame;
 	size_t j;
 
-	if ((w->nr_cn + 1) * 2 > w->cslots_cap && cslots_grow(w))
-		return 0;
+	if ((w->nr_cslots_used + 1) * 2 > w->cslots_cap && cslots_grow(w))
+		return -ENOMEM;
 	for (j = hash_u64(key) & (w->cslots_cap - 1); w->cslots[j].gen == w->cgen;
 	     j = (j + 1) & (w->cslots_cap - 1))
-		if (w->cslots[j].key == key)
-			return w->cslots[j].id;
+		;
+	w->cslots[j] = (struct node_slot_c){key, id, w->cgen};
+	w->nr_cslots_used++;
+	return 0;
+}
+
+static uint32_t graph_child(struct writer *w, uint32_t parent, uint32_t frame)
+{
+	uint32_t id;
+
+	if (w->cn[parent].nr_children <= GRAPH_LIST_MAX) {
+		for (uint32_t c = w->cn[parent].first_child; c; c = w->cn[c].next_sibling)
+			if (w->cn[c].frame == frame)
+				return c;
+	} else {
+		uint64_t key = (uint64_t)parent << 32 | frame;
+
+		for (size_t j = hash_u64(key) & (w->cslots_cap - 1); w->cslots[j].gen == w->cgen;
+		     j = (j + 1) & (w->cslots_cap - 1))
+			if (w->cslots[j].key == key)
+				return w->cslots[j].id;
+	}
 	if (PP_GROW(w->cn, w->cap_cn, w->nr_cn + 1))
 		return 0;
-	memset(&w->cn[w->nr_cn], 0, sizeof(w->cn[0]));
-	w->cn[w->nr_cn].frame = frame;
-	w->cn[w->nr_cn].parent = parent;
-	w->cn[w->nr_cn].next_sibling = w->cn[parent].first_child;
-	w->cn[parent].first_child = (uint32_t)w->nr_cn;
-	w->cn[parent].nr_children++;
-	w->cslots[j].key = key;
-	w->cslots[j].id = (uint32_t)w->nr_cn;
-	w->cslots[j].gen = w->cgen;
-	return (uint32_t)w->nr_cn++;
+	id = (uint32_t)w->nr_cn++;
+	memset(&w->cn[id], 0, sizeof(w->cn[0]));
+	w->cn[id].frame = frame;
+	w->cn[id].parent = parent;
+	w->cn[id].next_sibling = w->cn[parent].first_child;
+	w->cn[parent].first_child = id;
+	if (++w->cn[parent].nr_children == GRAPH_LIST_MAX + 1) {
+		/* the node turns wide: index the children it has */
+		for (uint32_t c = w->cn[parent].first_child; c; c = w->cn[c].next_sibling)
+			if (cslot_add(w, c))
+				return 0;
+	} else if (w->cn[parent].nr_children > GRAPH_LIST_MAX && cslot_add(w, id)) {
+		return 0;
+	}
+	return id;
 }
 
 /* Adds the chain w->chain[0..n) (display order) with its weight. */
@@ -765,61 +819,221 @@ static size_t path_frames(struct writer *w, uint32_t from, uint32_t to)
 	return n;
 }
 
+/* Starts a new base for graph_node_of(): no profile node is mapped yet. */
+static void memo_reset(struct writer *w)
+{
+	if (!w->memo_gen) {
+		size_t n = pyperf_profile__nr_nodes(w->p);
+
+		w->memo_cn = pp_calloc(n, sizeof(*w->memo_cn));
+		w->memo_gen = pp_calloc(n, sizeof(*w->memo_gen));
+		if (!w->memo_cn || !w->memo_gen) {
+			w->err = -ENOMEM;
+			return;
+		}
+	}
+	if (++w->mgen == 0) {
+		memset(w->memo_gen, 0, pyperf_profile__nr_nodes(w->p) * sizeof(*w->memo_gen));
+		w->mgen = 1;
+	}
+}
+
+/* graph_node_of()'s @base for paths from the thread's first frame */
+#define BASE_TOP UINT32_MAX
+
+/*
+ * Caller order: the graph node of the path from profile node @base (or
+ * from the frame below the thread: BASE_TOP) down to @id. Paths below one base share their prefixes
+ * in the profile tree, so each profile node costs one graph_child() however many samples lie below
+ * it, instead of one per frame of every path.
+ */
+static uint32_t graph_node_of(struct writer *w, uint32_t base, uint32_t id)
+{
+	size_t n = 0;
+	uint32_t at = 0, x;
+
+	/* up to the first node already mapped, or to the base */
+	for (x = id;; x = N(w, x)->parent) {
+		if (w->memo_gen[x] == w->mgen) {
+			at = w->memo_cn[x];
+			break;
+		}
+		if (PP_GROW(w->chain, w->chain_cap, n + 1)) {
+			w->err = -ENOMEM;
+			return 0;
+		}
+		w->chain[n++] = x;
+		if (x == base || (base == BASE_TOP && N(w, N(w, x)->parent)->parent == w->ev_node))
+			break;
+	}
+	while (n--) {
+		x = w->chain[n];
+		at = graph_child(w, at, N(w, x)->frame);
+		if (!at) {
+			w->err = -ENOMEM;
+			return 0;
+		}
+		w->memo_cn[x] = at;
+		w->memo_gen[x] = w->mgen;
+	}
+	return at;
+}
+
+/* Caller order: hits were added at path ends only; sum them up the graph. */
+static void graph_cumulate(struct writer *w)
+{
+	for (size_t i = 0; i < w->nr_cn; i++) {
+		w->cn[i].cumul = w->cn[i].hit;
+		w->cn[i].cumul_count = w->cn[i].count;
+	}
+	/* children are made after their parents: one backward pass */
+	for (size_t i = w->nr_cn - 1; i > 0; i--) {
+		w->cn[w->cn[i].parent].cumul += w->cn[i].cumul;
+		w->cn[w->cn[i].parent].cumul_count += w->cn[i].cumul_count;
+	}
+}
+
+/* Adds the weight of profile node @id along the path from @base to it. */
+static void graph_add_node(struct writer *w, uint32_t base, uint32_t id)
+{
+	const struct pyperf_node *n = N(w, id);
+
+	if (w->caller) {
+		uint32_t at = graph_node_of(w, base, id);
+
+		if (at) {
+			w->cn[at].hit += n->self_period;
+			w->cn[at].count += n->self_samples;
+		}
+		return;
+	}
+	graph_add(w, path_frames(w, base, id), n->self_period, n->self_samples);
+}
+
 static void add_chains_below(struct writer *w, const struct entry *e, uint32_t root);
 
 static void build_graph(struct writer *w, const struct entry *e)
 {
 	graph_reset(w);
+	if (w->caller)
+		memo_reset(w);
 	/* Samples ending in the entry: their whole chain. */
 	for (size_t i = 0; i < e->nr_self && !w->err; i++) {
 		uint32_t leaf = e->self_nodes[i];
 		uint32_t top = leaf;
 
+		if (w->caller) {
+			graph_add_node(w, BASE_TOP, leaf); /* finds the top on its way */
+			continue;
+		}
 		while (N(w, N(w, top)->parent)->parent != w->ev_node)
 			top = N(w, top)->parent;
-		size_t n = path_frames(w, top, leaf);
-		graph_add(w, n, N(w, leaf)->self_period, N(w, leaf)->self_samples);
+		graph_add_node(w, top, leaf);
 	}
 	/* Children mode: samples passing through, from the entry down. */
 	if (w->children)
-		for (size_t i = 0; i < e->nr_roots && !w->err; i++)
+		for (size_t i = 0; i < e->nr_roots && !w->err; i++) {
+			if (w->caller)
+				memo_reset(w); /* paths now start at this root */
 			add_chains_below(w, e, e->roots[i]);
+		}
+	if (w->caller && !w->err)
+		graph_cumulate(w);
+}
+
+/*
+ * Numbers the nodes below the event in the order of a depth-first walk
+ * that takes the last sibling first (the order samples are added to a
+ * graph in, which decides how equal-weight branches print), so that the
+ * samples below any node are one range of w->sampled.
+ */
+static int build_walk(struct writer *w)
+{
+	size_t n = pyperf_profile__nr_nodes(w->p), pos = 0, sp = 0, cap = 0;
+	uint32_t *st = NULL, *order;
+
+	if (!w->walk_pos) {
+		w->walk_pos = pp_calloc(n, sizeof(*w->walk_pos));
+		w->walk_size = pp_calloc(n, sizeof(*w->walk_size));
+		w->sampled = pp_calloc(n, sizeof(*w->sampled));
+		w->sampled_pos = pp_calloc(n, sizeof(*w->sampled_pos));
+		if (!w->walk_pos || !w->walk_size || !w->sampled || !w->sampled_pos)
+			return -ENOMEM;
+	}
+	order = w->sampled; /* the visit order, until the sampled list replaces it */
+	w->nr_sampled = 0;
+	if (PP_GROW(st, cap, 1))
+		return -ENOMEM;
+	st[sp++] = w->ev_node;
+	while (sp) {
+		uint32_t id = st[--sp];
+
+		w->walk_pos[id] = (uint32_t)pos;
+		w->walk_size[id] = 1;
+		order[pos++] = id;
+		for (uint32_t c = N(w, id)->first_child; c; c = N(w, c)->next_sibling) {
+			if (PP_GROW(st, cap, sp + 1)) {
+				free(st);
+				return -ENOMEM;
+			}
+			st[sp++] = c;
+		}
+	}
+	free(st);
+	/* children come after their parents: sizes add up backwards */
+	for (size_t i = pos; i-- > 1;)
+		w->walk_size[N(w, order[i])->parent] += w->walk_size[order[i]];
+	for (size_t i = 0; i < pos; i++) {
+		uint32_t id = order[i];
+
+		if (N(w, id)->self_samples) {
+			w->sampled_pos[w->nr_sampled] = (uint32_t)i;
+			order[w->nr_sampled++] = id; /* never ahead of i */
+		}
+	}
+	w->walk_ev = w->ev_node;
+	return 0;
+}
+
+/* The first of the sampled nodes at or after walk position @pos. */
+static size_t sampled_from(const struct writer *w, uint32_t pos)
+{
+	size_t lo = 0, hi = w->nr_sampled;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w->sampled_pos[mid] < pos)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 static void add_chains_below(struct writer *w, const struct entry *e, uint32_t root)
 {
-	const struct pyperf_frame *th = e->thread;
-	uint32_t *st = NULL;
-	size_t cap = 0, sp = 0;
+	uint32_t self = (uint32_t)(e - w->entries) + 1;
+	size_t from, to;
 
-	if (PP_GROW(st, cap, 1)) {
-		w->err = -ENOMEM;
-		return;
-	}
-	st[sp++] = root;
-	while (sp && !w->err) {
-		uint32_t id = st[--sp];
-		const struct pyperf_node *n = N(w, id);
-
-		for (uint32_t c = n->first_child; c; c = N(w, c)->next_sibling) {
-			if (PP_GROW(st, cap, sp + 1)) {
-				w->err = -ENOMEM;
-				break;
-			}
-			st[sp++] = c;
+	if (w->walk_ev != w->ev_node || !w->walk_pos) {
+		if (build_walk(w)) {
+			w->err = -ENOMEM;
+			return;
 		}
-		if (!n->self_samples)
-			continue;
-		/* A sample ending in this same entry already counted with its
-		 * whole chain. */
-		struct key k;
-
-		make_key(w, th, F(w, id), w->nr_keys, &k);
-		if (!memcmp(&k, &e->key, sizeof(k)))
-			continue;
-		graph_add(w, path_frames(w, root, id), n->self_period, n->self_samples);
 	}
-	free(st);
+	from = sampled_from(w, w->walk_pos[root]);
+	to = sampled_from(w, w->walk_pos[root] + w->walk_size[root]);
+	for (size_t k = from; k < to && !w->err; k++) {
+		uint32_t id = w->sampled[k];
+
+		/* A sample ending in this same entry already counted with its
+		 * whole chain. (The roots lie in threads the entry's key
+		 * matches, so the node's own key is the one to compare.) */
+		if (w->node_entry[id] == self)
+			continue;
+		graph_add_node(w, root, id);
+	}
 }
 
 static const char *frame_label(const struct writer *w, uint32_t frame)
@@ -1604,6 +1818,7 @@ PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 	w.skip_first_chain_entry = !w.o.nr_fields && w.keys[0] == PYPERF_SORT_SYM;
 
 	pyperf_profile__finish(p);
+	w.nodes = pyperf_profile__node(p, 0);
 	root = pyperf_profile__node(p, 0);
 	if (!w.o.no_header)
 		fprintf(out, "#\n# Total Lost Samples: %" PRIu64 "\n#\n", pyperf_profile__lost(p));
@@ -1615,6 +1830,13 @@ PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 	free(w.slots);
 	free(w.cn);
 	free(w.cslots);
+	free(w.memo_cn);
+	free(w.memo_gen);
+	free(w.node_entry);
+	free(w.walk_pos);
+	free(w.walk_size);
+	free(w.sampled);
+	free(w.sampled_pos);
 	free(w.chain);
 	free(w.height);
 	free(w.first_leaf);
