@@ -6,8 +6,9 @@
  * recursion limits of common JSON parsers (Python's json module among
  * them). Columns rather than one object per node because they make the
  * file half as big and four times cheaper to build: a jansson object is a
- * hash table. The schema is libpyperf/profile.schema.json; keep both in
- * step.
+ * hash table. jansson writes the document; the columns, hundreds of
+ * thousands of integers, are streamed into it (pp_jout, outfmt.h). The
+ * schema is libpyperf/profile.schema.json; keep both in step.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -20,12 +21,12 @@
 struct jwriter {
 	struct pyperf_profile *p;
 	struct pp_labels labels;
-	json_t *frames, *nodes;
-	json_t *col[6];	      /* the columns, in the order of column_names */
+	json_t *frames;
 	int32_t *frame_index; /* profile frame id -> index in "frames", -1: not yet */
 	uint32_t *stack;      /* DFS stack of profile node ids */
 	int64_t *out_index;   /* profile node id -> index in "nodes" */
-	size_t stack_cap;
+	uint32_t *order;      /* profile node ids in output order */
+	size_t stack_cap, nr_order;
 	double pct;
 };
 
@@ -101,21 +102,13 @@ static int walk(struct jwriter *w, uint32_t top, uint64_t total)
 	while (sp) {
 		uint32_t id = w->stack[--sp];
 		const struct pyperf_node *n = pyperf_profile__node(w->p, id);
-		int64_t frame = frame_entry(w, n->frame);
-		int64_t v[6] = {frame,
-				id == top ? -1 : w->out_index[n->parent],
-				(int64_t)n->self_samples,
-				(int64_t)n->total_samples,
-				(int64_t)n->self_period,
-				(int64_t)n->total_period};
 		size_t nkids = 0;
 
-		if (frame < 0)
+		/* frames are numbered in the order the walk meets them */
+		if (frame_entry(w, n->frame) < 0)
 			return -ENOMEM;
-		for (int k = 0; k < 6; k++)
-			if (json_array_append_new(w->col[k], json_integer(v[k])))
-				return -ENOMEM;
-		w->out_index[id] = (int64_t)json_array_size(w->col[0]) - 1;
+		w->out_index[id] = (int64_t)w->nr_order;
+		w->order[w->nr_order++] = id;
 		/* Children go on the stack in reverse so they come out heaviest
 		 * first, the order pyperf_profile__finish() gave them. */
 		for (uint32_t c = n->first_child; c;
@@ -191,6 +184,72 @@ fail_m:
 	return NULL;
 }
 
+/* Column @k of node @id, as written. */
+static int64_t column(const struct jwriter *w, int k, uint32_t id, bool top)
+{
+	const struct pyperf_node *n = pyperf_profile__node(w->p, id);
+
+	switch (k) {
+	case 0:
+		return w->frame_index[n->frame];
+	case 1:
+		return top ? -1 : w->out_index[n->parent];
+	case 2:
+		return (int64_t)n->self_samples;
+	case 3:
+		return (int64_t)n->total_samples;
+	case 4:
+		return (int64_t)n->self_period;
+	default:
+		return (int64_t)n->total_period;
+	}
+}
+
+/* The document: jansson's members, then the node columns streamed. */
+static int write_doc(struct jwriter *w, json_t *doc, FILE *out, bool pretty)
+{
+	struct pp_jout *j = pp_malloc(sizeof(*j));
+	int ret;
+
+	if (!j)
+		return -ENOMEM;
+	pp_jout_init(j, out);
+	pp_jout_lit(j, "{");
+	ret = pp_jout_json(j, doc, (pretty ? JSON_INDENT(1) : JSON_COMPACT) | JSON_EMBED);
+	pp_jout_trim_newline(j);
+	pp_jout_lit(j, ",");
+	if (pretty)
+		pp_jout_lit(j, "\n ");
+	pp_jout_lit(j, "\"nodes\":{");
+	for (int k = 0; k < 6 && !ret; k++) {
+		if (k)
+			pp_jout_lit(j, ",");
+		if (pretty)
+			pp_jout_lit(j, "\n  ");
+		pp_jout_lit(j, "\"");
+		pp_jout_raw(j, column_names[k], strlen(column_names[k]));
+		pp_jout_lit(j, "\":[");
+		for (size_t i = 0; i < w->nr_order; i++) {
+			uint32_t id = w->order[i];
+
+			if (i)
+				pp_jout_lit(j, ",");
+			/* events, the children of the profile's root, start the trees */
+			pp_jout_int(j,
+				    column(w, k, id, pyperf_profile__node(w->p, id)->parent == 0));
+		}
+		pp_jout_lit(j, "]");
+	}
+	if (pretty)
+		pp_jout_lit(j, "\n }\n}\n");
+	else
+		pp_jout_lit(j, "}}\n");
+	if (!ret)
+		ret = pp_jout_finish(j);
+	free(j);
+	return ret;
+}
+
 PYPERF_API int pyperf_profile__write_json(struct pyperf_profile *p, FILE *out,
 					  const struct pyperf_json_opts *opts)
 {
@@ -208,16 +267,14 @@ PYPERF_API int pyperf_profile__write_json(struct pyperf_profile *p, FILE *out,
 	if (pp_labels_init(&w.labels, p))
 		return pyperf_err(-ENOMEM);
 	w.frame_index = pp_malloc((nframes + 1) * sizeof(*w.frame_index));
-	w.out_index = pp_calloc(nnodes + 1, sizeof(*w.out_index));
+	w.out_index = pp_malloc((nnodes + 1) * sizeof(*w.out_index));
+	w.order = pp_malloc((nnodes + 1) * sizeof(*w.order));
 	w.frames = json_array();
-	w.nodes = json_object();
 	doc = json_object();
-	if (!w.frame_index || !w.out_index || !w.frames || !w.nodes || !doc)
+	if (!w.frame_index || !w.out_index || !w.order || !w.frames || !doc)
 		goto out;
-	for (int k = 0; k < 6; k++)
-		if (set(w.nodes, column_names[k], w.col[k] = json_array()))
-			goto out;
 	memset(w.frame_index, 0xff, (nframes + 1) * sizeof(*w.frame_index));
+	memset(w.out_index, 0xff, (nnodes + 1) * sizeof(*w.out_index));
 	meta = metadata(&w);
 	if (set(doc, "format", json_string("pyperf-profile")) ||
 	    set(doc, "version", json_integer(JSON_FORMAT_VERSION)) || set(doc, "metadata", meta))
@@ -230,16 +287,15 @@ PYPERF_API int pyperf_profile__write_json(struct pyperf_profile *p, FILE *out,
 			goto out;
 	}
 	ret = -ENOMEM;
-	if (json_object_set(doc, "frames", w.frames) || json_object_set(doc, "nodes", w.nodes))
+	if (json_object_set(doc, "frames", w.frames))
 		goto out;
-	ret =
-	    pp_json_write(doc, out, OPTS_GET(opts, pretty, false) ? JSON_INDENT(1) : JSON_COMPACT);
+	ret = write_doc(&w, doc, out, OPTS_GET(opts, pretty, false));
 out:
 	json_decref(doc);
 	json_decref(w.frames);
-	json_decref(w.nodes);
 	free(w.frame_index);
 	free(w.out_index);
+	free(w.order);
 	free(w.stack);
 	pp_labels_free(&w.labels);
 	return pyperf_err(ret);

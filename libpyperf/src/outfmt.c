@@ -236,19 +236,72 @@ PYPERF_API bool pyperf_format__is_binary(enum pyperf_format f)
 	return f == PYPERF_FORMAT_PPROF;
 }
 
-int pp_json_write(json_t *doc, FILE *out, size_t flags)
+void pp_jout_init(struct pp_jout *j, FILE *out)
 {
-	/* One buffer, one fwrite: json_dumpf() makes a stdio call per token,
-	 * which costs more than building the text for large arrays. */
-	char *text = json_dumps(doc, flags);
-	size_t len;
-	int ret = 0;
+	j->out = out;
+	j->len = 0;
+	j->failed = false;
+}
 
-	if (!text)
-		return -ENOMEM;
-	len = strlen(text);
-	if (fwrite(text, 1, len, out) != len || fputc('\n', out) == EOF || ferror(out))
-		ret = -EIO;
-	free(text);
-	return ret;
+static void jout_flush(struct pp_jout *j)
+{
+	if (j->len && !j->failed && fwrite(j->buf, 1, j->len, j->out) != j->len)
+		j->failed = true;
+	j->len = 0;
+}
+
+void pp_jout_raw(struct pp_jout *j, const char *s, size_t n)
+{
+	if (n > sizeof(j->buf) - j->len) {
+		jout_flush(j);
+		if (n > sizeof(j->buf)) {
+			if (!j->failed && fwrite(s, 1, n, j->out) != n)
+				j->failed = true;
+			return;
+		}
+	}
+	memcpy(j->buf + j->len, s, n);
+	j->len += n;
+}
+
+void pp_jout_int(struct pp_jout *j, int64_t v)
+{
+	char tmp[24], *e = tmp + sizeof(tmp), *d = e;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	if (sizeof(j->buf) - j->len < sizeof(tmp))
+		jout_flush(j);
+	do {
+		*--d = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--d = '-';
+	memcpy(j->buf + j->len, d, (size_t)(e - d));
+	j->len += (size_t)(e - d);
+}
+
+static int jout_dump_cb(const char *buffer, size_t size, void *data)
+{
+	pp_jout_raw(data, buffer, size);
+	return 0;
+}
+
+int pp_jout_json(struct pp_jout *j, json_t *v, size_t flags)
+{
+	return json_dump_callback(v, jout_dump_cb, j, flags) ? -ENOMEM : 0;
+}
+
+void pp_jout_trim_newline(struct pp_jout *j)
+{
+	if (j->len && j->buf[j->len - 1] == '\n')
+		j->len--;
+}
+
+int pp_jout_finish(struct pp_jout *j)
+{
+	jout_flush(j);
+	if (j->failed || ferror(j->out))
+		return -EIO;
+	return 0;
 }

@@ -63,8 +63,33 @@ bool pp_utf8_valid(const char *s, size_t n);
 /* @s itself when valid UTF-8, else a copy in @a with each bad byte as '?'. */
 const char *pp_utf8_clean(struct pp_arena *a, const char *s, size_t n);
 
-/* Writes @doc (json_dumps() @flags) and a newline: 0, -ENOMEM or -EIO. */
+/*
+ * Output of the JSON formats. jansson builds and writes the documents:
+ * frames, names, metadata, all escaping. Their long runs of integers
+ * (the columns of half a million tree nodes, speedscope's sample stacks)
+ * are written here digit by digit instead: as jansson values each would
+ * cost an allocation, a formatted print and a free, more than all the
+ * rest of a report. The pieces are joined with jansson's JSON_EMBED
+ * (an object's members without its braces).
+ */
+struct pp_jout {
+	FILE *out;
+	size_t len;
+	bool failed;
+	char buf[64 * 1024];
+};
 struct json_t;
-int pp_json_write(struct json_t *doc, FILE *out, size_t flags);
+void pp_jout_init(struct pp_jout *j, FILE *out);
+/* JSON syntax written as is ("[", ",\"nodes\":{"). */
+void pp_jout_raw(struct pp_jout *j, const char *s, size_t n);
+/* @s must be a string literal: "" s "" refuses anything else at compile time. */
+#define pp_jout_lit(j, s) pp_jout_raw((j), "" s "", sizeof(s) - 1)
+void pp_jout_int(struct pp_jout *j, int64_t v);
+/* A jansson value, dumped with @flags (e.g. JSON_EMBED): 0 or -ENOMEM. */
+int pp_jout_json(struct pp_jout *j, struct json_t *v, size_t flags);
+/* Drops a newline just written (JSON_INDENT ends an embedded dump with one). */
+void pp_jout_trim_newline(struct pp_jout *j);
+/* Writes what is buffered: 0, or -EIO if any write failed. */
+int pp_jout_finish(struct pp_jout *j);
 
 #endif /* PYPERF_OUTFMT_H */

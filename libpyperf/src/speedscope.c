@@ -6,6 +6,8 @@
  * is already aggregated, so each distinct stack is one sample weighing
  * what it weighed in total; samples keep the order in which their stacks
  * were first seen, so speedscope's time-ordered view stays close to time.
+ * jansson writes the document; the sample stacks and weights, long runs of
+ * integers, are streamed into it (pp_jout, outfmt.h).
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -29,6 +31,15 @@ struct swriter {
 	size_t leaves_cap;
 	uint32_t *path;
 	size_t path_cap;
+	/* Per thread profile: [depth, frame..., weight] per sample, all
+	 * threads one after another, until the frames are written. */
+	int64_t *ints;
+	size_t nr_ints, ints_cap;
+	struct sprofile {
+		json_t *meta; /* type, name, unit, startValue, endValue */
+		size_t first, nr_samples;
+	} * profs;
+	size_t nr_profs, profs_cap;
 	bool period;
 	double pct;
 };
@@ -143,18 +154,30 @@ out:
 	return ret;
 }
 
-static json_t *thread_profile(struct swriter *w, uint32_t thread, uint64_t total, const char *unit)
+static int push_int(struct swriter *w, int64_t v)
+{
+	if (PP_GROW(w->ints, w->ints_cap, w->nr_ints + 1))
+		return -ENOMEM;
+	w->ints[w->nr_ints++] = v;
+	return 0;
+}
+
+/* The profile of one thread: its samples into w->ints, the rest in meta. */
+static int thread_profile(struct swriter *w, uint32_t thread, uint64_t total, const char *unit)
 {
 	const struct pyperf_frame *tf =
 	    pyperf_profile__frame(w->p, pyperf_profile__node(w->p, thread)->frame);
-	json_t *prof = json_object(), *samples = json_array(), *weights = json_array();
 	const char *comm = pp_label(&w->labels, pyperf_profile__node(w->p, thread)->frame);
+	struct sprofile *sp;
 	uint64_t sum = 0;
 	char name[512];
 	size_t n;
 
-	if (!prof || !samples || !weights || !comm || collect(w, thread, total, &n))
-		goto fail;
+	if (!comm || collect(w, thread, total, &n) ||
+	    PP_GROW(w->profs, w->profs_cap, w->nr_profs + 1))
+		return -ENOMEM;
+	sp = &w->profs[w->nr_profs];
+	*sp = (struct sprofile){NULL, w->nr_ints, n};
 	order_p = w->p;
 	if (n)
 		qsort(w->leaves, n, sizeof(*w->leaves), cmp_first_seen);
@@ -163,51 +186,78 @@ static json_t *thread_profile(struct swriter *w, uint32_t thread, uint64_t total
 		const struct pyperf_node *leaf = pyperf_profile__node(w->p, w->leaves[i]);
 		uint64_t weight = w->period ? leaf->self_period : leaf->self_samples;
 		size_t depth = 0;
-		json_t *stack;
 
 		for (uint32_t up = w->leaves[i]; up != thread;
 		     up = pyperf_profile__node(w->p, up)->parent) {
 			if (PP_GROW(w->path, w->path_cap, depth + 1))
-				goto fail;
+				return -ENOMEM;
 			w->path[depth++] = pyperf_profile__node(w->p, up)->frame;
 		}
-		stack = json_array();
-		if (!stack || json_array_append_new(samples, stack))
-			goto fail;
+		if (push_int(w, (int64_t)depth))
+			return -ENOMEM;
 		while (depth--) {
 			int64_t fi = frame_of(w, w->path[depth]);
 
-			if (fi < 0 || json_array_append_new(stack, json_integer(fi)))
-				goto fail;
+			if (fi < 0 || push_int(w, fi))
+				return -ENOMEM;
 		}
-		if (json_array_append_new(weights, json_integer((json_int_t)weight)))
-			goto fail;
+		if (push_int(w, (int64_t)weight))
+			return -ENOMEM;
 		sum += weight;
 	}
 	snprintf(name, sizeof(name), "%s %d/%d", comm, tf->pid, tf->tid);
-	/* json_object_set() takes its own references: ours go below. */
-	if (json_object_set_new(prof, "type", json_string("sampled")) ||
-	    json_object_set_new(prof, "name", json_string(name)) ||
-	    json_object_set_new(prof, "unit", json_string(unit)) ||
-	    json_object_set_new(prof, "startValue", json_integer(0)) ||
-	    json_object_set_new(prof, "endValue", json_integer((json_int_t)sum)) ||
-	    json_object_set(prof, "samples", samples) || json_object_set(prof, "weights", weights))
-		goto fail;
-	json_decref(samples);
-	json_decref(weights);
-	return prof;
-fail:
-	json_decref(samples);
-	json_decref(weights);
-	json_decref(prof);
-	return NULL;
+	sp->meta = json_object();
+	w->nr_profs++;
+	if (!sp->meta || json_object_set_new(sp->meta, "type", json_string("sampled")) ||
+	    json_object_set_new(sp->meta, "name", json_string(name)) ||
+	    json_object_set_new(sp->meta, "unit", json_string(unit)) ||
+	    json_object_set_new(sp->meta, "startValue", json_integer(0)) ||
+	    json_object_set_new(sp->meta, "endValue", json_integer((json_int_t)sum)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* One profile object: jansson's members, then samples and weights. */
+static int write_profile(struct swriter *w, struct pp_jout *j, const struct sprofile *sp)
+{
+	const int64_t *v = w->ints + sp->first;
+	int ret;
+
+	pp_jout_lit(j, "{");
+	ret = pp_jout_json(j, sp->meta, JSON_COMPACT | JSON_EMBED);
+	pp_jout_lit(j, ",\"samples\":[");
+	for (size_t i = 0; i < sp->nr_samples; i++) {
+		int64_t depth = *v++;
+
+		if (i)
+			pp_jout_lit(j, ",");
+		pp_jout_lit(j, "[");
+		for (int64_t d = 0; d < depth; d++) {
+			if (d)
+				pp_jout_lit(j, ",");
+			pp_jout_int(j, *v++);
+		}
+		pp_jout_lit(j, "]");
+		v++; /* the weight */
+	}
+	pp_jout_lit(j, "],\"weights\":[");
+	v = w->ints + sp->first;
+	for (size_t i = 0; i < sp->nr_samples; i++) {
+		v += 1 + *v;
+		if (i)
+			pp_jout_lit(j, ",");
+		pp_jout_int(j, *v++);
+	}
+	pp_jout_lit(j, "]}");
+	return ret;
 }
 
 PYPERF_API int pyperf_profile__write_speedscope(struct pyperf_profile *p, FILE *out,
 						const struct pyperf_speedscope_opts *opts)
 {
 	struct swriter w = {0};
-	json_t *doc = NULL, *profiles = NULL, *shared = NULL;
+	struct pp_jout *j = NULL;
+	json_t *head = NULL, *tail = NULL, *shared = NULL;
 	const char *name = OPTS_GET(opts, name, NULL), *unit = "none";
 	uint32_t ev;
 	uint64_t total = 0;
@@ -223,10 +273,11 @@ PYPERF_API int pyperf_profile__write_speedscope(struct pyperf_profile *p, FILE *
 		return pyperf_err(-ENOMEM);
 	w.frame_index = pp_calloc(pyperf_profile__nr_frames(p) + 1, sizeof(*w.frame_index));
 	w.frames = json_array();
-	doc = json_object();
-	profiles = json_array();
+	head = json_object();
+	tail = json_object();
 	shared = json_object();
-	if (!w.frame_index || !w.frames || !doc || !profiles || !shared)
+	j = pp_malloc(sizeof(*j));
+	if (!w.frame_index || !w.frames || !head || !tail || !shared || !j)
 		goto out;
 	ev = pp_first_event_node(p);
 	if (ev) {
@@ -239,12 +290,9 @@ PYPERF_API int pyperf_profile__write_speedscope(struct pyperf_profile *p, FILE *
 		total = pyperf_profile__node(p, ev)->total_period;
 		for (uint32_t t = pyperf_profile__node(p, ev)->first_child; t;
 		     t = pyperf_profile__node(p, t)->next_sibling) {
-			json_t *tp;
-
 			if (!pp_keep(pyperf_profile__node(p, t)->total_period, total, w.pct))
 				continue;
-			tp = thread_profile(&w, t, total, unit);
-			if (!tp || json_array_append_new(profiles, tp))
+			if (thread_profile(&w, t, total, unit))
 				goto out;
 		}
 	}
@@ -252,21 +300,41 @@ PYPERF_API int pyperf_profile__write_speedscope(struct pyperf_profile *p, FILE *
 		name = pyperf_profile__command(p);
 	if (name)
 		name = pp_utf8_clean(&w.labels.arena, name, strlen(name));
+	/* Members in the order speedscope's own exporter writes them. */
 	if (json_object_set_new(
-		doc, "$schema",
+		head, "$schema",
 		json_string("https://www.speedscope.app/file-format-schema.json")) ||
-	    json_object_set(shared, "frames", w.frames) || json_object_set(doc, "shared", shared) ||
-	    json_object_set(doc, "profiles", profiles) ||
-	    json_object_set_new(doc, "name", json_string(name ? name : "pyperf profile")) ||
-	    json_object_set_new(doc, "activeProfileIndex", json_integer(0)) ||
-	    json_object_set_new(doc, "exporter", json_string("pyperf " PYPERF_VERSION_STRING)))
+	    json_object_set(shared, "frames", w.frames) ||
+	    json_object_set(head, "shared", shared) ||
+	    json_object_set_new(tail, "name", json_string(name ? name : "pyperf profile")) ||
+	    json_object_set_new(tail, "activeProfileIndex", json_integer(0)) ||
+	    json_object_set_new(tail, "exporter", json_string("pyperf " PYPERF_VERSION_STRING)))
 		goto out;
-	ret = pp_json_write(doc, out, JSON_COMPACT);
+	pp_jout_init(j, out);
+	pp_jout_lit(j, "{");
+	ret = pp_jout_json(j, head, JSON_COMPACT | JSON_EMBED);
+	pp_jout_lit(j, ",\"profiles\":[");
+	for (size_t i = 0; i < w.nr_profs && !ret; i++) {
+		if (i)
+			pp_jout_lit(j, ",");
+		ret = write_profile(&w, j, &w.profs[i]);
+	}
+	pp_jout_lit(j, "],");
+	if (!ret)
+		ret = pp_jout_json(j, tail, JSON_COMPACT | JSON_EMBED);
+	pp_jout_lit(j, "}\n");
+	if (!ret)
+		ret = pp_jout_finish(j);
 out:
-	json_decref(doc);
-	json_decref(profiles);
+	json_decref(head);
+	json_decref(tail);
 	json_decref(shared);
 	json_decref(w.frames);
+	for (size_t i = 0; i < w.nr_profs; i++)
+		json_decref(w.profs[i].meta);
+	free(w.profs);
+	free(w.ints);
+	free(j);
 	free(w.frame_index);
 	free(w.slots);
 	free(w.leaves);

@@ -249,6 +249,20 @@ TEST(json_tree)
 	CHECK_U64(self, event_samples(p));
 	CHECK_STR(json_string_value(json_object_get(json_array_get(frames, 0), "kind")), "event");
 	CHECK_STR(json_string_value(json_object_get(json_array_get(frames, 1), "kind")), "thread");
+	/* compact and pretty say the same (the columns are streamed in both) */
+	{
+		struct buf c;
+		json_t *compact;
+
+		REQUIRE(buf_open(&c));
+		CHECK_EQ(pyperf_profile__write_json(p, c.f, NULL), 0);
+		buf_close(&c);
+		CHECK(!strchr(c.data, '\n') || strchr(c.data, '\n') == c.data + strlen(c.data) - 1);
+		compact = json_loads(c.data, 0, &jerr);
+		CHECK(compact && json_equal(compact, doc));
+		json_decref(compact);
+		free(c.data);
+	}
 	json_decref(doc);
 	free(b.data);
 	pyperf_profile__free(p);
