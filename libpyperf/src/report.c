@@ -153,7 +153,7 @@ struct writer {
 	size_t cslots_cap;
 	size_t nr_cslots_used;
 	uint32_t cgen; /* generation of the taken slots (never 0 once a graph starts) */
-	/* caller order: profile node -> graph node of the path from the base
+	/* caller order: walk position -> graph node of the path from the base
 	 * being added down to it, valid where memo_gen is mgen */
 	uint32_t *memo_cn, *memo_gen;
 	uint32_t mgen;
@@ -164,6 +164,10 @@ struct writer {
 	uint32_t walk_ev;
 	uint32_t *walk_pos, *walk_size, *sampled, *sampled_pos;
 	size_t nr_sampled;
+	/* by walk position: the parent's position, the frame, and whether the
+	 * node is a thread's first frame (caller-order paths start there) */
+	uint32_t *wpar, *wframe;
+	uint8_t *wtop;
 	uint32_t *chain;
 	size_t chain_cap;
 	int err;
@@ -842,18 +846,20 @@ static void memo_reset(struct writer *w)
 #define BASE_TOP UINT32_MAX
 
 /*
- * Caller order: the graph node of the path from profile node @base (or
- * from the frame below the thread: BASE_TOP) down to @id. Paths below one base share their prefixes
- * in the profile tree, so each profile node costs one graph_child() however many samples lie below
- * it, instead of one per frame of every path.
+ * Caller order: the graph node of the path from the node at walk position
+ * @base (or from the thread's first frame: BASE_TOP) down to the one at
+ * @pos. Paths below one base share their prefixes in the profile tree, so
+ * each profile node costs one graph_child() however many samples lie
+ * below it, instead of one per frame of every path; and positions keep
+ * the nodes of one subtree together in memory.
  */
-static uint32_t graph_node_of(struct writer *w, uint32_t base, uint32_t id)
+static uint32_t graph_node_of(struct writer *w, uint32_t base, uint32_t pos)
 {
 	size_t n = 0;
 	uint32_t at = 0, x;
 
 	/* up to the first node already mapped, or to the base */
-	for (x = id;; x = N(w, x)->parent) {
+	for (x = pos;; x = w->wpar[x]) {
 		if (w->memo_gen[x] == w->mgen) {
 			at = w->memo_cn[x];
 			break;
@@ -863,12 +869,12 @@ static uint32_t graph_node_of(struct writer *w, uint32_t base, uint32_t id)
 			return 0;
 		}
 		w->chain[n++] = x;
-		if (x == base || (base == BASE_TOP && N(w, N(w, x)->parent)->parent == w->ev_node))
+		if (x == base || (base == BASE_TOP && w->wtop[x]))
 			break;
 	}
 	while (n--) {
 		x = w->chain[n];
-		at = graph_child(w, at, N(w, x)->frame);
+		at = graph_child(w, at, w->wframe[x]);
 		if (!at) {
 			w->err = -ENOMEM;
 			return 0;
@@ -893,13 +899,17 @@ static void graph_cumulate(struct writer *w)
 	}
 }
 
-/* Adds the weight of profile node @id along the path from @base to it. */
-static void graph_add_node(struct writer *w, uint32_t base, uint32_t id)
+/*
+ * Adds the weight of profile node @id (at walk position @pos) along the
+ * path from @base (a node; BASE_TOP: the thread's first frame) to it.
+ */
+static void graph_add_node(struct writer *w, uint32_t base, uint32_t id, uint32_t pos)
 {
 	const struct pyperf_node *n = N(w, id);
 
 	if (w->caller) {
-		uint32_t at = graph_node_of(w, base, id);
+		uint32_t at =
+		    graph_node_of(w, base == BASE_TOP ? BASE_TOP : w->walk_pos[base], pos);
 
 		if (at) {
 			w->cn[at].hit += n->self_period;
@@ -907,29 +917,28 @@ static void graph_add_node(struct writer *w, uint32_t base, uint32_t id)
 		}
 		return;
 	}
+	if (base == BASE_TOP)
+		for (base = id; N(w, N(w, base)->parent)->parent != w->ev_node;)
+			base = N(w, base)->parent;
 	graph_add(w, path_frames(w, base, id), n->self_period, n->self_samples);
 }
+
+static int build_walk(struct writer *w);
 
 static void add_chains_below(struct writer *w, const struct entry *e, uint32_t root);
 
 static void build_graph(struct writer *w, const struct entry *e)
 {
 	graph_reset(w);
+	if ((w->walk_ev != w->ev_node || !w->walk_pos) && build_walk(w)) {
+		w->err = -ENOMEM;
+		return;
+	}
 	if (w->caller)
 		memo_reset(w);
 	/* Samples ending in the entry: their whole chain. */
-	for (size_t i = 0; i < e->nr_self && !w->err; i++) {
-		uint32_t leaf = e->self_nodes[i];
-		uint32_t top = leaf;
-
-		if (w->caller) {
-			graph_add_node(w, BASE_TOP, leaf); /* finds the top on its way */
-			continue;
-		}
-		while (N(w, N(w, top)->parent)->parent != w->ev_node)
-			top = N(w, top)->parent;
-		graph_add_node(w, top, leaf);
-	}
+	for (size_t i = 0; i < e->nr_self && !w->err; i++)
+		graph_add_node(w, BASE_TOP, e->self_nodes[i], w->walk_pos[e->self_nodes[i]]);
 	/* Children mode: samples passing through, from the entry down. */
 	if (w->children)
 		for (size_t i = 0; i < e->nr_roots && !w->err; i++) {
@@ -957,7 +966,11 @@ static int build_walk(struct writer *w)
 		w->walk_size = pp_calloc(n, sizeof(*w->walk_size));
 		w->sampled = pp_calloc(n, sizeof(*w->sampled));
 		w->sampled_pos = pp_calloc(n, sizeof(*w->sampled_pos));
-		if (!w->walk_pos || !w->walk_size || !w->sampled || !w->sampled_pos)
+		w->wpar = pp_calloc(n, sizeof(*w->wpar));
+		w->wframe = pp_calloc(n, sizeof(*w->wframe));
+		w->wtop = pp_calloc(n, sizeof(*w->wtop));
+		if (!w->walk_pos || !w->walk_size || !w->sampled || !w->sampled_pos || !w->wpar ||
+		    !w->wframe || !w->wtop)
 			return -ENOMEM;
 	}
 	order = w->sampled; /* the visit order, until the sampled list replaces it */
@@ -983,6 +996,14 @@ static int build_walk(struct writer *w)
 	/* children come after their parents: sizes add up backwards */
 	for (size_t i = pos; i-- > 1;)
 		w->walk_size[N(w, order[i])->parent] += w->walk_size[order[i]];
+	for (size_t i = 0; i < pos; i++) {
+		const struct pyperf_node *nd = N(w, order[i]);
+
+		w->wpar[i] = i ? w->walk_pos[nd->parent] : UINT32_MAX;
+		w->wframe[i] = nd->frame;
+		w->wtop[i] =
+		    i && nd->parent != w->ev_node && N(w, nd->parent)->parent == w->ev_node;
+	}
 	for (size_t i = 0; i < pos; i++) {
 		uint32_t id = order[i];
 
@@ -1016,12 +1037,6 @@ static void add_chains_below(struct writer *w, const struct entry *e, uint32_t r
 	uint32_t self = (uint32_t)(e - w->entries) + 1;
 	size_t from, to;
 
-	if (w->walk_ev != w->ev_node || !w->walk_pos) {
-		if (build_walk(w)) {
-			w->err = -ENOMEM;
-			return;
-		}
-	}
 	from = sampled_from(w, w->walk_pos[root]);
 	to = sampled_from(w, w->walk_pos[root] + w->walk_size[root]);
 	for (size_t k = from; k < to && !w->err; k++) {
@@ -1032,7 +1047,7 @@ static void add_chains_below(struct writer *w, const struct entry *e, uint32_t r
 		 * matches, so the node's own key is the one to compare.) */
 		if (w->node_entry[id] == self)
 			continue;
-		graph_add_node(w, root, id);
+		graph_add_node(w, root, id, w->sampled_pos[k]);
 	}
 }
 
@@ -1837,6 +1852,9 @@ PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 	free(w.walk_size);
 	free(w.sampled);
 	free(w.sampled_pos);
+	free(w.wpar);
+	free(w.wframe);
+	free(w.wtop);
 	free(w.chain);
 	free(w.height);
 	free(w.first_leaf);
