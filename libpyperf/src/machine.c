@@ -364,17 +364,28 @@ PYPERF_API struct pyperf_machine *pyperf_machine__new(struct pyperf_symbols *sym
 	pp_strtab_init(&m->comms);
 	pp_arena_init(&m->arena, 64 * 1024);
 	m->kernel.gen = next_generation();
-	if (data) {
-		for (size_t i = 0; i < pyperf_data__nr_build_ids(data); i++) {
-			const struct pyperf_build_id *b = pyperf_data__build_id(data, i);
+	/*
+	 * perf report makes a dso for each entry of the build-id table as it
+	 * reads the header, before any record, and orders call-graph branches
+	 * of equal weight by dso (by its address: roughly that order). Making
+	 * ours in the same order keeps such ties printed alike.
+	 */
+	for (size_t i = 0; data && i < pyperf_data__nr_build_ids(data); i++) {
+		const struct pyperf_build_id *b = pyperf_data__build_id(data, i);
 
-			if (!strcmp(b->filename, "[kernel.kallsyms]") &&
-			    b->cpumode == PYPERF_CPUMODE_KERNEL)
-				kbid = b;
+		if (!strcmp(b->filename, "[kernel.kallsyms]") &&
+		    b->cpumode == PYPERF_CPUMODE_KERNEL && !m->kernel_dso) {
+			kbid = b;
+			m->kernel_dso = pyperf_symbols__kernel_dso(
+			    syms, kbid, pyperf_data__feature_string(data, PYPERF_FEAT_OSRELEASE));
+		} else if (b->cpumode == PYPERF_CPUMODE_USER && b->filename[0] == '/') {
+			pyperf_symbols__findnew_dso(syms, b->filename, b);
 		}
 	}
-	m->kernel_dso = pyperf_symbols__kernel_dso(
-	    syms, kbid, data ? pyperf_data__feature_string(data, PYPERF_FEAT_OSRELEASE) : NULL);
+	if (!m->kernel_dso)
+		m->kernel_dso = pyperf_symbols__kernel_dso(
+		    syms, kbid,
+		    data ? pyperf_data__feature_string(data, PYPERF_FEAT_OSRELEASE) : NULL);
 	m->unknown_dso = symbols_add_dso(syms, "[unknown]", PYPERF_DSO_UNKNOWN, NULL, 0);
 	if (!m->kernel_dso || !m->unknown_dso) {
 		pyperf_machine__free(m);

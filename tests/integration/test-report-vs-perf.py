@@ -5,7 +5,7 @@ for row, its folded stacks equal the folding of `perf script`, and its text
 reports equal perf report --stdio's."""
 import os
 import shutil
-from lib.common import (check, dso_paths, fold_script, helper, main, perf_record, perf_report,
+from lib.common import (artifacts, check, dso_paths, fold_script, helper, main, perf_record, perf_report,
                         plt_normalized_folded, plt_normalized_rows, pyperf_report, python,
                         require_perf, rows, strip_ours, strip_perf_chrome, tmpdir, workload)
 
@@ -50,7 +50,8 @@ def compare_collapsed(name, data, *flags, fields=None):
         # rows agree); ours shows the frame. Such a frameless stack matches
         # one single-frame stack of ours with the same prefix and count.
         a, b = theirs.splitlines(), ours.splitlines()
-        bare = [ln for ln in a if ';' not in ln.rsplit(' ', 1)[0]]
+        # (a frameless stack both sides print is no difference)
+        bare = [ln for ln in a if ';' not in ln.rsplit(' ', 1)[0] and ln not in set(b)]
         rest_b = list(b)
         for ln in bare:
             prefix, n = ln.rsplit(' ', 1)
@@ -69,6 +70,9 @@ def compare_collapsed(name, data, *flags, fields=None):
         a, b = set(theirs.splitlines()), set(ours.splitlines())
         print('    only perf:', sorted(a - b)[:5])
         print('    only ours:', sorted(b - a)[:5])
+        keep = os.path.join(artifacts(), os.path.basename(data))
+        shutil.copy(data, keep)
+        print(f'    recording kept as {keep}')
 
 
 def compare_text(name, data, *args):
