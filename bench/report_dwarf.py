@@ -67,7 +67,7 @@ def py_depths_ours(data):
 def py_depths_perf(data):
     """The same figures from perf script's call chains (perf's own unwinding)."""
     text = sh(['perf', 'script', '-i', data]).stdout
-    stacks = fold(text.split('\n'))
+    stacks = fold(text.split("\n"), samples=True)  # a sample counts once, whatever its period
     n = frames = full = 0
     for stack, c in stacks.items():
         fs = [f for f in stack.split(';')[1:] if f.startswith('py::')]

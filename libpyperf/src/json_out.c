@@ -7,7 +7,7 @@
  * them). Columns rather than one object per node because they make the
  * file half as big and four times cheaper to build: a jansson object is a
  * hash table. jansson writes the document; the columns, hundreds of
- * thousands of integers, are streamed into it (pp_jout, outfmt.h). The
+ * thousands of integers, are streamed into it (pp_out, outfmt.h). The
  * schema is libpyperf/profile.schema.json; keep both in step.
  */
 #include <inttypes.h>
@@ -208,44 +208,44 @@ static int64_t column(const struct jwriter *w, int k, uint32_t id, bool top)
 /* The document: jansson's members, then the node columns streamed. */
 static int write_doc(struct jwriter *w, json_t *doc, FILE *out, bool pretty)
 {
-	struct pp_jout *j = pp_malloc(sizeof(*j));
+	struct pp_out *j = pp_malloc(sizeof(*j));
 	int ret;
 
 	if (!j)
 		return -ENOMEM;
-	pp_jout_init(j, out);
-	pp_jout_lit(j, "{");
-	ret = pp_jout_json(j, doc, (pretty ? JSON_INDENT(1) : JSON_COMPACT) | JSON_EMBED);
-	pp_jout_trim_newline(j);
-	pp_jout_lit(j, ",");
+	pp_out_init(j, out);
+	pp_out_lit(j, "{");
+	ret = pp_out_json(j, doc, (pretty ? JSON_INDENT(1) : JSON_COMPACT) | JSON_EMBED);
+	pp_out_trim_newline(j);
+	pp_out_lit(j, ",");
 	if (pretty)
-		pp_jout_lit(j, "\n ");
-	pp_jout_lit(j, "\"nodes\":{");
+		pp_out_lit(j, "\n ");
+	pp_out_lit(j, "\"nodes\":{");
 	for (int k = 0; k < 6 && !ret; k++) {
 		if (k)
-			pp_jout_lit(j, ",");
+			pp_out_lit(j, ",");
 		if (pretty)
-			pp_jout_lit(j, "\n  ");
-		pp_jout_lit(j, "\"");
-		pp_jout_raw(j, column_names[k], strlen(column_names[k]));
-		pp_jout_lit(j, "\":[");
+			pp_out_lit(j, "\n  ");
+		pp_out_lit(j, "\"");
+		pp_out_raw(j, column_names[k], strlen(column_names[k]));
+		pp_out_lit(j, "\":[");
 		for (size_t i = 0; i < w->nr_order; i++) {
 			uint32_t id = w->order[i];
 
 			if (i)
-				pp_jout_lit(j, ",");
+				pp_out_lit(j, ",");
 			/* events, the children of the profile's root, start the trees */
-			pp_jout_int(j,
-				    column(w, k, id, pyperf_profile__node(w->p, id)->parent == 0));
+			pp_out_int(j,
+				   column(w, k, id, pyperf_profile__node(w->p, id)->parent == 0));
 		}
-		pp_jout_lit(j, "]");
+		pp_out_lit(j, "]");
 	}
 	if (pretty)
-		pp_jout_lit(j, "\n }\n}\n");
+		pp_out_lit(j, "\n }\n}\n");
 	else
-		pp_jout_lit(j, "}}\n");
+		pp_out_lit(j, "}}\n");
 	if (!ret)
-		ret = pp_jout_finish(j);
+		ret = pp_out_finish(j);
 	free(j);
 	return ret;
 }

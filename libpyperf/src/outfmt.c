@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Helpers shared by the svg, speedscope, pprof and json writers. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <jansson.h>
@@ -236,24 +237,24 @@ PYPERF_API bool pyperf_format__is_binary(enum pyperf_format f)
 	return f == PYPERF_FORMAT_PPROF;
 }
 
-void pp_jout_init(struct pp_jout *j, FILE *out)
+void pp_out_init(struct pp_out *j, FILE *out)
 {
 	j->out = out;
 	j->len = 0;
 	j->failed = false;
 }
 
-static void jout_flush(struct pp_jout *j)
+static void out_flush(struct pp_out *j)
 {
 	if (j->len && !j->failed && fwrite(j->buf, 1, j->len, j->out) != j->len)
 		j->failed = true;
 	j->len = 0;
 }
 
-void pp_jout_raw(struct pp_jout *j, const char *s, size_t n)
+void pp_out_raw(struct pp_out *j, const char *s, size_t n)
 {
 	if (n > sizeof(j->buf) - j->len) {
-		jout_flush(j);
+		out_flush(j);
 		if (n > sizeof(j->buf)) {
 			if (!j->failed && fwrite(s, 1, n, j->out) != n)
 				j->failed = true;
@@ -264,13 +265,13 @@ void pp_jout_raw(struct pp_jout *j, const char *s, size_t n)
 	j->len += n;
 }
 
-void pp_jout_int(struct pp_jout *j, int64_t v)
+void pp_out_int(struct pp_out *j, int64_t v)
 {
 	char tmp[24], *e = tmp + sizeof(tmp), *d = e;
 	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 
 	if (sizeof(j->buf) - j->len < sizeof(tmp))
-		jout_flush(j);
+		out_flush(j);
 	do {
 		*--d = (char)('0' + u % 10);
 		u /= 10;
@@ -281,26 +282,58 @@ void pp_jout_int(struct pp_jout *j, int64_t v)
 	j->len += (size_t)(e - d);
 }
 
-static int jout_dump_cb(const char *buffer, size_t size, void *data)
+void pp_out_fixed(struct pp_out *j, double v, int decimals)
 {
-	pp_jout_raw(data, buffer, size);
+	static const double scale[] = {1, 10, 100, 1000, 10000};
+	int64_t units;
+	uint64_t ip, fp;
+	char frac[8];
+
+	if (!(v == v) || v > 9e15 || v < -9e15) { /* NaN or huge: leave it to printf */
+		char buf[64];
+		int n = snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+
+		pp_out_raw(j, buf, n > 0 ? (size_t)n : 0);
+		return;
+	}
+	if (decimals < 0)
+		decimals = 0;
+	if (decimals > 4)
+		decimals = 4;
+	units = (int64_t)(fabs(v) * scale[decimals] + 0.5 + 1e-9);
+	if (v < 0 && units)
+		pp_out_lit(j, "-");
+	ip = (uint64_t)units / (uint64_t)scale[decimals];
+	fp = (uint64_t)units % (uint64_t)scale[decimals];
+	pp_out_int(j, (int64_t)ip);
+	if (!decimals)
+		return;
+	frac[0] = '.';
+	for (int d = decimals; d > 0; d--, fp /= 10)
+		frac[d] = (char)('0' + fp % 10);
+	pp_out_raw(j, frac, (size_t)decimals + 1);
+}
+
+static int out_dump_cb(const char *buffer, size_t size, void *data)
+{
+	pp_out_raw(data, buffer, size);
 	return 0;
 }
 
-int pp_jout_json(struct pp_jout *j, json_t *v, size_t flags)
+int pp_out_json(struct pp_out *j, json_t *v, size_t flags)
 {
-	return json_dump_callback(v, jout_dump_cb, j, flags) ? -ENOMEM : 0;
+	return json_dump_callback(v, out_dump_cb, j, flags) ? -ENOMEM : 0;
 }
 
-void pp_jout_trim_newline(struct pp_jout *j)
+void pp_out_trim_newline(struct pp_out *j)
 {
 	if (j->len && j->buf[j->len - 1] == '\n')
 		j->len--;
 }
 
-int pp_jout_finish(struct pp_jout *j)
+int pp_out_finish(struct pp_out *j)
 {
-	jout_flush(j);
+	out_flush(j);
 	if (j->failed || ferror(j->out))
 		return -EIO;
 	return 0;

@@ -64,32 +64,42 @@ bool pp_utf8_valid(const char *s, size_t n);
 const char *pp_utf8_clean(struct pp_arena *a, const char *s, size_t n);
 
 /*
- * Output of the JSON formats. jansson builds and writes the documents:
- * frames, names, metadata, all escaping. Their long runs of integers
- * (the columns of half a million tree nodes, speedscope's sample stacks)
- * are written here digit by digit instead: as jansson values each would
- * cost an allocation, a formatted print and a free, more than all the
- * rest of a report. The pieces are joined with jansson's JSON_EMBED
- * (an object's members without its braces).
+ * Buffered output for the writers' bulk: numbers are formatted here
+ * digit by digit, because a printf per number (or, in the JSON formats, a
+ * jansson value per integer: an allocation, a formatted print and a
+ * free) costs more than the rest of a report when there are hundreds of
+ * thousands of them. jansson still builds and writes the JSON documents'
+ * frames, names and metadata (all escaping); the long integer runs (tree
+ * columns, speedscope's stacks) are streamed between pieces joined with
+ * jansson's JSON_EMBED (an object's members without its braces).
  */
-struct pp_jout {
+struct pp_out {
 	FILE *out;
 	size_t len;
 	bool failed;
 	char buf[64 * 1024];
 };
 struct json_t;
-void pp_jout_init(struct pp_jout *j, FILE *out);
+void pp_out_init(struct pp_out *j, FILE *out);
 /* JSON syntax written as is ("[", ",\"nodes\":{"). */
-void pp_jout_raw(struct pp_jout *j, const char *s, size_t n);
+void pp_out_raw(struct pp_out *j, const char *s, size_t n);
 /* @s must be a string literal: "" s "" refuses anything else at compile time. */
-#define pp_jout_lit(j, s) pp_jout_raw((j), "" s "", sizeof(s) - 1)
-void pp_jout_int(struct pp_jout *j, int64_t v);
+#define pp_out_lit(j, s) pp_out_raw((j), "" s "", sizeof(s) - 1)
+void pp_out_int(struct pp_out *j, int64_t v);
+/* @v with @decimals (0-4) digits after the point, rounded half up where
+ * printf's "%.Nf" rounds an exact binary half to even: coordinates and
+ * percentages may differ from printf's in that last digit, nothing more. */
+void pp_out_fixed(struct pp_out *j, double v, int decimals);
+static inline void pp_out_str(struct pp_out *j, const char *s)
+{
+	pp_out_raw(j, s, strlen(s));
+}
 /* A jansson value, dumped with @flags (e.g. JSON_EMBED): 0 or -ENOMEM. */
-int pp_jout_json(struct pp_jout *j, struct json_t *v, size_t flags);
+int pp_out_json(struct pp_out *j, struct json_t *v, size_t flags);
 /* Drops a newline just written (JSON_INDENT ends an embedded dump with one). */
-void pp_jout_trim_newline(struct pp_jout *j);
-/* Writes what is buffered: 0, or -EIO if any write failed. */
-int pp_jout_finish(struct pp_jout *j);
+void pp_out_trim_newline(struct pp_out *j);
+/* Writes what is buffered (also mid-way, before writing to the FILE
+ * directly): 0, or -EIO if any write failed. */
+int pp_out_finish(struct pp_out *j);
 
 #endif /* PYPERF_OUTFMT_H */

@@ -7,7 +7,7 @@
  * what it weighed in total; samples keep the order in which their stacks
  * were first seen, so speedscope's time-ordered view stays close to time.
  * jansson writes the document; the sample stacks and weights, long runs of
- * integers, are streamed into it (pp_jout, outfmt.h).
+ * integers, are streamed into it (pp_out, outfmt.h).
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -218,37 +218,37 @@ static int thread_profile(struct swriter *w, uint32_t thread, uint64_t total, co
 }
 
 /* One profile object: jansson's members, then samples and weights. */
-static int write_profile(struct swriter *w, struct pp_jout *j, const struct sprofile *sp)
+static int write_profile(struct swriter *w, struct pp_out *j, const struct sprofile *sp)
 {
 	const int64_t *v = w->ints + sp->first;
 	int ret;
 
-	pp_jout_lit(j, "{");
-	ret = pp_jout_json(j, sp->meta, JSON_COMPACT | JSON_EMBED);
-	pp_jout_lit(j, ",\"samples\":[");
+	pp_out_lit(j, "{");
+	ret = pp_out_json(j, sp->meta, JSON_COMPACT | JSON_EMBED);
+	pp_out_lit(j, ",\"samples\":[");
 	for (size_t i = 0; i < sp->nr_samples; i++) {
 		int64_t depth = *v++;
 
 		if (i)
-			pp_jout_lit(j, ",");
-		pp_jout_lit(j, "[");
+			pp_out_lit(j, ",");
+		pp_out_lit(j, "[");
 		for (int64_t d = 0; d < depth; d++) {
 			if (d)
-				pp_jout_lit(j, ",");
-			pp_jout_int(j, *v++);
+				pp_out_lit(j, ",");
+			pp_out_int(j, *v++);
 		}
-		pp_jout_lit(j, "]");
+		pp_out_lit(j, "]");
 		v++; /* the weight */
 	}
-	pp_jout_lit(j, "],\"weights\":[");
+	pp_out_lit(j, "],\"weights\":[");
 	v = w->ints + sp->first;
 	for (size_t i = 0; i < sp->nr_samples; i++) {
 		v += 1 + *v;
 		if (i)
-			pp_jout_lit(j, ",");
-		pp_jout_int(j, *v++);
+			pp_out_lit(j, ",");
+		pp_out_int(j, *v++);
 	}
-	pp_jout_lit(j, "]}");
+	pp_out_lit(j, "]}");
 	return ret;
 }
 
@@ -256,7 +256,7 @@ PYPERF_API int pyperf_profile__write_speedscope(struct pyperf_profile *p, FILE *
 						const struct pyperf_speedscope_opts *opts)
 {
 	struct swriter w = {0};
-	struct pp_jout *j = NULL;
+	struct pp_out *j = NULL;
 	json_t *head = NULL, *tail = NULL, *shared = NULL;
 	const char *name = OPTS_GET(opts, name, NULL), *unit = "none";
 	uint32_t ev;
@@ -310,21 +310,21 @@ PYPERF_API int pyperf_profile__write_speedscope(struct pyperf_profile *p, FILE *
 	    json_object_set_new(tail, "activeProfileIndex", json_integer(0)) ||
 	    json_object_set_new(tail, "exporter", json_string("pyperf " PYPERF_VERSION_STRING)))
 		goto out;
-	pp_jout_init(j, out);
-	pp_jout_lit(j, "{");
-	ret = pp_jout_json(j, head, JSON_COMPACT | JSON_EMBED);
-	pp_jout_lit(j, ",\"profiles\":[");
+	pp_out_init(j, out);
+	pp_out_lit(j, "{");
+	ret = pp_out_json(j, head, JSON_COMPACT | JSON_EMBED);
+	pp_out_lit(j, ",\"profiles\":[");
 	for (size_t i = 0; i < w.nr_profs && !ret; i++) {
 		if (i)
-			pp_jout_lit(j, ",");
+			pp_out_lit(j, ",");
 		ret = write_profile(&w, j, &w.profs[i]);
 	}
-	pp_jout_lit(j, "],");
+	pp_out_lit(j, "],");
 	if (!ret)
-		ret = pp_jout_json(j, tail, JSON_COMPACT | JSON_EMBED);
-	pp_jout_lit(j, "}\n");
+		ret = pp_out_json(j, tail, JSON_COMPACT | JSON_EMBED);
+	pp_out_lit(j, "}\n");
 	if (!ret)
-		ret = pp_jout_finish(j);
+		ret = pp_out_finish(j);
 out:
 	json_decref(head);
 	json_decref(tail);

@@ -180,31 +180,42 @@ static int finish(struct svg *g)
 }
 
 /* Writes @s escaped for XML text and attributes; control bytes become '?'. */
-static void xml_escape(FILE *f, const char *s, size_t n)
+static void xml_escape(struct pp_out *o, const char *s, size_t n)
 {
+	size_t run = 0; /* bytes passed through since the last escape */
+
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
+		const char *rep;
 
 		switch (c) {
 		case '&':
-			fputs("&amp;", f);
+			rep = "&amp;";
 			break;
 		case '<':
-			fputs("&lt;", f);
+			rep = "&lt;";
 			break;
 		case '>':
-			fputs("&gt;", f);
+			rep = "&gt;";
 			break;
 		case '"':
-			fputs("&quot;", f);
+			rep = "&quot;";
 			break;
 		case '\'':
-			fputs("&apos;", f);
+			rep = "&apos;";
 			break;
 		default:
-			fputc(c < 0x20 || c == 0x7f ? '?' : c, f);
+			if (c >= 0x20 && c != 0x7f) {
+				run++;
+				continue;
+			}
+			rep = "?";
 		}
+		pp_out_raw(o, s + i - run, run);
+		run = 0;
+		pp_out_str(o, rep);
 	}
+	pp_out_raw(o, s + n - run, run);
 }
 
 /* Characters (not bytes) of UTF-8 @s. */
@@ -232,19 +243,20 @@ static size_t utf8_prefix(const char *s, size_t chars)
 }
 
 /* The label that fits @width pixels, as the script computes it too. */
-static void fitted_text(FILE *f, const char *name, double width)
+static void fitted_text(struct pp_out *o, const char *name, double width)
 {
 	long fit = (long)((width - 6) / (FONT_SIZE * FONT_W));
-	size_t len = utf8_chars(name);
+	size_t len;
 
 	if (fit < 3)
 		return;
+	len = utf8_chars(name);
 	if ((size_t)fit >= len) {
-		xml_escape(f, name, strlen(name));
+		xml_escape(o, name, strlen(name));
 		return;
 	}
-	xml_escape(f, name, utf8_prefix(name, (size_t)fit - 2));
-	fputs("..", f);
+	xml_escape(o, name, utf8_prefix(name, (size_t)fit - 2));
+	pp_out_lit(o, "..");
 }
 
 static void colour(const struct fnode *n, char *buf, size_t size)
@@ -295,7 +307,7 @@ static const char *kind_class(uint8_t kind)
 }
 
 /* Draws the frames wide enough, depth first, each at its x (in weight units). */
-static int draw(struct svg *g, unsigned height)
+static int draw(struct svg *g, struct pp_out *o, unsigned height)
 {
 	/* triples (node, depth, x start in weight units as two halves) */
 	struct item {
@@ -316,17 +328,35 @@ static int draw(struct svg *g, unsigned height)
 				       : height - PAD_BOTTOM - (double)(it.depth + 1) * FRAME_H;
 		uint64_t cx = it.x;
 
+		/* a few hundred thousand of these: no printf */
 		colour(n, fill, sizeof(fill));
-		fprintf(g->out, "<g class=\"%s\"><title>", kind_class(n->kind));
-		xml_escape(g->out, n->name, strlen(n->name));
-		fprintf(g->out, " (%" PRIu64 " %s, %.2f%%)</title>", n->total, g->unit,
-			g->total ? 100.0 * (double)n->total / (double)g->total : 0);
-		fprintf(g->out, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%d\" ", x, y,
-			w, FRAME_H - 1);
-		fprintf(g->out, "fill=\"%s\" rx=\"2\"/><text x=\"%.2f\" y=\"%.1f\">", fill, x + 3,
-			y + FRAME_H - 5.5);
-		fitted_text(g->out, n->name, w);
-		fputs("</text></g>\n", g->out);
+		pp_out_lit(o, "<g class=\"");
+		pp_out_str(o, kind_class(n->kind));
+		pp_out_lit(o, "\"><title>");
+		xml_escape(o, n->name, strlen(n->name));
+		pp_out_lit(o, " (");
+		pp_out_int(o, (int64_t)n->total);
+		pp_out_lit(o, " ");
+		pp_out_str(o, g->unit);
+		pp_out_lit(o, ", ");
+		pp_out_fixed(o, g->total ? 100.0 * (double)n->total / (double)g->total : 0, 2);
+		pp_out_lit(o, "%)</title><rect x=\"");
+		pp_out_fixed(o, x, 2);
+		pp_out_lit(o, "\" y=\"");
+		pp_out_fixed(o, y, 1);
+		pp_out_lit(o, "\" width=\"");
+		pp_out_fixed(o, w, 2);
+		pp_out_lit(o, "\" height=\"");
+		pp_out_int(o, FRAME_H - 1);
+		pp_out_lit(o, "\" fill=\"");
+		pp_out_str(o, fill);
+		pp_out_lit(o, "\" rx=\"2\"/><text x=\"");
+		pp_out_fixed(o, x + 3, 2);
+		pp_out_lit(o, "\" y=\"");
+		pp_out_fixed(o, y + FRAME_H - 5.5, 1);
+		pp_out_lit(o, "\">");
+		fitted_text(o, n->name, w);
+		pp_out_lit(o, "</text></g>\n");
 		/* Children from the parent's left edge; the self time is the gap
 		 * they leave on the right. Pushed in reverse to draw in order. */
 		{
@@ -500,7 +530,7 @@ static void legend(struct svg *g, double x, double y)
 	}
 }
 
-static int write_svg(struct svg *g)
+static int write_svg(struct svg *g, struct pp_out *o)
 {
 	unsigned width = g->o.width, height;
 	const char *cmd = pyperf_profile__command(g->p);
@@ -531,10 +561,18 @@ static int write_svg(struct svg *g)
 		"<rect x=\"0\" y=\"0\" width=\"100%%\" height=\"100%%\" fill=\"#f6f6f2\"/>\n",
 		width, height, width, height, PAD_X, g->o.icicle, PYPERF_VERSION_STRING, FONT_SIZE,
 		FONT_SIZE + 5, FONT_SIZE - 2, FONT_SIZE, script);
-	fprintf(g->out, "<text id=\"title\" x=\"%.1f\" y=\"%d\">", width / 2.0, FONT_SIZE * 2);
-	xml_escape(g->out, title, strlen(title));
-	fprintf(g->out, "</text>\n<text id=\"subtitle\" x=\"%.1f\" y=\"%d\">", width / 2.0,
-		FONT_SIZE * 3 + 2);
+	pp_out_init(o, g->out);
+	pp_out_lit(o, "<text id=\"title\" x=\"");
+	pp_out_fixed(o, width / 2.0, 1);
+	pp_out_lit(o, "\" y=\"");
+	pp_out_int(o, FONT_SIZE * 2);
+	pp_out_lit(o, "\">");
+	xml_escape(o, title, strlen(title));
+	pp_out_lit(o, "</text>\n<text id=\"subtitle\" x=\"");
+	pp_out_fixed(o, width / 2.0, 1);
+	pp_out_lit(o, "\" y=\"");
+	pp_out_int(o, FONT_SIZE * 3 + 2);
+	pp_out_lit(o, "\">");
 	{
 		/* the command line, cut to leave room for the legend on the right */
 		char sub[4096];
@@ -545,13 +583,14 @@ static int write_svg(struct svg *g)
 		snprintf(sub, sizeof(sub), "%s%s%" PRIu64 " %s", c ? c : "", c ? " — " : "",
 			 g->total, g->unit);
 		if (utf8_chars(sub) > room && room > 3) {
-			xml_escape(g->out, sub, utf8_prefix(sub, room - 3));
-			fputs("...", g->out);
+			xml_escape(o, sub, utf8_prefix(sub, room - 3));
+			pp_out_lit(o, "...");
 		} else {
-			xml_escape(g->out, sub, strlen(sub));
+			xml_escape(o, sub, strlen(sub));
 		}
 	}
-	fputs("</text>\n", g->out);
+	pp_out_lit(o, "</text>\n");
+	pp_out_finish(o); /* what follows goes to the FILE directly */
 	fprintf(g->out,
 		"<text id=\"reset\" class=\"hide\" x=\"%d\" y=\"%d\">Reset Zoom</text>\n"
 		"<text id=\"search\" x=\"%d\" y=\"%d\">Search</text>\n"
@@ -561,8 +600,10 @@ static int write_svg(struct svg *g)
 		width - PAD_X, height - FONT_SIZE);
 	legend(g, width - PAD_X - LEGEND_W, FONT_SIZE * 3 + 2);
 	fputs("<g id=\"frames\">\n", g->out);
-	if (draw(g, height))
+	if (draw(g, o, height))
 		return -ENOMEM;
+	if (pp_out_finish(o))
+		return -EIO;
 	fputs("</g>\n</svg>\n", g->out);
 	return ferror(g->out) ? -EIO : 0;
 }
@@ -633,7 +674,12 @@ PYPERF_API int pyperf_profile__write_svg(struct pyperf_profile *p, FILE *out,
 	if (finish(&g))
 		goto out;
 	g.total = g.nodes[0].total;
-	ret = write_svg(&g);
+	{
+		struct pp_out *o = pp_malloc(sizeof(*o));
+
+		ret = o ? write_svg(&g, o) : -ENOMEM;
+		free(o);
+	}
 out:
 	free(g.nodes);
 	free(g.slots);

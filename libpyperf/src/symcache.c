@@ -65,12 +65,41 @@ bool symcache_dir(const char *dir, char *out, size_t size)
 	return n > 0 && (size_t)n < size;
 }
 
+/*
+ * Whether folders may be made below the nearest existing ancestor of
+ * @dir: one of ours, or a sticky shared one such as /tmp. Not, say, a
+ * user's home when root runs us with that user's $HOME (sudo -E).
+ */
+static bool may_create(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (;;) {
+		slash = strrchr(path, '/');
+		if (!slash)
+			snprintf(path, sizeof(path), "."); /* a relative name: here */
+		else if (slash == path)
+			path[1] = 0; /* "/" */
+		else
+			*slash = 0;
+		if (!lstat(path, &st))
+			return S_ISDIR(st.st_mode) &&
+			       (st.st_uid == geteuid() ||
+				((st.st_mode & S_ISVTX) && (st.st_mode & 0002)));
+		if (!slash || slash == path)
+			return false;
+	}
+}
+
 /* The folder exists, is a real folder of ours and no one else can write it. */
 static bool dir_usable(const char *dir, bool create)
 {
 	struct stat st;
 
-	if (lstat(dir, &st) && errno == ENOENT && create) {
+	if (lstat(dir, &st) && errno == ENOENT && create && may_create(dir)) {
 		char path[PATH_MAX];
 
 		/* Create the parents (~/.cache/pyperf) as mkdir -p would. */

@@ -144,6 +144,13 @@ def test():
     os.symlink(f'{d}/cache-C', link)
     p, c = report(c_data, link, '--collapsed', '--view', 'native')
     check(p.returncode == 0 and c == (0, 0), f'a cache folder behind a symlink is not used ({c})')
+    # No folders made in another user's (sudo -E keeps the user's $HOME).
+    other = f'{d}/other-home'
+    os.makedirs(other)
+    os.chown(other, 65534, 65534)
+    p, c = report(c_data, f'{other}/.cache/pyperf/symbols', '--collapsed', '--view', 'native')
+    check(p.returncode == 0 and c == (0, 0) and not os.path.exists(f'{other}/.cache'),
+          f'no cache folder is made inside another user\'s folder ({c})')
     # A planted file of another owner in our folder is not read.
     victim = sym_files(f'{d}/cache-C')[0]
     os.chown(victim, 65534, 65534)
