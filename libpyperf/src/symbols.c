@@ -1266,6 +1266,25 @@ static int load_jitdump_file(struct pyperf_dso *d)
 	return (int)jitdump_symtab(d->jitdump)->nr;
 }
 
+/* Whether /tmp/jit-PID.dump exists and was written after the perf map. */
+static bool jitdump_is_newer(const struct pyperf_dso *d)
+{
+	char path[64];
+	struct stat jst, mst;
+	int pid;
+
+	if (!perf_map_pid(d->name, &pid))
+		return false;
+	snprintf(path, sizeof(path), "/tmp/jit-%d.dump", pid);
+	if (stat(path, &jst))
+		return false;
+	if (stat(d->name, &mst))
+		return true;
+	return jst.st_mtim.tv_sec > mst.st_mtim.tv_sec ||
+	       (jst.st_mtim.tv_sec == mst.st_mtim.tv_sec &&
+		jst.st_mtim.tv_nsec > mst.st_mtim.tv_nsec);
+}
+
 static void dso_load(struct pyperf_dso *d)
 {
 	struct pyperf_symbols *s = d->owner;
@@ -1289,6 +1308,17 @@ static void dso_load(struct pyperf_dso *d)
 		struct pyperf_error err;
 		PYPERF_OPTS(pyperf_map_load_opts, mo, .force = s->force);
 
+		/* A process writes a perf map or a jitdump (CPython 3.13
+		 * -X perf_jit); /tmp keeps both kinds from dead processes with
+		 * the same pid. When both are there, the one written last is
+		 * the recorded process's. */
+		if (jitdump_is_newer(d)) {
+			n = load_jitdump_file(d);
+			if (n > 0)
+				break;
+			jitdump_free(d->jitdump);
+			d->jitdump = NULL;
+		}
 		d->perf_map = pyperf_map_table__load(d->name, &mo, &err);
 		if (!d->perf_map) {
 			if (err.code == -EPERM) {

@@ -7,6 +7,7 @@ frames only. Two threads doing 2:1 work must split 2:1 in the python view.
 A C extension frame must sit under the Python frame that called it."""
 import os
 import re
+import time
 import shutil
 from lib.common import (BIN, Skip, check, main, pyperf_report, python, require_perf, run, tmpdir,
                         workload)
@@ -72,6 +73,27 @@ def test():
             check(t > 20 and c >= 0.95 * t,
                   f'{name}, perf record dwarf,65528: pyperf-report finds every Python frame in {c}/{t} '
                   f'fib samples ({100 * c / max(t, 1):.1f}%)')
+            if flags[1] == 'perf_jit':
+                # /tmp keeps perf maps of dead processes; one with this
+                # pid, older than the jitdump, must not hide it.
+                pids = set(re.findall(r'^\s*\S+\s+(\d+)/\d+', run(['perf', 'script', '-i', theirs, '-F',
+                                                                  'comm,pid,tid']).stdout, re.M))
+                planted = [f'/tmp/perf-{pid}.map' for pid in pids
+                           if not os.path.exists(f'/tmp/perf-{pid}.map')]
+                # (a map already there is one: perf_jit writes none)
+                stale = len(pids) - len(planted)
+                for path in planted:
+                    with open(path, 'w') as f:
+                        f.write('1000 10 py::stale_entry:old.py\n')
+                    os.utime(path, (time.time() - 3600, time.time() - 3600))
+                try:
+                    c2, t2 = complete_share(theirs)
+                finally:
+                    for path in planted:
+                        os.unlink(path)
+                check(pids and (c2, t2) == (c, t),
+                      f'{name}: an older perf map of a dead process with the same pid does not hide '
+                      f'the jitdump ({c2}/{t2}; {len(planted)} planted, {stale} already there)')
             if ver == '3.12':
                 m = max_python_frames_perf(theirs)
                 check(m <= 1, f'{name}: perf itself shows at most one Python frame per sample ({m})')
