@@ -158,6 +158,11 @@ struct writer {
 	uint32_t *memo_cn, *memo_gen;
 	uint32_t mgen;
 	uint32_t *node_entry; /* node with samples -> its self entry + 1 */
+	/* frame -> entry within one thread (fe_thread), valid where
+	 * fe_gen_of is fe_gen: keys depend on the thread and the frame only */
+	const struct pyperf_frame *fe_thread;
+	uint32_t fe_gen, *fe_gen_of;
+	long *fe_entry;
 	/* The stack walk's visit order below the event (walk_ev), in which a
 	 * subtree is a range: each node's position and subtree size, and the
 	 * nodes with samples in that order with their positions. */
@@ -273,6 +278,40 @@ static const struct pyperf_frame *F(const struct writer *w, uint32_t id)
 	return pyperf_profile__frame(w->p, N(w, id)->frame);
 }
 
+/* The entry of profile frame @frame in thread @th, made if new; -1 on ENOMEM. */
+static long entry_of_frame(struct writer *w, const struct pyperf_frame *th, uint32_t frame)
+{
+	const struct pyperf_frame *f = pyperf_profile__frame(w->p, frame);
+	struct key k;
+	long e;
+
+	if (!w->fe_gen_of) {
+		size_t n = pyperf_profile__nr_frames(w->p);
+
+		w->fe_gen_of = pp_calloc(n ? n : 1, sizeof(*w->fe_gen_of));
+		w->fe_entry = pp_calloc(n ? n : 1, sizeof(*w->fe_entry));
+		if (!w->fe_gen_of || !w->fe_entry)
+			return -1;
+	}
+	if (w->fe_thread != th) {
+		w->fe_thread = th;
+		if (++w->fe_gen == 0) {
+			memset(w->fe_gen_of, 0,
+			       pyperf_profile__nr_frames(w->p) * sizeof(*w->fe_gen_of));
+			w->fe_gen = 1;
+		}
+	}
+	if (w->fe_gen_of[frame] == w->fe_gen)
+		return w->fe_entry[frame];
+	make_key(w, th, f, w->nr_keys, &k);
+	e = entry_for(w, &k, th, f);
+	if (e >= 0) {
+		w->fe_entry[frame] = e;
+		w->fe_gen_of[frame] = w->fe_gen;
+	}
+	return e;
+}
+
 /* Self entries: every node with samples, keyed by its frame. */
 static int collect_self(struct writer *w, uint32_t thread_node)
 {
@@ -302,11 +341,8 @@ static int collect_self(struct writer *w, uint32_t thread_node)
 			stack[sp++] = c;
 		}
 		if (n->self_samples) {
-			struct key k;
-			long e;
+			long e = entry_of_frame(w, th, n->frame);
 
-			make_key(w, th, F(w, id), w->nr_keys, &k);
-			e = entry_for(w, &k, th, F(w, id));
 			if (e < 0)
 				goto nomem;
 			struct entry *en = &w->entries[e];
@@ -360,7 +396,6 @@ static int collect_children(struct writer *w, uint32_t thread_node)
 		sp++;
 	}
 	while (sp) {
-		struct key k;
 		long e;
 		uint32_t id;
 
@@ -372,8 +407,7 @@ static int collect_children(struct writer *w, uint32_t thread_node)
 		}
 		id = st[sp - 1].node;
 		st[sp - 1].exiting = true;
-		make_key(w, th, F(w, id), w->nr_keys, &k);
-		e = entry_for(w, &k, th, F(w, id));
+		e = entry_of_frame(w, th, N(w, id)->frame);
 		if (e < 0)
 			goto nomem;
 		if ((size_t)e >= path_cap) {
@@ -1642,6 +1676,7 @@ static int write_event(struct writer *w, uint32_t ev_node, const struct pyperf_f
 	char unit;
 
 	w->ev_node = ev_node;
+	w->fe_thread = NULL; /* entries are per event */
 	w->total_period = N(w, ev_node)->total_period;
 	w->total_samples = N(w, ev_node)->total_samples;
 	for (uint32_t t = N(w, ev_node)->first_child; t && !ret; t = N(w, t)->next_sibling)
@@ -1848,6 +1883,8 @@ PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 	free(w.memo_cn);
 	free(w.memo_gen);
 	free(w.node_entry);
+	free(w.fe_gen_of);
+	free(w.fe_entry);
 	free(w.walk_pos);
 	free(w.walk_size);
 	free(w.sampled);
