@@ -203,26 +203,43 @@ struct pp_arena_chunk {
 	_Alignas(16) unsigned char mem[];
 };
 
-int pp_hslots_grow(struct pp_hslot **slots, size_t *cap, size_t first_cap)
+int pp_table_grow(void **slots, size_t *cap, size_t first_cap, size_t elem,
+		  pp_slot_hash_fn *slot_hash, const void *ctx)
 {
 	size_t ncap = *cap ? *cap * 2 : first_cap;
-	struct pp_hslot *n = pp_calloc_dense(ncap, sizeof(*n));
+	unsigned char *n = pp_calloc_dense(ncap, elem), *old = *slots;
+	uint64_t h, unused;
 
 	if (!n)
 		return -ENOMEM;
 	for (size_t i = 0; i < *cap; i++) {
 		size_t j;
 
-		if (!(*slots)[i].idx)
+		if (!slot_hash(old + i * elem, ctx, &h))
 			continue;
-		for (j = (*slots)[i].hash & (ncap - 1); n[j].idx; j = (j + 1) & (ncap - 1))
+		for (j = h & (ncap - 1); slot_hash(n + j * elem, ctx, &unused);
+		     j = (j + 1) & (ncap - 1))
 			;
-		n[j] = (*slots)[i];
+		memcpy(n + j * elem, old + i * elem, elem);
 	}
 	free(*slots);
 	*slots = n;
 	*cap = ncap;
 	return 0;
+}
+
+static bool hslot_hash(const void *slot, const void *ctx, uint64_t *hash)
+{
+	const struct pp_hslot *s = slot;
+
+	(void)ctx;
+	*hash = s->hash;
+	return s->idx != 0;
+}
+
+int pp_hslots_grow(struct pp_hslot **slots, size_t *cap, size_t first_cap)
+{
+	return pp_table_grow((void **)slots, cap, first_cap, sizeof(**slots), hslot_hash, NULL);
 }
 
 void pp_arena_init(struct pp_arena *a, size_t chunk_size)

@@ -134,6 +134,15 @@ struct pp_hslot {
 int pp_hslots_grow(struct pp_hslot **slots, size_t *cap, size_t first_cap);
 
 /*
+ * The same for any open-addressing table whose empty slots are all zero
+ * bytes: @slot_hash says whether a slot is taken and gives the hash its
+ * probe starts from (the low bits, masked by the capacity).
+ */
+typedef bool pp_slot_hash_fn(const void *slot, const void *ctx, uint64_t *hash);
+int pp_table_grow(void **slots, size_t *cap, size_t first_cap, size_t elem,
+		  pp_slot_hash_fn *slot_hash, const void *ctx);
+
+/*
  * An arena: many small allocations freed together. Used for strings and
  * nodes that live as long as their owner, so the hot path never calls
  * malloc for them one by one.

@@ -69,26 +69,19 @@ static int64_t str_index(struct pwriter *w, const char *s)
 	return (int64_t)w->nr_strs - 1;
 }
 
+static bool func_slot_hash(const void *slot, const void *ctx, uint64_t *hash)
+{
+	const struct func_slot *s = slot;
+
+	(void)ctx;
+	*hash = s->hash;
+	return s->id != 0;
+}
+
 static int fslots_grow(struct pwriter *w)
 {
-	size_t ncap = w->fslots_cap ? w->fslots_cap * 2 : 1024;
-	struct func_slot *n = pp_calloc_dense(ncap, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	for (size_t i = 0; i < w->fslots_cap; i++) {
-		size_t j;
-
-		if (!w->fslots[i].id)
-			continue;
-		for (j = w->fslots[i].hash & (ncap - 1); n[j].id; j = (j + 1) & (ncap - 1))
-			;
-		n[j] = w->fslots[i];
-	}
-	free(w->fslots);
-	w->fslots = n;
-	w->fslots_cap = ncap;
-	return 0;
+	return pp_table_grow((void **)&w->fslots, &w->fslots_cap, 1024, sizeof(*w->fslots),
+			     func_slot_hash, NULL);
 }
 
 /* The function named @name in source file @file (string indices). 0 on ENOMEM. */

@@ -338,26 +338,19 @@ static uint32_t frame_for(struct pyperf_profile *p, const struct pyperf_addr_loc
 
 /* ---- nodes -------------------------------------------------------------------------- */
 
+static bool node_slot_hash(const void *slot, const void *ctx, uint64_t *hash)
+{
+	const struct node_slot *s = slot;
+
+	(void)ctx;
+	*hash = hash_u64(s->key);
+	return s->id != 0;
+}
+
 static int nslots_grow(struct pyperf_profile *p)
 {
-	size_t ncap = p->nslots_cap ? p->nslots_cap * 2 : 8192;
-	struct node_slot *n = pp_calloc_dense(ncap, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	for (size_t i = 0; i < p->nslots_cap; i++) {
-		size_t j;
-
-		if (!p->nslots[i].id)
-			continue;
-		for (j = hash_u64(p->nslots[i].key) & (ncap - 1); n[j].id; j = (j + 1) & (ncap - 1))
-			;
-		n[j] = p->nslots[i];
-	}
-	free(p->nslots);
-	p->nslots = n;
-	p->nslots_cap = ncap;
-	return 0;
+	return pp_table_grow((void **)&p->nslots, &p->nslots_cap, 8192, sizeof(*p->nslots),
+			     node_slot_hash, NULL);
 }
 
 /* The child of @parent for @frame (an id, not +1), created if new. 0 on ENOMEM. */
@@ -389,29 +382,25 @@ static uint32_t node_child(struct pyperf_profile *p, uint32_t parent, uint32_t f
 
 /* ---- caches ------------------------------------------------------------------------- */
 
+/* The probe start of an address: resolve_ip() hashes the same way. */
+static uint64_t addr_hash(uint64_t ip, uint64_t gen, uint8_t cpumode)
+{
+	return hash_u64(ip ^ gen * 0x9e3779b97f4a7c15ULL ^ cpumode);
+}
+
+static bool addr_slot_hash(const void *slot, const void *ctx, uint64_t *hash)
+{
+	const struct addr_slot *s = slot;
+
+	(void)ctx;
+	*hash = addr_hash(s->ip, s->gen, s->cpumode);
+	return s->frame != 0;
+}
+
 static int aslots_grow(struct pyperf_profile *p)
 {
-	size_t ncap = p->aslots_cap ? p->aslots_cap * 2 : 16384;
-	struct addr_slot *n = pp_calloc_dense(ncap, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	for (size_t i = 0; i < p->aslots_cap; i++) {
-		size_t j;
-
-		if (!p->aslots[i].frame)
-			continue;
-		for (j = hash_u64(p->aslots[i].ip ^ p->aslots[i].gen * 0x9e3779b97f4a7c15ULL ^
-				  p->aslots[i].cpumode) &
-			 (ncap - 1);
-		     n[j].frame; j = (j + 1) & (ncap - 1))
-			;
-		n[j] = p->aslots[i];
-	}
-	free(p->aslots);
-	p->aslots = n;
-	p->aslots_cap = ncap;
-	return 0;
+	return pp_table_grow((void **)&p->aslots, &p->aslots_cap, 16384, sizeof(*p->aslots),
+			     addr_slot_hash, NULL);
 }
 
 /* The frame (id + 1) for @ip in @th, through the address cache. 0 on ENOMEM. */
@@ -427,8 +416,8 @@ static uint32_t resolve_ip(struct pyperf_profile *p, struct pyperf_thread *th, u
 
 	if ((p->aslots_used + 1) * 2 > p->aslots_cap && aslots_grow(p))
 		return 0;
-	for (j = hash_u64(ip ^ gen * 0x9e3779b97f4a7c15ULL ^ cpumode) & (p->aslots_cap - 1);
-	     p->aslots[j].frame; j = (j + 1) & (p->aslots_cap - 1)) {
+	for (j = addr_hash(ip, gen, cpumode) & (p->aslots_cap - 1); p->aslots[j].frame;
+	     j = (j + 1) & (p->aslots_cap - 1)) {
 		struct addr_slot *s = &p->aslots[j];
 
 		if (s->ip == ip && s->gen == gen && s->cpumode == cpumode)
@@ -453,26 +442,19 @@ static uint64_t chain_hash(uint32_t thread_node, uint64_t gen, uint8_t cpumode, 
 	return h ^ nr;
 }
 
+static bool chain_slot_hash(const void *slot, const void *ctx, uint64_t *hash)
+{
+	const struct chain_slot *s = slot;
+
+	(void)ctx;
+	*hash = s->hash;
+	return s->e != NULL;
+}
+
 static int chains_grow(struct pyperf_profile *p)
 {
-	size_t ncap = p->chains_cap ? p->chains_cap * 2 : 8192;
-	struct chain_slot *n = pp_calloc_dense(ncap, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	for (size_t i = 0; i < p->chains_cap; i++) {
-		size_t j;
-
-		if (!p->chains[i].e)
-			continue;
-		for (j = p->chains[i].hash & (ncap - 1); n[j].e; j = (j + 1) & (ncap - 1))
-			;
-		n[j] = p->chains[i];
-	}
-	free(p->chains);
-	p->chains = n;
-	p->chains_cap = ncap;
-	return 0;
+	return pp_table_grow((void **)&p->chains, &p->chains_cap, 8192, sizeof(*p->chains),
+			     chain_slot_hash, NULL);
 }
 
 /* ---- views ------------------------------------------------------------------------------- */

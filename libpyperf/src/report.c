@@ -719,27 +719,18 @@ struct node_slot_c {
  * are few, as most nodes have; wider nodes index theirs in cslots. */
 #define GRAPH_LIST_MAX 8
 
+static bool cslot_hash(const void *slot, const void *ctx, uint64_t *hash)
+{
+	const struct node_slot_c *s = slot;
+
+	*hash = hash_u64(s->key);
+	return s->gen == *(const uint32_t *)ctx; /* zero (new) slots: never the generation */
+}
+
 static int cslots_grow(struct writer *w)
 {
-	size_t ncap = w->cslots_cap ? w->cslots_cap * 2 : 1024;
-	struct node_slot_c *n = pp_calloc_dense(ncap, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	for (size_t i = 0; i < w->cslots_cap; i++) {
-		size_t j;
-
-		if (w->cslots[i].gen != w->cgen)
-			continue;
-		for (j = hash_u64(w->cslots[i].key) & (ncap - 1); n[j].gen == w->cgen;
-		     j = (j + 1) & (ncap - 1))
-			;
-		n[j] = w->cslots[i];
-	}
-	free(w->cslots);
-	w->cslots = n;
-	w->cslots_cap = ncap;
-	return 0;
+	return pp_table_grow((void **)&w->cslots, &w->cslots_cap, 1024, sizeof(*w->cslots),
+			     cslot_hash, &w->cgen);
 }
 
 static void graph_reset(struct writer *w)

@@ -44,26 +44,19 @@ struct swriter {
 	double pct;
 };
 
+static bool sframe_slot_hash(const void *slot, const void *ctx, uint64_t *hash)
+{
+	const struct sframe_slot *s = slot;
+
+	(void)ctx;
+	*hash = s->hash;
+	return s->idx != 0;
+}
+
 static int slots_grow(struct swriter *w)
 {
-	size_t ncap = w->slots_cap ? w->slots_cap * 2 : 1024;
-	struct sframe_slot *n = pp_calloc_dense(ncap, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	for (size_t i = 0; i < w->slots_cap; i++) {
-		size_t j;
-
-		if (!w->slots[i].idx)
-			continue;
-		for (j = w->slots[i].hash & (ncap - 1); n[j].idx; j = (j + 1) & (ncap - 1))
-			;
-		n[j] = w->slots[i];
-	}
-	free(w->slots);
-	w->slots = n;
-	w->slots_cap = ncap;
-	return 0;
+	return pp_table_grow((void **)&w->slots, &w->slots_cap, 1024, sizeof(*w->slots),
+			     sframe_slot_hash, NULL);
 }
 
 /* The speedscope frame of profile frame @id: one per distinct name and file. */

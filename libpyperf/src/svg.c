@@ -54,26 +54,19 @@ struct svg {
 	const char *unit;
 };
 
+static bool fslot_hash(const void *slot, const void *ctx, uint64_t *hash)
+{
+	const struct fslot *s = slot;
+
+	(void)ctx;
+	*hash = hash_u64(s->key);
+	return s->id != 0;
+}
+
 static int slots_grow(struct svg *g)
 {
-	size_t ncap = g->slots_cap ? g->slots_cap * 2 : 4096;
-	struct fslot *n = pp_calloc(ncap, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	for (size_t i = 0; i < g->slots_cap; i++) {
-		size_t j;
-
-		if (!g->slots[i].id)
-			continue;
-		for (j = hash_u64(g->slots[i].key) & (ncap - 1); n[j].id; j = (j + 1) & (ncap - 1))
-			;
-		n[j] = g->slots[i];
-	}
-	free(g->slots);
-	g->slots = n;
-	g->slots_cap = ncap;
-	return 0;
+	return pp_table_grow((void **)&g->slots, &g->slots_cap, 4096, sizeof(*g->slots), fslot_hash,
+			     NULL);
 }
 
 /* The child of @parent named @name (interned), created if new; 0 on ENOMEM. */

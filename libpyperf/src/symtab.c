@@ -301,30 +301,24 @@ static inline bool covers(const struct symtab *t, size_t i, uint64_t addr)
 	return (addr >= start && addr < end) || (addr == start && start == end);
 }
 
+static bool made_hash(const void *slot, const void *ctx, uint64_t *hash)
+{
+	const struct symtab_made *s = slot;
+
+	(void)ctx;
+	*hash = hash_u64(s->idx1);
+	return s->idx1 != 0;
+}
+
 /* Entry @i of a mapped table, made on first use. NULL on ENOMEM. */
 static const struct pyperf_symbol *mapped_at(struct symtab *t, size_t i)
 {
 	struct pyperf_symbol *s;
 	size_t j, off;
 
-	if ((t->made_used + 1) * 2 > t->made_cap) {
-		size_t ncap = t->made_cap ? t->made_cap * 2 : 256;
-		struct symtab_made *n = pp_calloc(ncap, sizeof(*n));
-
-		if (!n)
-			return NULL;
-		for (size_t k = 0; k < t->made_cap; k++) {
-			if (!t->made[k].idx1)
-				continue;
-			for (j = hash_u64(t->made[k].idx1) & (ncap - 1); n[j].idx1;
-			     j = (j + 1) & (ncap - 1))
-				;
-			n[j] = t->made[k];
-		}
-		free(t->made);
-		t->made = n;
-		t->made_cap = ncap;
-	}
+	if ((t->made_used + 1) * 2 > t->made_cap &&
+	    pp_table_grow((void **)&t->made, &t->made_cap, 256, sizeof(*t->made), made_hash, NULL))
+		return NULL;
 	for (j = hash_u64(i + 1) & (t->made_cap - 1); t->made[j].idx1;
 	     j = (j + 1) & (t->made_cap - 1))
 		if (t->made[j].idx1 == i + 1)

@@ -340,26 +340,19 @@ static void decode_rule(struct obj_unwind *o, Dwarf_Frame *f, struct cfi_rule *r
 	r->valid = true;
 }
 
+static bool rule_slot_hash(const void *slot, const void *ctx, uint64_t *hash)
+{
+	const struct rule_slot *s = slot;
+
+	(void)ctx;
+	*hash = hash_u64(s->pc);
+	return s->idx != 0;
+}
+
 static int rule_slots_grow(struct obj_unwind *o)
 {
-	size_t ncap = o->slots_cap ? o->slots_cap * 2 : 256;
-	struct rule_slot *n = pp_calloc(ncap, sizeof(*n));
-
-	if (!n)
-		return -ENOMEM;
-	for (size_t i = 0; i < o->slots_cap; i++) {
-		size_t j;
-
-		if (!o->slots[i].idx)
-			continue;
-		for (j = hash_u64(o->slots[i].pc) & (ncap - 1); n[j].idx; j = (j + 1) & (ncap - 1))
-			;
-		n[j] = o->slots[i];
-	}
-	free(o->slots);
-	o->slots = n;
-	o->slots_cap = ncap;
-	return 0;
+	return pp_table_grow((void **)&o->slots, &o->slots_cap, 256, sizeof(*o->slots),
+			     rule_slot_hash, NULL);
 }
 
 /* The decoded CFI row for @vaddr (cached), or NULL. */
