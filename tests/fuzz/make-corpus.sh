@@ -66,6 +66,15 @@ keep() {
 	printf '  %-32s %6d\n' "data/$1" "$size"
 }
 
+# The recordings name callpaths by its path in this checkout; the corpus
+# carries the binary itself in perf's build-id cache layout, which the unit
+# tests read (with a symfs that hides every recorded path).
+rm -rf "$out/buildid-cache"
+bid=$(readelf -n "$callpaths" | sed -n 's/.*Build ID: *//p')
+[ -n "$bid" ] || { echo "make-corpus: $callpaths has no build id" >&2; exit 1; }
+mkdir -p "$out/buildid-cache/.build-id/${bid:0:2}/${bid:2}"
+cp "$callpaths" "$out/buildid-cache/.build-id/${bid:0:2}/${bid:2}/elf"
+
 echo "real recordings (perf record):"
 rec plain.data -e cpu-clock -F 999 -- "$callpaths" 0.05
 rec fp-callchain.data -e cpu-clock -F 999 -g -- "$callpaths" 0.05

@@ -41,21 +41,51 @@ static bool find_corpus(void)
 	return !access(corpus, R_OK);
 }
 
+/*
+ * The recordings name the binaries of the checkout they were made in
+ * (build/out/tests/helpers/callpaths); the corpus carries those binaries
+ * in perf's build-id cache layout (corpus/buildid-cache), and a symfs that
+ * does not exist keeps every recorded path out of reach: symbols come from
+ * the repository, wherever it is checked out.
+ */
+static struct pyperf_symbols *corpus_symbols(void)
+{
+	char cache[PATH_MAX + 32];
+	PYPERF_OPTS(pyperf_symbols_opts, so, .buildid_dir = cache,
+		    .symfs = "/nonexistent-pyperf-symfs", .table_cache = "", .no_kernel = true);
+
+	snprintf(cache, sizeof(cache), "%s/../buildid-cache", corpus);
+	return pyperf_symbols__new(&so);
+}
+
 static struct pyperf_profile *load(const char *name, enum pyperf_view view)
 {
 	PYPERF_OPTS(pyperf_profile_opts, o, .view = view);
-	struct pyperf_profile *p = pyperf_profile__new(NULL, &o);
+	struct pyperf_symbols *s = corpus_symbols();
+	struct pyperf_profile *p = s ? pyperf_profile__new(s, &o) : NULL;
 	char path[PATH_MAX + 64];
 
-	if (!p)
+	if (!p) {
+		pyperf_symbols__free(s);
 		return NULL;
+	}
 	snprintf(path, sizeof(path), "%s/%s", corpus, name);
 	if (pyperf_profile__add_file(p, path, NULL)) {
 		pyperf_profile__free(p);
+		pyperf_symbols__free(s);
 		return NULL;
 	}
 	pyperf_profile__finish(p);
 	return p;
+}
+
+/* A profile from load(), with its symbols. */
+static void unload(struct pyperf_profile *p)
+{
+	struct pyperf_symbols *s = p ? pyperf_profile__symbols(p) : NULL;
+
+	pyperf_profile__free(p);
+	pyperf_symbols__free(s);
 }
 
 /* Everything a writer wrote, NUL-terminated. */
@@ -175,7 +205,7 @@ TEST(pprof_round_trip)
 	}
 	pyperf__pprof__profile__free_unpacked(prof, NULL);
 	free(b.data);
-	pyperf_profile__free(p);
+	unload(p);
 }
 
 TEST(pprof_python_functions_carry_their_file)
@@ -203,7 +233,7 @@ TEST(pprof_python_functions_carry_their_file)
 	CHECK(with_file > 0);
 	pyperf__pprof__profile__free_unpacked(prof, NULL);
 	free(b.data);
-	pyperf_profile__free(p);
+	unload(p);
 }
 
 TEST(json_tree)
@@ -265,7 +295,7 @@ TEST(json_tree)
 	}
 	json_decref(doc);
 	free(b.data);
-	pyperf_profile__free(p);
+	unload(p);
 }
 
 static size_t count(const char *hay, const char *needle)
@@ -303,7 +333,7 @@ TEST(svg_leaves_out_narrow_frames)
 	CHECK_CONTAINS(c.data, "</svg>\n");
 	free(a.data);
 	free(c.data);
-	pyperf_profile__free(p);
+	unload(p);
 }
 
 TEST(svg_escapes_python_names)
@@ -319,7 +349,7 @@ TEST(svg_escapes_python_names)
 	CHECK(!strstr(a.data, "(<frozen"));
 	CHECK_CONTAINS(a.data, "<g class=\"py\">");
 	free(a.data);
-	pyperf_profile__free(p);
+	unload(p);
 }
 
 /* perf script text in, folded stacks out. */
