@@ -49,7 +49,8 @@ int pyperf_error_set(struct pyperf_error *err, int code, uint64_t offset, const 
 		return code;
 	err->code = code;
 	err->offset = offset;
-	snprintf(err->source, sizeof(err->source), "%s", source ? source : "<memory>");
+	/* no source: the message stands alone (a recorder's "no such process") */
+	snprintf(err->source, sizeof(err->source), "%s", source ? source : "");
 	va_start(ap, fmt);
 	vsnprintf(err->text, sizeof(err->text), fmt, ap);
 	va_end(ap);
@@ -63,8 +64,10 @@ PYPERF_API char *pyperf_error__format(const struct pyperf_error *err, char *buf,
 	if (err->offset != PYPERF_NO_OFFSET)
 		snprintf(buf, size, "%s: offset %" PRIu64 " (0x%" PRIx64 "): %s", err->source,
 			 err->offset, err->offset, err->text);
-	else
+	else if (err->source[0])
 		snprintf(buf, size, "%s: %s", err->source, err->text);
+	else
+		snprintf(buf, size, "%s", err->text);
 	return buf;
 }
 

@@ -80,6 +80,8 @@ struct pyperf_recorder {
 	int child_status;
 	bool launched, attached, started, finished;
 	bool default_pages;
+	bool no_read_lost; /* the kernel refused PERF_FORMAT_LOST (before 6.0) */
+	bool freq_noted;
 	pid_t *attach_pids;
 	size_t nr_attach;
 	volatile sig_atomic_t stop;
@@ -323,13 +325,14 @@ static void build_attr(struct pyperf_recorder *r, bool launch)
 	} else {
 		unsigned freq = r->o.freq ? r->o.freq : DEFAULT_FREQ;
 
-		if (freq > max_rate) {
+		if (freq > max_rate && !r->freq_noted) {
+			r->freq_noted = true; /* attrs are built again on a retry */
 			note(r,
 			     "frequency lowered from %u to %u Hz, the kernel's limit "
 			     "(/proc/sys/kernel/perf_event_max_sample_rate)",
 			     freq, max_rate);
-			freq = max_rate;
 		}
+		freq = MIN(freq, max_rate);
 		a->freq = 1;
 		a->sample_freq = freq;
 		r->stats.freq = freq;
@@ -348,7 +351,9 @@ static void build_attr(struct pyperf_recorder *r, bool launch)
 		r->stats.stack_bytes = bytes;
 	}
 	r->online = r->o.callgraph == PYPERF_CALLGRAPH_DWARF && !r->o.raw_stacks;
-	a->read_format = PERF_FORMAT_ID;
+	/* the kernel's count of lost samples, read back at the end as perf
+	 * record does (LOST_SAMPLES records) */
+	a->read_format = PERF_FORMAT_ID | (r->no_read_lost ? 0 : PERF_FORMAT_LOST);
 	a->disabled = 1;
 	a->inherit = !r->o.no_inherit;
 	a->enable_on_exec = launch;
@@ -428,6 +433,10 @@ static int open_events(struct pyperf_recorder *r, bool launch, struct pyperf_err
 		ret = perf_evlist__open(r->evlist);
 		if (!ret)
 			break;
+		if (ret == -EINVAL && !r->no_read_lost) {
+			r->no_read_lost = true;
+			continue;
+		}
 		if ((ret == -ENOENT || ret == -EOPNOTSUPP || ret == -EINVAL || ret == -ENODEV) &&
 		    r->o.event == PYPERF_EVENT_DEFAULT) {
 			note(r, "cycles is not counted on this machine (no hardware PMU); sampling "
@@ -1625,6 +1634,51 @@ out:
 	return ret;
 }
 
+/*
+ * The kernel's count of samples each event instance could not write
+ * (PERF_FORMAT_LOST), as LOST_SAMPLES records: what perf report's "Total
+ * Lost Samples" adds up. The LOST records of the ring buffers count the
+ * same samples, as they were dropped.
+ */
+static int write_lost_samples(struct pyperf_recorder *r)
+{
+	struct perf_evsel *evsels[2] = {r->evsel, r->sw_evsel};
+	int ncpu = perf_cpu_map__nr(r->cpus), nthr = perf_thread_map__nr(r->threads);
+	uint64_t total = 0;
+
+	if (r->no_read_lost)
+		return 0;
+	for (int e = 0; e < 2 && evsels[e]; e++) {
+		for (int c = 0; c < ncpu; c++) {
+			for (int t = 0; t < nthr; t++) {
+				struct perf_counts_values v = {0};
+				uint8_t buf[64] = {0};
+				uint32_t type = PERF_RECORD_LOST_SAMPLES, pid = 0, tid = 0;
+				uint16_t size;
+				size_t off;
+				int ret;
+
+				if (perf_evsel__read(evsels[e], c, t, &v) || !v.lost)
+					continue;
+				total += v.lost;
+				memcpy(buf, &type, 4);
+				memcpy(buf + 8, &v.lost, 8);
+				off = 16 + trailer(r, buf + 16, pid, tid);
+				/* the instance's id, so that readers know the event */
+				if (r->o.off_cpu)
+					memcpy(buf + off - 8, &v.id, 8);
+				size = (uint16_t)off;
+				memcpy(buf + 6, &size, 2);
+				ret = write_rec(r, buf, off);
+				if (ret)
+					return ret;
+			}
+		}
+	}
+	r->stats.lost_samples = MAX(r->stats.lost_samples, total);
+	return 0;
+}
+
 PYPERF_API int pyperf_recorder__finish(struct pyperf_recorder *r, struct pyperf_error *err)
 {
 	struct hit_dso *hits = NULL;
@@ -1642,12 +1696,14 @@ PYPERF_API int pyperf_recorder__finish(struct pyperf_recorder *r, struct pyperf_
 		return pyperf_err(-EINVAL);
 	perf_evlist__disable(r->evlist);
 	ret = drain(r);
-	if (!ret && r->online) {
+	if (!ret && r->online)
+		ret = flush_queue(r, UINT64_MAX, 0);
+	if (!ret)
+		ret = write_lost_samples(r);
+	if (!ret && r->online && r->wrote) {
 		static const struct perf_event_header round = {PERF_RECORD_FINISHED_ROUND, 0, 8};
 
-		ret = flush_queue(r, UINT64_MAX, 0);
-		if (!ret && r->wrote)
-			ret = write_rec(r, &round, sizeof(round));
+		ret = write_rec(r, &round, sizeof(round));
 	}
 	if (ret)
 		goto write_error;

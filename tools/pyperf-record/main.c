@@ -321,20 +321,21 @@ int main(int argc, char **argv)
 			else if (!strncmp(optarg, "auto", n) && n == 4)
 				o.callgraph = PYPERF_CALLGRAPH_AUTO;
 			else if (!strncmp(optarg, "none", n) && n == 4)
-				/* Stacks are the point: call graphs by default, mode chosen per
-				 * program. */
-				o.callgraph = PYPERF_CALLGRAPH_AUTO;
+				o.callgraph = PYPERF_CALLGRAPH_NONE;
 			else
 				return bad_usage(
 				    "--call-graph wants fp, dwarf[,BYTES], auto or none, not "
 				    "'%s'",
 				    optarg);
+			if (comma && o.callgraph != PYPERF_CALLGRAPH_DWARF)
+				return bad_usage("--call-graph %s: only dwarf takes a stack size "
+						 "(dwarf,BYTES)",
+						 optarg);
 			if (comma) {
-				if (o.callgraph != PYPERF_CALLGRAPH_DWARF ||
-				    !parse_u64(comma + 1, &v, 8, 65528))
+				if (!parse_u64(comma + 1, &v, 8, 65528))
 					return bad_usage(
-					    "the stack size in '%s' must be 8..65528 bytes "
-					    "after dwarf,",
+					    "--call-graph %s: the stack copy must be 8 to "
+					    "65528 bytes (dwarf,BYTES)",
 					    optarg);
 				o.stack_bytes = (unsigned)v;
 			}

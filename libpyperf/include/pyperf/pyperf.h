@@ -59,7 +59,7 @@ PYPERF_API pyperf_print_fn_t pyperf_set_print(pyperf_print_fn_t fn);
 struct pyperf_error {
 	int code;	  /* negative errno: -EBADMSG, -EOPNOTSUPP, -EIO... */
 	uint64_t offset;  /* byte offset in the source, or UINT64_MAX */
-	char source[256]; /* file name, or "<memory>" */
+	char source[256]; /* file name, or "" when the text stands alone */
 	char text[256];	  /* what was wrong and what to do */
 };
 
