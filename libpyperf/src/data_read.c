@@ -50,6 +50,8 @@
 #define READ_FORMAT_ID (1ULL << 2)
 #define READ_FORMAT_GROUP (1ULL << 3)
 #define READ_FORMAT_LOST (1ULL << 4)
+/* LOST_SAMPLES of samples a BPF filter dropped on purpose: not lost */
+#define MISC_LOST_SAMPLES_BPF (1U << 15)
 
 #define BRANCH_SAMPLE_HW_INDEX (1ULL << 17)
 #define BRANCH_SAMPLE_COUNTERS (1ULL << 19)
@@ -1524,7 +1526,7 @@ int data__decode(struct pyperf_data *d, const void *p, uint64_t size, uint64_t o
 	}
 	if (r->type == PYPERF_RECORD_LOST)
 		d->stats.lost_records += r->lost.lost;
-	else if (r->type == PYPERF_RECORD_LOST_SAMPLES)
+	else if (r->type == PYPERF_RECORD_LOST_SAMPLES && !(r->misc & MISC_LOST_SAMPLES_BPF))
 		d->stats.lost_samples += r->lost.lost;
 	return 1;
 }

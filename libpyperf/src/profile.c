@@ -18,7 +18,11 @@
 #include "outfmt.h"
 #include "tracing.h"
 
-#define MAX_STACK_DEFAULT 1024
+/* perf report's --max-stack default (sysctl_perf_event_max_stack). */
+#define MAX_STACK_DEFAULT 127
+/* Frames read before the python and mixed views fold the interpreter's:
+ * deep Python stacks are several native frames per Python call. */
+#define MAX_RAW_FOLDED 1024
 
 /* frame interning key */
 struct frame_key {
@@ -53,6 +57,8 @@ struct chain_entry {
 	uint32_t nr;
 	uint32_t unresolved;
 	uint8_t cpumode;
+	bool python; /* a Python frame in the stack */
+	bool no_callchain;
 	uint64_t ips[];
 };
 
@@ -82,7 +88,10 @@ struct pyperf_profile {
 	struct pyperf_profile_opts opts;
 	int32_t *pids, *tids;
 	const char **comms;
-	unsigned max_stack;
+	unsigned max_stack;	/* frames kept, as the view shows them */
+	unsigned max_raw;	/* frames read from a callchain before the view */
+	bool raw_outer;		/* max_stack_outer, applied to raw chains */
+	uint64_t lost_reported; /* LOST_SAMPLES sums: perf's "Total Lost Samples" */
 
 	struct pyperf_frame *frames;
 	size_t nr_frames, cap_frames;
@@ -161,7 +170,13 @@ PYPERF_API struct pyperf_profile *pyperf_profile__new(struct pyperf_symbols *sym
 		memcpy(&p->opts, opts, MIN(opts->sz, sizeof(p->opts)));
 	p->opts.sz = sizeof(p->opts);
 	p->max_stack = p->opts.max_stack ? p->opts.max_stack : MAX_STACK_DEFAULT;
-	p->max_unwind = p->opts.max_unwind ? p->opts.max_unwind : 1024;
+	/* The native view cuts where perf does; the others count the frames
+	 * they show, after folding. */
+	p->max_raw =
+	    p->opts.view == PYPERF_VIEW_NATIVE ? p->max_stack : MAX(p->max_stack, MAX_RAW_FOLDED);
+	/* the python and mixed views cut after folding (cut_shown()) */
+	p->raw_outer = p->opts.max_stack_outer && p->opts.view == PYPERF_VIEW_NATIVE;
+	p->max_unwind = p->opts.max_unwind ? p->opts.max_unwind : p->max_raw;
 	if (!p->opts.no_unwind) {
 		p->unwinder = pyperf_unwinder__new();
 		p->uips = pp_calloc(p->max_unwind, sizeof(*p->uips));
@@ -801,7 +816,7 @@ static long build_unwound_stack(struct pyperf_profile *p, struct pyperf_thread *
 	uint8_t cpumode = PYPERF_CPUMODE_USER;
 	size_t n = 0, nu;
 
-	for (uint64_t i = 0; i < s->callchain_nr && n < p->max_stack; i++) {
+	for (uint64_t i = 0; i < s->callchain_nr && n < p->max_raw; i++) {
 		uint64_t ip = s->callchain[i];
 		uint32_t id;
 
@@ -850,8 +865,9 @@ static long build_stack(struct pyperf_profile *p, struct pyperf_thread *th,
 {
 	uint8_t cpumode = PYPERF_CPUMODE_USER;
 	size_t n = 0, kept = 0;
+	uint64_t addrs = 0, skip = 0;
 
-	if (PP_GROW(p->stack, p->stack_cap, p->max_stack + p->max_unwind + 2))
+	if (PP_GROW(p->stack, p->stack_cap, p->max_raw + p->max_unwind + 2))
 		return -ENOMEM;
 	if (!p->opts.no_callchain && p->unwinder && (s->present & PYPERF_SAMPLE_STACK_USER))
 		return build_unwound_stack(p, th, s);
@@ -863,7 +879,16 @@ static long build_stack(struct pyperf_profile *p, struct pyperf_thread *th,
 		p->stack[0] = id - 1;
 		return 1;
 	}
-	for (uint64_t i = 0; i < s->callchain_nr; i++) {
+	/* Caller order: perf walks the chain from its root end, so a long
+	 * one keeps its outermost max_raw addresses; the leaf comes from the
+	 * sample's own address (the chain's first). */
+	if (p->raw_outer) {
+		for (uint64_t i = 0; i < s->callchain_nr; i++)
+			addrs += s->callchain[i] < PYPERF_CONTEXT_MAX;
+		if (addrs > (uint64_t)p->max_raw + 1)
+			skip = addrs - 1 - p->max_raw;
+	}
+	for (uint64_t i = 0, k = 0; i < s->callchain_nr; i++) {
 		uint64_t ip = s->callchain[i];
 		uint32_t id;
 
@@ -882,7 +907,13 @@ static long build_stack(struct pyperf_profile *p, struct pyperf_thread *th,
 			}
 			continue;
 		}
-		if (kept == p->max_stack) {
+		if (skip && k >= 1 && k <= skip) {
+			if (k++ == 1)
+				p->stats.truncated_callchains++;
+			continue;
+		}
+		k++;
+		if (kept == p->max_raw + !!skip) {
 			p->stats.truncated_callchains++;
 			break;
 		}
@@ -901,6 +932,25 @@ static long build_stack(struct pyperf_profile *p, struct pyperf_thread *th,
 		p->stack[n++] = id - 1;
 	}
 	return (long)n;
+}
+
+/*
+ * The python and mixed views keep max_stack of the frames they show, by
+ * the rule build_stack() applies to raw chains in the native view.
+ */
+static long cut_shown(struct pyperf_profile *p, long n)
+{
+	long max = (long)p->max_stack;
+
+	if (p->opts.max_stack_outer && n > max + 1) {
+		memmove(p->stack + 1, p->stack + n - max, (size_t)max * sizeof(*p->stack));
+		n = max + 1;
+		p->stats.truncated_callchains++;
+	} else if (!p->opts.max_stack_outer && n > max) {
+		n = max;
+		p->stats.truncated_callchains++;
+	}
+	return n;
 }
 
 static void count_sample(struct pyperf_profile *p, uint32_t leaf, uint64_t period)
@@ -978,6 +1028,8 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 		    c->nr == nr_ips && c->cpumode == cpumode && !memcmp(c->ips, ips, nr_ips * 8)) {
 			count_sample(p, c->leaf, s->period);
 			p->stats.unresolved_frames += c->unresolved;
+			p->stats.samples_python += c->python;
+			p->stats.samples_no_callchain += c->no_callchain;
 			return 0;
 		}
 	}
@@ -987,6 +1039,8 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 		n = apply_view(p, n);
 	if (n < 0)
 		return (int)n;
+	if (p->opts.view != PYPERF_VIEW_NATIVE)
+		n = cut_shown(p, n);
 	leaf = tn;
 	for (long i = n - 1; i >= 0; i--) {
 		leaf = node_child(p, leaf, p->stack[i]);
@@ -994,10 +1048,18 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 			return -ENOMEM;
 	}
 	uint32_t unresolved = 0;
-	for (long i = 0; i < n; i++)
+	bool python = false;
+	/* as perf decides it: the file's sample type, not a chain's length */
+	bool no_callchain = p->opts.no_callchain ||
+			    !(s->present & (PYPERF_SAMPLE_CALLCHAIN | PYPERF_SAMPLE_STACK_USER));
+	for (long i = 0; i < n; i++) {
 		if (!p->frames[p->stack[i]].sym)
 			unresolved++;
+		python |= p->frames[p->stack[i]].kind == PYPERF_FRAME_PYTHON;
+	}
 	p->stats.unresolved_frames += unresolved;
+	p->stats.samples_python += python;
+	p->stats.samples_no_callchain += no_callchain;
 	count_sample(p, leaf, s->period);
 	if (!cacheable)
 		return 0;
@@ -1008,7 +1070,8 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 
 		if (!c)
 			return -ENOMEM;
-		*c = (struct chain_entry){gen, tn, leaf, (uint32_t)nr_ips, unresolved, cpumode};
+		*c = (struct chain_entry){gen,	      tn,      leaf,   (uint32_t)nr_ips,
+					  unresolved, cpumode, python, no_callchain};
 		memcpy(c->ips, ips, nr_ips * 8);
 		p->chains[j] = (struct chain_slot){h, c};
 		p->chains_used++;
@@ -1350,7 +1413,13 @@ PYPERF_API int pyperf_profile__add_data(struct pyperf_profile *p, struct pyperf_
 	if (p->opts.progress)
 		p->opts.progress(p->opts.progress_ctx, total, total);
 	offcpu_end_file(p);
-	p->stats.lost_samples += ds->lost_records + ds->lost_samples;
+	/* LOST records count what a ring buffer dropped; LOST_SAMPLES, written
+	 * at the end by perf record (6.0+) and pyperf-record, hold the
+	 * kernel's count per event, those same samples included: one or the
+	 * other, never their sum. perf's "Total Lost Samples" is the latter. */
+	p->stats.lost_samples += ds->lost_samples ? ds->lost_samples : ds->lost_records;
+	p->stats.lost_chunks += ds->records[PYPERF_RECORD_LOST];
+	p->lost_reported += ds->lost_samples;
 	p->stats.malformed_records += ds->malformed_records;
 	p->stats.unknown_records += ds->unknown_records;
 	p->stats.out_of_order += ds->out_of_order;
@@ -1522,7 +1591,7 @@ PYPERF_API int pyperf_weight__parse(const char *s, enum pyperf_weight *out)
 
 PYPERF_API uint64_t pyperf_profile__lost(const struct pyperf_profile *p)
 {
-	return p->stats.lost_samples;
+	return p->lost_reported;
 }
 
 PYPERF_API const char *pyperf_profile__command(const struct pyperf_profile *p)

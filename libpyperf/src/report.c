@@ -10,6 +10,7 @@
  * hidden.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <pyperf/output.h>
 #include "internal.h"
@@ -381,6 +382,7 @@ static int collect_children(struct writer *w, uint32_t thread_node)
 	const struct pyperf_frame *th = F(w, thread_node);
 	struct {
 		uint32_t node;
+		uint32_t depth; /* from the thread's first frame, 1-based */
 		long entry;
 		bool exiting;
 	} *st = NULL;
@@ -391,13 +393,14 @@ static int collect_children(struct writer *w, uint32_t thread_node)
 		if (PP_GROW(st, cap, sp + 1))
 			goto nomem;
 		st[sp].node = c;
+		st[sp].depth = 1;
 		st[sp].entry = -1;
 		st[sp].exiting = false;
 		sp++;
 	}
 	while (sp) {
 		long e;
-		uint32_t id;
+		uint32_t id, depth;
 
 		if (st[sp - 1].exiting) {
 			sp--;
@@ -406,6 +409,7 @@ static int collect_children(struct writer *w, uint32_t thread_node)
 			continue;
 		}
 		id = st[sp - 1].node;
+		depth = st[sp - 1].depth;
 		st[sp - 1].exiting = true;
 		e = entry_of_frame(w, th, N(w, id)->frame);
 		if (e < 0)
@@ -418,6 +422,11 @@ static int collect_children(struct writer *w, uint32_t thread_node)
 			memset(on_path + old, 0, (path_cap - old) * sizeof(*on_path));
 		}
 		st[sp - 1].entry = e;
+		/* Callee order: perf's chain for the entry runs from the frame's
+		 * innermost occurrence in a sample up to the root, as long as
+		 * that occurrence is deep. */
+		if (!w->caller)
+			w->entries[e].max_depth = MAX(w->entries[e].max_depth, depth);
 		if (!on_path[e]++) {
 			struct entry *en = &w->entries[e];
 
@@ -431,9 +440,12 @@ static int collect_children(struct writer *w, uint32_t thread_node)
 				en->thread = th;
 				/* Outside any map, perf labels the entry with the level
 				 * of the sample that created it. */
+				/* (That is caller order, where perf resolves the chain
+				 * from its root; in callee order the frame's own.) */
 				if (!F(w, id)->sym &&
 				    (!F(w, id)->dso || F(w, id)->dso->kind == PYPERF_DSO_UNKNOWN))
-					en->level = F(w, leaf)->cpumode == PYPERF_CPUMODE_KERNEL
+					en->level = F(w, w->caller ? leaf : id)->cpumode ==
+							    PYPERF_CPUMODE_KERNEL
 							? 'k'
 							: '.';
 			}
@@ -443,12 +455,14 @@ static int collect_children(struct writer *w, uint32_t thread_node)
 			if (PP_GROW(en->roots, en->cap_roots, en->nr_roots + 1))
 				goto nomem;
 			en->roots[en->nr_roots++] = id;
-			en->max_depth = MAX(en->max_depth, w->height[id]);
+			if (w->caller)
+				en->max_depth = MAX(en->max_depth, w->height[id]);
 		}
 		for (uint32_t c = N(w, id)->first_child; c; c = N(w, c)->next_sibling) {
 			if (PP_GROW(st, cap, sp + 1))
 				goto nomem;
 			st[sp].node = c;
+			st[sp].depth = depth + 1;
 			st[sp].entry = -1;
 			st[sp].exiting = false;
 			sp++;
@@ -952,6 +966,8 @@ static int build_walk(struct writer *w);
 
 static void add_chains_below(struct writer *w, const struct entry *e, uint32_t root);
 
+static void add_callers_of(struct writer *w, const struct entry *e, uint32_t root);
+
 static void build_graph(struct writer *w, const struct entry *e)
 {
 	graph_reset(w);
@@ -964,12 +980,16 @@ static void build_graph(struct writer *w, const struct entry *e)
 	/* Samples ending in the entry: their whole chain. */
 	for (size_t i = 0; i < e->nr_self && !w->err; i++)
 		graph_add_node(w, BASE_TOP, e->self_nodes[i], w->walk_pos[e->self_nodes[i]]);
-	/* Children mode: samples passing through, from the entry down. */
+	/* Children mode: samples passing through, from the entry down (or,
+	 * in callee order, from the entry up). */
 	if (w->children)
 		for (size_t i = 0; i < e->nr_roots && !w->err; i++) {
 			if (w->caller)
 				memo_reset(w); /* paths now start at this root */
-			add_chains_below(w, e, e->roots[i]);
+			if (w->caller)
+				add_chains_below(w, e, e->roots[i]);
+			else
+				add_callers_of(w, e, e->roots[i]);
 		}
 	if (w->caller && !w->err)
 		graph_cumulate(w);
@@ -1073,6 +1093,41 @@ static void add_chains_below(struct writer *w, const struct entry *e, uint32_t r
 		if (w->node_entry[id] == self)
 			continue;
 		graph_add_node(w, root, id, w->sampled_pos[k]);
+	}
+}
+
+/*
+ * Callee order: perf's chain for a sample passing through the entry runs
+ * from the entry's innermost frame in that sample (the first it meets
+ * walking from the leaf) up to the outermost caller.
+ */
+static void add_callers_of(struct writer *w, const struct entry *e, uint32_t root)
+{
+	uint32_t self = (uint32_t)(e - w->entries) + 1, top = root;
+	const struct pyperf_frame *th;
+	size_t from, to;
+
+	while (N(w, N(w, top)->parent)->parent != w->ev_node)
+		top = N(w, top)->parent;
+	th = F(w, N(w, top)->parent);
+	from = sampled_from(w, w->walk_pos[root]);
+	to = sampled_from(w, w->walk_pos[root] + w->walk_size[root]);
+	for (size_t k = from; k < to && !w->err; k++) {
+		uint32_t id = w->sampled[k], x;
+
+		if (w->node_entry[id] == self)
+			continue; /* counted with its whole chain */
+		for (x = N(w, id)->parent; x != root; x = N(w, x)->parent) {
+			long ex = entry_of_frame(w, th, N(w, x)->frame);
+
+			if (ex < 0) {
+				w->err = -ENOMEM;
+				return;
+			}
+			if (w->entries + ex == e)
+				break;
+		}
+		graph_add(w, path_frames(w, top, x), N(w, id)->self_period, N(w, id)->self_samples);
 	}
 }
 
@@ -1189,14 +1244,26 @@ static void print_run(struct writer *w, uint32_t start, uint32_t end, int depth,
 	}
 }
 
+/* Fractal percentages are of the parent, and so is the limit: perf's
+ * __sort_chain_graph_rel() keeps the children of a node that carry at
+ * least MIN% of the hits below it, not MIN% of the whole profile. */
+static uint64_t fractal_min_hit(const struct writer *w, uint32_t cn)
+{
+	return (uint64_t)ceil((double)(w->cn[cn].cumul - w->cn[cn].hit) *
+			      (w->o.callchain_min_percent / 100.0));
+}
+
 static bool print_graph_level(struct writer *w, uint32_t parent_end, uint64_t total, int depth,
 			      uint64_t depth_mask, int left, uint64_t min_hit)
 {
 	uint32_t *kids;
-	size_t n = sorted_children(w, parent_end, min_hit, &kids);
+	size_t n;
 	uint64_t new_mask = depth_mask;
 	uint64_t remaining = total;
 
+	if (w->o.callchain == PYPERF_CALLCHAIN_FRACTAL)
+		min_hit = fractal_min_hit(w, parent_end);
+	n = sorted_children(w, parent_end, min_hit, &kids);
 	for (size_t i = 0; i < n && !w->err && depth < 63; i++) {
 		uint32_t c = kids[i], end = run_end(w, c);
 		uint64_t new_total;
@@ -1348,6 +1415,8 @@ static void print_callchain(struct writer *w, const struct entry *e, uint64_t pa
 		return;
 	}
 	start = 0;
+	if (w->o.callchain == PYPERF_CALLCHAIN_FRACTAL)
+		min_hit = fractal_min_hit(w, 0);
 	n = sorted_children(w, 0, min_hit, &kids);
 	/* One root carrying all of the entry: print it as a plain run. */
 	if (n == 1 && w->cn[kids[0]].cumul == parent_period) {
@@ -1785,6 +1854,7 @@ PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 							    PYPERF_SORT_SYM};
 	struct writer w = {0};
 	const struct pyperf_node *root;
+	bool no_chains;
 	int ret = 0;
 
 	if (!out || !OPTS_VALID(opts, pyperf_report_opts))
@@ -1792,7 +1862,9 @@ PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 	if (opts)
 		memcpy(&w.o, opts, MIN(opts->sz, sizeof(w.o)));
 	w.o.sz = sizeof(w.o);
-	if (!OPTS_HAS(opts, callchain_min_percent) || w.o.callchain_min_percent <= 0)
+	if (w.o.callchain_min_percent < 0 || w.o.callchain_min_percent > 100)
+		return pyperf_err(-EINVAL);
+	if (!w.o.callchain_min_percent_set && w.o.callchain_min_percent == 0)
 		w.o.callchain_min_percent = 0.5;
 	w.p = p;
 	w.out = out;
@@ -1808,7 +1880,14 @@ PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 		memcpy(w.keys, default_keys, sizeof(default_keys));
 		w.nr_keys = ARRAY_SIZE(default_keys);
 	}
-	w.children = !w.o.no_children && !w.o.hierarchy;
+	/* A recording without call chains (perf record without -g): perf
+	 * shows neither a Children column nor call graphs. */
+	no_chains =
+	    pyperf_profile__stats(p)->samples &&
+	    pyperf_profile__stats(p)->samples_no_callchain == pyperf_profile__stats(p)->samples;
+	if (no_chains)
+		w.o.callchain = PYPERF_CALLCHAIN_NONE;
+	w.children = !w.o.no_children && !w.o.hierarchy && !no_chains;
 	if (w.o.nr_fields) {
 		/* Explicit columns: sort keys not listed still group, as in perf. */
 		size_t nk = 0;
@@ -1820,6 +1899,20 @@ PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 		w.nr_fields = w.o.nr_fields;
 		w.children = false;
 		for (size_t i = 0; i < w.nr_fields; i++) {
+			if (w.fields[i] == PYPERF_FIELD_CHILDREN && no_chains) {
+				bool overhead = false;
+
+				for (size_t k = 0; k < w.nr_fields; k++)
+					overhead |= w.fields[k] == PYPERF_FIELD_OVERHEAD;
+				if (!overhead) {
+					w.fields[i] = PYPERF_FIELD_OVERHEAD;
+				} else {
+					memmove(w.fields + i, w.fields + i + 1,
+						(--w.nr_fields - i) * sizeof(*w.fields));
+					i--;
+					continue;
+				}
+			}
 			if (w.fields[i] == PYPERF_FIELD_CHILDREN)
 				w.children = true;
 			if (key_for_field(w.fields[i], &fk[nk]) && nk < MAX_KEYS)

@@ -3,11 +3,13 @@
  * A workload with known call paths, built with frame pointers so that
  * perf record -g sees whole stacks.
  *
- *   callpaths [-t THREADS] [-f FORKS] [-d DEPTH] SECONDS
+ *   callpaths [-t THREADS] [-f FORKS] [-d DEPTH] [-s] SECONDS
  *
  * main -> run -> {path_a -> work_a, path_b -> middle -> work_b} in a 2:1
  * split of iterations, plus recurse(DEPTH) -> work_c for deep stacks.
- * -t runs the same in extra threads, -f in forked children.
+ * -t runs the same in extra threads, -f in forked children. -s adds a
+ * small branch, path_s -> work_s, every 16th iteration (~1.5% of the
+ * time: between perf's 0.5% call-graph limit and a 5% --percent-limit).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -53,6 +55,19 @@ __attribute__((noinline)) static void path_b(void)
 	middle();
 }
 
+__attribute__((noinline)) static void work_s(void)
+{
+	for (int i = 0; i < 20000; i++)
+		sink -= (unsigned long)i * 3;
+}
+
+__attribute__((noinline)) static void path_s(void)
+{
+	work_s();
+}
+
+static int small_branch;
+
 __attribute__((noinline)) static void recurse(int n)
 {
 	if (n <= 0)
@@ -73,6 +88,7 @@ static double now(void)
 __attribute__((noinline)) static void *run(void *arg)
 {
 	double end = now() + seconds;
+	unsigned iter = 0;
 
 	(void)arg;
 	while (now() < end) {
@@ -80,6 +96,8 @@ __attribute__((noinline)) static void *run(void *arg)
 		path_a();
 		path_b();
 		recurse(depth);
+		if (small_branch && !(++iter % 16))
+			path_s();
 	}
 	return NULL;
 }
@@ -89,13 +107,15 @@ int main(int argc, char **argv)
 	int threads = 0, forks = 0, c;
 	pthread_t tids[64];
 
-	while ((c = getopt(argc, argv, "t:f:d:")) != -1) {
+	while ((c = getopt(argc, argv, "t:f:d:s")) != -1) {
 		if (c == 't')
 			threads = atoi(optarg);
 		else if (c == 'f')
 			forks = atoi(optarg);
 		else if (c == 'd')
 			depth = atoi(optarg);
+		else if (c == 's')
+			small_branch = 1;
 		else
 			return 2;
 	}

@@ -5,9 +5,9 @@ for row, its folded stacks equal the folding of `perf script`, and its text
 reports equal perf report --stdio's."""
 import os
 import shutil
-from lib.common import (artifacts, check, dso_paths, fold_script, helper, main, perf_record, perf_report,
-                        plt_normalized_folded, plt_normalized_rows, pyperf_report, python,
-                        require_perf, rows, strip_ours, strip_perf_chrome, tmpdir, workload)
+from lib.common import (artifacts, check, compare_text, dso_paths, fold_script, helper, main, perf_record,
+                        perf_report, plt_normalized_folded, plt_normalized_rows, pyperf_report, python,
+                        require_perf, rows, tmpdir, workload)
 
 ROWS = ['--no-children', '-g', 'none', '--sort', 'comm,dso,sym', '-F', 'sample,comm,dso,sym']
 
@@ -73,27 +73,6 @@ def compare_collapsed(name, data, *flags, fields=None):
         keep = os.path.join(artifacts(), os.path.basename(data))
         shutil.copy(data, keep)
         print(f'    recording kept as {keep}')
-
-
-def compare_text(name, data, *args):
-    theirs = strip_perf_chrome(perf_report('-i', data, *args))
-    ours = strip_ours(pyperf_report('--view', 'native', '-i', data, *args).stdout)
-    plt_lines = [x for x in set(ours.split('\n')) - set(theirs.split('\n')) if '@plt' in x]
-    if theirs != ours and plt_lines:
-        # perf 6.1 misnames PLT stubs (see lib/common.py); the rows and
-        # folded stacks are checked up to that; the text cannot be.
-        print(f'  note: {name}: {" ".join(args)}: a sample in a PLT stub ({plt_lines[0].strip()}); '
-              'text not comparable with perf 6.1')
-        return
-    ok = check(theirs == ours, f'{name}: text of report {" ".join(args) or "(default)"} identical')
-    if not ok:
-        t, o = theirs.split('\n'), ours.split('\n')
-        for i, (x, y) in enumerate(zip(t, o)):
-            if x != y:
-                print(f'    first difference at line {i + 1}:\n    perf: {x!r}\n    ours: {y!r}')
-                break
-        else:
-            print(f'    lengths differ: perf {len(t)} lines, ours {len(o)}')
 
 
 def test():

@@ -43,7 +43,9 @@ static void usage(FILE *f)
 	    "      --symbol-cache DIR  keep parsed symbol tables in DIR (default\n"
 	    "                          $PYPERF_SYMBOL_CACHE, else ~/.cache/pyperf/symbols)\n"
 	    "      --no-symbol-cache   parse every symbol table afresh\n"
-	    "      --max-stack N       keep N frames per call chain (default 127)\n"
+	    "      --max-stack N       keep N frames per call chain, leaf side first (default\n"
+	    "                          127, as perf; python and mixed views count the frames\n"
+	    "                          they show)\n"
 	    "\n"
 	    "Python:\n"
 	    "      --view VIEW         mixed (default): Python frames, interpreter glue folded;\n"
@@ -65,7 +67,8 @@ static void usage(FILE *f)
 	    "      --pid PID[,PID..]   only these processes\n"
 	    "      --tid TID[,TID..]   only these threads\n"
 	    "      --comm NAME[,..]    only threads with these names\n"
-	    "      --percent-limit P   hide entries under P%% of the total\n"
+	    "      --percent-limit P   hide entries under P%% of the total, and call-graph\n"
+	    "                          branches under P%% (as -g MODE,P)\n"
 	    "\n"
 	    "Output format:\n"
 	    "      --format FORMAT     tree (default: perf report's entries with call graphs),\n"
@@ -263,9 +266,10 @@ static int parse_call_graph(char *s, struct pyperf_report_opts *o)
 			o->order = PYPERF_ORDER_CALLER;
 		else if (!strcmp(tok, "callee"))
 			o->order = PYPERF_ORDER_CALLEE;
-		else if ((pct = strtod(tok, &end)), end != tok && !*end && pct >= 0 && pct <= 100)
+		else if ((pct = strtod(tok, &end)), end != tok && !*end && pct >= 0 && pct <= 100) {
 			o->callchain_min_percent = pct;
-		else
+			o->callchain_min_percent_set = true;
+		} else
 			return -1;
 	}
 	return 0;
@@ -406,6 +410,34 @@ static int fold_perf_script(const char **inputs, int nr_inputs, const char *outp
 	return status;
 }
 
+/*
+ * Why a report may look flat: a recording without call chains, or Python
+ * programs that named no function for perf.
+ */
+static void explain_missing_frames(const struct pyperf_profile_stats *st, enum pyperf_view view)
+{
+	if (!st->samples)
+		return;
+	if (st->samples_no_callchain == st->samples)
+		fprintf(stderr,
+			"%s: note: the recording has no call chains (recorded without -g): each "
+			"sample is its own frame alone, so there is no Children column and no call "
+			"graph%s; record with pyperf-record -g (or perf record -g)\n",
+			prog,
+			view == PYPERF_VIEW_NATIVE
+			    ? ""
+			    : ", and Python frames appear only where a sample "
+			      "hit Python code directly");
+	else if (view != PYPERF_VIEW_NATIVE && !st->samples_python)
+		fprintf(stderr,
+			"%s: note: no Python frames in the %" PRIu64
+			" samples: no process named its Python functions for perf. Record with "
+			"pyperf-record -- python3 ..., or start Python 3.12+ with -X perf "
+			"(PYTHONPERFSUPPORT=1) and 3.8-3.11 with -m perf_trampoline (see the "
+			"README)\n",
+			prog, st->samples);
+}
+
 /* Leaves main through its single clean-up path. */
 #define FAIL(code)                                                                                 \
 	do {                                                                                       \
@@ -520,6 +552,10 @@ int main(int argc, char **argv)
 				FAIL(bad_usage("--percent-limit wants a percentage, not '%s'",
 					       optarg));
 			ropts.percent_limit = v;
+			/* As in perf, the limit prunes call-graph branches too,
+			 * unless a later -g MODE,MIN says otherwise. */
+			ropts.callchain_min_percent = v;
+			ropts.callchain_min_percent_set = true;
 			break;
 		}
 		case OPT_STDIO:
@@ -698,6 +734,11 @@ int main(int argc, char **argv)
 	if (perf_script_input && !format_set)
 		format = PYPERF_FORMAT_COLLAPSED;
 	ropts.hierarchy = format == PYPERF_FORMAT_HIERARCHY;
+	/* perf report keeps the outermost frames of a long chain when it
+	 * orders call graphs from the callers (the default with Children) */
+	popts.max_stack_outer = format == PYPERF_FORMAT_TREE &&
+				(ropts.order == PYPERF_ORDER_CALLER ||
+				 (ropts.order == PYPERF_ORDER_DEFAULT && !ropts.no_children));
 	/* One limit and one weight for every format. */
 	copts.percent_limit = svgopts.percent_limit = ssopts.percent_limit = ppopts.percent_limit =
 	    jopts.percent_limit = ropts.percent_limit;
@@ -797,10 +838,12 @@ int main(int argc, char **argv)
 	if (!quiet) {
 		const struct pyperf_profile_stats *st = pyperf_profile__stats(prof);
 
-		if (st->lost_samples)
+		if (st->lost_samples || st->lost_chunks)
 			fprintf(stderr,
-				"%s: warning: %" PRIu64 " samples were lost while recording\n",
-				prog, st->lost_samples);
+				"%s: warning: %" PRIu64
+				" samples were lost while recording (%" PRIu64
+				" ring buffer overruns); record with a larger -m or a lower -F\n",
+				prog, st->lost_samples, st->lost_chunks);
 		if (st->malformed_records)
 			fprintf(stderr, "%s: warning: %" PRIu64 " malformed records were skipped\n",
 				prog, st->malformed_records);
@@ -808,6 +851,7 @@ int main(int argc, char **argv)
 			fprintf(stderr,
 				"%s: note: %" PRIu64 " records of unknown types were skipped\n",
 				prog, st->unknown_records);
+		explain_missing_frames(st, popts.view);
 	}
 	if (ret && !status)
 		status = EXIT_INPUT;

@@ -319,7 +319,7 @@ struct pyperf_data_stats {
 	uint64_t unknown_ids;			  /* samples whose event id is not in attrs */
 	uint64_t out_of_order;			  /* arrived after their time was flushed */
 	uint64_t lost_records;			  /* sum of LOST records */
-	uint64_t lost_samples;			  /* sum of LOST_SAMPLES records */
+	uint64_t lost_samples;			  /* sum of LOST_SAMPLES records (not BPF drops) */
 	uint64_t compressed_bytes;		  /* decompressed from COMPRESSED */
 };
 

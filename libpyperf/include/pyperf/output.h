@@ -79,9 +79,12 @@ struct pyperf_report_opts {
 	enum pyperf_callchain_order order;
 	double callchain_min_percent; /* branches below are hidden; default 0.5 */
 	double percent_limit;	      /* entries below are hidden */
+	/* callchain_min_percent is meant even when 0 (perf's -g graph,0: every
+	 * branch shown); without it, 0 means the default. */
+	bool callchain_min_percent_set;
 	size_t : 0;
 };
-#define pyperf_report_opts__last_field percent_limit
+#define pyperf_report_opts__last_field callchain_min_percent_set
 
 /**
  * pyperf_profile__write_report() - write a perf report --stdio style report.

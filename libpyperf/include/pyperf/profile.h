@@ -73,7 +73,7 @@ struct pyperf_profile_stats {
 	uint64_t samples;		 /* added to the tree */
 	uint64_t samples_filtered;	 /* left out by --pid/--tid/--comm */
 	uint64_t samples_unknown_thread; /* no pid/tid in the sample */
-	uint64_t lost_samples;		 /* LOST and LOST_SAMPLES records */
+	uint64_t lost_samples;		 /* per file: LOST_SAMPLES records, else LOST ones */
 	uint64_t unresolved_frames;	 /* frames without a symbol (per sample) */
 	uint64_t truncated_callchains;	 /* chains cut at max_stack or corrupt */
 	uint64_t unwound_samples;	 /* samples whose user stack was unwound */
@@ -90,6 +90,9 @@ struct pyperf_profile_stats {
 	uint64_t off_cpu_open_at_end;  /* still off CPU when the file ended (cut there) */
 	uint64_t switches_undecoded;   /* no usable tracing data: state unknown */
 	uint64_t samples_other_weight; /* samples the chosen weight leaves out */
+	uint64_t samples_no_callchain; /* added with one frame: recorded without call chains */
+	uint64_t samples_python;       /* added with at least one Python frame */
+	uint64_t lost_chunks;	       /* LOST records (ring buffer overruns) */
 };
 
 /*
@@ -137,14 +140,17 @@ struct pyperf_profile_opts {
 	size_t nr_tids;
 	const char *const *comms;
 	size_t nr_comms;
-	/* Frames kept per callchain (perf's --max-stack); 0: 1024 (perf: 127, which cuts
-	 * deep Python stacks that pyperf-record writes whole). */
+	/* Frames kept per callchain, leaf side first (perf's --max-stack); 0:
+	 * 127, perf's default. The native view counts them as perf does; the
+	 * python and mixed views count the frames they show, once the
+	 * interpreter's own are folded (up to 1024 native frames are read). */
 	unsigned max_stack;
 	/* Ignore callchains: one frame per sample. */
 	bool no_callchain;
 	/* Do not unwind stack copies (dwarf samples keep only kernel frames). */
 	bool no_unwind;
-	/* User frames kept per unwound stack; 0: 1024. */
+	/* User frames kept per unwound stack; 0: as max_stack in the native
+	 * view (perf's limit on unwinding), 1024 in the others. */
 	unsigned max_unwind;
 	enum pyperf_view view;
 	/* python view: a "[native]" leaf under the Python frame when the
@@ -156,9 +162,13 @@ struct pyperf_profile_opts {
 	pyperf_progress_fn_t progress;
 	void *progress_ctx;
 	enum pyperf_weight weight;
+	/* A chain longer than max_stack keeps its outermost max_stack frames
+	 * and the leaf instead of the leaf side: what perf report keeps when
+	 * it orders call graphs from the callers (--children, -G). */
+	bool max_stack_outer;
 	size_t : 0;
 };
-#define pyperf_profile_opts__last_field weight
+#define pyperf_profile_opts__last_field max_stack_outer
 
 /**
  * pyperf_profile__new() - an empty profile.
@@ -255,7 +265,12 @@ PYPERF_API bool pyperf_profile__event_in_ns(const struct pyperf_profile *p, uint
  */
 PYPERF_API int pyperf_weight__parse(const char *s, enum pyperf_weight *out);
 
-/** pyperf_profile__lost() - lost samples of the profile's files. */
+/**
+ * pyperf_profile__lost() - lost samples as perf report's header counts
+ * them: the sum of LOST_SAMPLES records (which perf record and
+ * pyperf-record write at the end). Files with LOST records only count 0
+ * here; pyperf_profile_stats.lost_samples counts them.
+ */
 PYPERF_API uint64_t pyperf_profile__lost(const struct pyperf_profile *p);
 
 /**
