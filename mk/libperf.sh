@@ -7,7 +7,15 @@ set -euo pipefail
 
 prefix=$(realpath -m "$1")
 tarball=/usr/src/linux-source-6.12.tar.xz
-[ -f "$prefix/.stamp" ] && exit 0
+# libapi's fs helpers (tracefs__mount) are used too; their header is not
+# among libperf's installed ones. (Also copied into caches built before.)
+api_header() {
+	install -D -m 644 "$prefix/src/tools/lib/api/fs/fs.h" "$prefix/include/api/fs/fs.h"
+}
+if [ -f "$prefix/.stamp" ]; then
+	[ -f "$prefix/include/api/fs/fs.h" ] || api_header
+	exit 0
+fi
 if [ ! -f "$tarball" ]; then
 	echo "pyperf: $tarball is missing; install the linux-source-6.12 package" >&2
 	exit 1
@@ -30,4 +38,5 @@ make -s -C "$src/tools/lib/perf" -j"$(nproc)" EXTRA_CFLAGS="-fPIC -O2 -g" \
 # libperf.a calls into libapi (fdarray, fs helpers) but does not contain it.
 cp "$src/tools/lib/api/libapi.a" "$prefix/lib/"
 rm -f "$prefix"/lib/libperf.so*
+api_header
 touch "$prefix/.stamp"

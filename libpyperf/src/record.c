@@ -409,7 +409,14 @@ static int open_events(struct pyperf_recorder *r, bool launch, struct pyperf_err
 
 	if (r->o.off_cpu && !r->tracing) {
 		static const char *const names[] = {"sched/sched_switch"};
+		bool mounted;
 
+		ret = pyperf_tracefs_mount(&mounted, err);
+		if (ret)
+			return ret;
+		if (mounted)
+			note(r, "tracefs was not mounted: mounted it at /sys/kernel/tracing for "
+				"sched:sched_switch, as perf record does");
 		ret = tp_formats_build(names, 1, &r->tracing, &r->tracing_size, &r->sw_config, err);
 		if (ret)
 			return ret;
@@ -448,7 +455,7 @@ static int open_events(struct pyperf_recorder *r, bool launch, struct pyperf_err
 			return paranoid_error(err, -ret);
 		if (hw_event(r->o.event) &&
 		    (ret == -ENOENT || ret == -EOPNOTSUPP || ret == -ENODEV))
-			return pyperf_error_set(err, ret, PYPERF_NO_OFFSET, r->event_name,
+			return pyperf_error_set(err, -EOPNOTSUPP, PYPERF_NO_OFFSET, r->event_name,
 						"event not supported here (no hardware PMU?); use "
 						"-e cpu-clock");
 		if (ret == -ESRCH)
@@ -962,6 +969,10 @@ kill_child:
 	r->go_fd = -1;
 	waitpid(pid, &r->child_status, 0);
 	r->child = -1;
+	/* -ENOENT and -ENOEXEC say the command was not found or not run
+	 * (exit 127, 126); a failure to record is something else. */
+	if (ret == -ENOENT || ret == -ENOEXEC)
+		ret = -EIO;
 	return pyperf_err(ret);
 }
 

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <api/fs/fs.h>
 #include <traceevent/event-parse.h>
 #include "internal.h"
 #include "tracing.h"
@@ -273,6 +274,31 @@ static const char *tracefs(void)
 			return dirs[i];
 	}
 	return NULL;
+}
+
+int pyperf_tracefs_mount(bool *mounted, struct pyperf_error *err)
+{
+	int e;
+
+	*mounted = false;
+	if (tracefs())
+		return 0;
+	errno = 0;
+	tracefs__mount();
+	e = errno;
+	if (tracefs()) {
+		*mounted = true;
+		return 0;
+	}
+	if (!e || e == EBUSY)
+		e = EACCES;
+	return pyperf_error_set(
+	    err, -e, PYPERF_NO_OFFSET, "/sys/kernel/tracing",
+	    "tracefs is not mounted and could not be mounted (%s); %s, or record without --off-cpu",
+	    strerror(e),
+	    e == EPERM || e == EACCES ? "mount it as root ('mount -t tracefs nodev "
+					"/sys/kernel/tracing') or record as root"
+				      : "this kernel may lack tracefs (CONFIG_TRACING)");
 }
 
 /* Reads a tracefs file whole (their st_size is 0, so read until EOF). */

@@ -47,6 +47,15 @@ bool tp_formats_is_sched_switch(struct tp_formats *f, uint64_t id);
  * Builds a container for the tracepoints @names ("sched/sched_switch") from
  * tracefs, and their ids (the attr config). @buf is malloc'ed.
  */
+/*
+ * pyperf_tracefs_mount() - make tracefs reachable for tracepoint formats:
+ * mounted already, or mounted now at /sys/kernel/tracing when allowed, as
+ * perf does (libapi's tracefs__mount()). @mounted says it was mounted now.
+ * Return: 0, or a negative errno (-EPERM without the right to mount,
+ * -ENODEV without tracefs in the kernel), with @err filled.
+ */
+int pyperf_tracefs_mount(bool *mounted, struct pyperf_error *err);
+
 int tp_formats_build(const char *const *names, size_t n, void **buf, size_t *size, uint64_t *ids,
 		     struct pyperf_error *err);
 

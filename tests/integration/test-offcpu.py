@@ -207,14 +207,38 @@ def test_perf_reads_ours(data):
           f'(pyperf-report counts {m.group(1) if m else "?"})')
 
 
+UNMOUNT = ('for m in /sys/kernel/tracing /sys/kernel/debug/tracing /sys/kernel/debug; do '
+           'umount -l "$m" 2> /dev/null; done; ')
+
+
+def test_tracefs(d):
+    """Where nothing mounted tracefs, --off-cpu mounts it as perf does
+    (in a private mount namespace here); where mounting is not allowed,
+    one actionable line and exit 2, never 127."""
+    if os.geteuid() != 0 or not shutil.which('unshare'):
+        print('  note: not root: tracefs is not unmounted for the test')
+        return
+    rec = f'{BIN}/pyperf-record -o {d}/t.data --off-cpu -- sleep 0.2'
+    p = run(['unshare', '-m', '--propagation', 'private', 'sh', '-c', UNMOUNT + rec], check_rc=False)
+    check(p.returncode == 0 and 'mounted it at /sys/kernel/tracing' in p.stderr,
+          f'tracefs unmounted: --off-cpu mounts it and records (exit {p.returncode}) '
+          f'{p.stderr.strip().splitlines()[:1]}')
+    n = re.search(r'(\d+) of them context switches', p.stderr)
+    check(n and int(n.group(1)) > 0, f'... and context switches were recorded ({n and n.group(1)})')
+    p = run(['unshare', '-m', '--propagation', 'private', 'sh', '-c',
+             UNMOUNT + 'exec setpriv --bounding-set -sys_admin ' + rec.replace(' -o', ' -q -o')],
+            check_rc=False)
+    lines = p.stderr.strip().splitlines()
+    check(p.returncode == 2 and len(lines) == 1 and "mount -t tracefs nodev /sys/kernel/tracing" in lines[0],
+          f'mounting not allowed: exit {p.returncode} (not 127), one actionable line: {lines}')
+
+
 def test():
     require_perf()
-    if not os.path.exists('/sys/kernel/tracing/events/sched/sched_switch') and \
-            not os.path.exists('/sys/kernel/debug/tracing/events/sched/sched_switch'):
-        raise Skip('no sched:sched_switch tracepoint (tracefs not mounted)')
     py312 = python('3.12')
     d = tmpdir()
     try:
+        test_tracefs(d)
         data = test_sleep_spin(d, 'python3.12', py312)
         test_perf_reads_ours(data)
         try:
