@@ -572,11 +572,9 @@ static int write_attrs(struct pyperf_recorder *r, struct pyperf_error *err)
 	if (ret)
 		return pyperf_error_set(err, ret, PYPERF_NO_OFFSET, r->output, "cannot write: %s",
 					strerror(-ret));
-	/* Deep stacks repeat themselves: compressed, a dwarf-mode file stays
-	 * near the size of a frame-pointer one. */
-	level = r->o.compression > 0 ? r->o.compression
-		: r->o.compression == 0 && r->o.callgraph == PYPERF_CALLGRAPH_DWARF ? 1
-										    : 0;
+	/* Only when asked, as perf record: hotspot's perfparser (1.3, Debian
+	 * 12) skips COMPRESSED records and would show an empty profile. */
+	level = r->o.compression > 0 ? r->o.compression : 0;
 	if (level && !pyperf_data_writer__set_compression(r->w, level, 256 * 1024))
 		r->stats.compression = level;
 	else if (level && r->o.compression > 0)

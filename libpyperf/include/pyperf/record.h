@@ -67,8 +67,8 @@ struct pyperf_record_opts {
 	bool raw_stacks;
 	/*
 	 * zstd level for perf-style compressed records (perf record -z):
-	 * 0 = default (level 1 in dwarf mode, where stacks are long and alike;
-	 * off otherwise), -1 = never.
+	 * 0 or -1 = none (the default, as perf record: hotspot 1.3 cannot
+	 * read compressed records), 1..22 = that level.
 	 */
 	int compression;
 	/*
