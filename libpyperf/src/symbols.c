@@ -20,6 +20,7 @@
 #include <pyperf/map.h>
 #include <pyperf/symbols.h>
 #include "internal.h"
+#include "buildid_cache.h"
 #include "symbols_internal.h"
 #include "symtab.h"
 #include "symcache.h"
@@ -34,7 +35,6 @@
 PYPERF_API struct pyperf_symbols *pyperf_symbols__new(const struct pyperf_symbols_opts *opts)
 {
 	struct pyperf_symbols *s;
-	const char *home = getenv("HOME");
 	char buf[PATH_MAX];
 
 	if (!OPTS_VALID(opts, pyperf_symbols_opts))
@@ -43,14 +43,10 @@ PYPERF_API struct pyperf_symbols *pyperf_symbols__new(const struct pyperf_symbol
 	if (!s)
 		return NULL;
 	pp_arena_init(&s->arena, 16 * 1024);
-	if (OPTS_GET(opts, buildid_dir, NULL)) {
-		s->buildid_dir = pp_arena_strdup(&s->arena, opts->buildid_dir);
-	} else if (home) {
-		snprintf(buf, sizeof(buf), "%s/.debug", home);
+	if (pyperf_buildid_cache_dir(OPTS_GET(opts, buildid_dir, NULL), buf, sizeof(buf)))
 		s->buildid_dir = pp_arena_strdup(&s->arena, buf);
-	} else {
+	else
 		s->buildid_dir = "";
-	}
 	s->kallsyms =
 	    OPTS_GET(opts, kallsyms, NULL) ? pp_arena_strdup(&s->arena, opts->kallsyms) : NULL;
 	s->symfs = pp_arena_strdup(&s->arena, OPTS_GET(opts, symfs, NULL) ? opts->symfs : "");
@@ -919,6 +915,29 @@ static int load_elf_saved(struct pyperf_dso *d, struct table_key *k)
 }
 
 /*
+ * The recorded build id is nowhere, but the file at the recorded path is
+ * there: rebuilt or upgraded since. Its frames stay addresses; say why
+ * once, and what keeps them next time.
+ */
+static void warn_build_id_mismatch(const struct pyperf_dso *d, const struct elf_search *es)
+{
+	uint8_t id[20];
+	char now[41];
+	int n = pyperf_read_build_id(es->main_path, id);
+
+	if (n <= 0 || (n == d->bid_size && !memcmp(id, d->bid, (size_t)n)))
+		return;
+	for (int i = 0; i < n; i++)
+		snprintf(now + 2 * i, 3, "%02x", id[i]);
+	d->owner->stats.build_id_mismatches++;
+	pr_warn("%s: build id %s in the recording, %s on disk (rebuilt since?), and not in the "
+		"build-id cache %s: its frames stay unresolved. pyperf-record and perf record keep "
+		"a copy there ('perf buildid-cache -a FILE' adds one)\n",
+		es->main_path, es->hex, now,
+		d->owner->buildid_dir[0] ? d->owner->buildid_dir : "(none)");
+}
+
+/*
  * The first candidate with .symtab supplies symbols, the first with
  * .dynsym is the "runtime" file that has the real program and section
  * headers.
@@ -980,6 +999,8 @@ static int load_elf(struct pyperf_dso *d, struct table_key *k)
 		syms_f = run_f;
 	if (!run_f)
 		run_f = syms_f;
+	if (!run_f && d->bid_size)
+		warn_build_id_mismatch(d, &es);
 	if (run_f)
 		d->run_path = pp_strdup(run_f->path);
 	if (syms_f && syms_f != run_f)

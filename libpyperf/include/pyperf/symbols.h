@@ -54,7 +54,8 @@ struct pyperf_symbols;
 
 struct pyperf_symbols_opts {
 	size_t sz;
-	/* perf's build-id cache; default "$HOME/.debug". "" disables it. */
+	/* perf's build-id cache; default $PERF_BUILDID_DIR, else "$HOME/.debug".
+	 * "" disables it. */
 	const char *buildid_dir;
 	/* Where kernel symbols come from; default: the build-id cache, else
 	 * /proc/kallsyms if the running kernel is the recorded one. */
@@ -82,6 +83,7 @@ struct pyperf_symbols_stats {
 	uint64_t perf_map_bad_lines;   /* malformed lines skipped in perf maps */
 	uint64_t tables_mapped;	       /* symbol tables taken from the table cache */
 	uint64_t tables_saved;	       /* symbol tables read and saved to it */
+	uint64_t build_id_mismatches;  /* files whose build id differs from the recording's */
 };
 
 /**
