@@ -35,6 +35,7 @@
 #include "binary.h"
 #include "internal.h"
 #include "tracing.h"
+#include "buildid_cache.h"
 #include "symbols_internal.h"
 #include "sysinfo.h"
 
@@ -82,8 +83,16 @@ struct pyperf_recorder {
 	bool default_pages;
 	bool no_read_lost; /* the kernel refused PERF_FORMAT_LOST (before 6.0) */
 	bool freq_noted;
+	bool buildid_cache_failed; /* noted once; not tried again */
 	pid_t *attach_pids;
 	size_t nr_attach;
+	/* Python processes launched or attached: did they name their frames? */
+	struct {
+		pid_t pid;
+		int version;
+		bool named, seen;
+	} py[64];
+	size_t nr_py;
 	volatile sig_atomic_t stop;
 	uint64_t first_time, last_time;
 	int time_off; /* byte offset of the time in a sample */
@@ -814,9 +823,13 @@ static void python_environment(struct pyperf_recorder *r)
 
 	if (r->o.no_python)
 		return;
-	setenv("PYTHONPERFSUPPORT", "1", 1);
-	if (!r->o.python_dir)
+	/* 3.12+ without our folder: CPython's support from startup. With it,
+	 * our sitecustomize switches it on once site's own frames run, so
+	 * that none of them (nor the bootstrap's) carries a perf name. */
+	if (!r->o.python_dir) {
+		setenv("PYTHONPERFSUPPORT", "1", 1);
 		return;
+	}
 	if (old && *old)
 		snprintf(path, sizeof(path), "%s:%s", r->o.python_dir, old);
 	else
@@ -825,7 +838,73 @@ static void python_environment(struct pyperf_recorder *r)
 	setenv("PYPERF_TRAMPOLINE", "1", 1);
 }
 
-static void decide_python_and_callgraph(struct pyperf_recorder *r, char *const argv[])
+/* Whether a launched Python @v gets its functions named. */
+static bool have_python_support(struct pyperf_recorder *r, int v)
+{
+	return v >= 312 || (v >= 308 && have_trampolines(r, v));
+}
+
+/* A Python process whose frames should be named: checked at the end. */
+static void watch_python(struct pyperf_recorder *r, pid_t pid, int version)
+{
+	if (version < 308 || r->nr_py >= sizeof(r->py) / sizeof(r->py[0]))
+		return;
+	r->py[r->nr_py].pid = pid;
+	r->py[r->nr_py].version = version;
+	r->py[r->nr_py].named = r->py[r->nr_py].seen = false;
+	r->nr_py++;
+}
+
+/*
+ * A running Python can be named from outside only if it already writes a
+ * perf map (-X perf, PYTHONPERFSUPPORT=1, perf_trampoline): say which,
+ * and how to get the frames otherwise.
+ */
+static void attach_python_note(struct pyperf_recorder *r, pid_t pid)
+{
+	char exe[64], path[PATH_MAX], map[64];
+	ssize_t n;
+	int v;
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	n = readlink(exe, path, sizeof(path) - 1);
+	if (n <= 0)
+		return;
+	path[n] = 0;
+	v = pyperf_python_version(path);
+	if (!v)
+		return;
+	if (!r->stats.python_version)
+		r->stats.python_version = v;
+	snprintf(map, sizeof(map), "/tmp/perf-%d.map", pid);
+	if (v < 308)
+		note(r, "pid %d: Python %d.%d: Python frames need CPython 3.8 or newer", pid,
+		     v / 100, v % 100);
+	else if (!access(map, R_OK))
+		note(r, "pid %d: Python %d.%d writes %s: its Python functions will be named", pid,
+		     v / 100, v % 100, map);
+	else if (v >= 312)
+		note(r,
+		     "pid %d: Python %d.%d without perf support (no %s): nothing can switch it on "
+		     "from outside, so its Python functions will show as interpreter frames; start "
+		     "it "
+		     "with python3 -X perf (or PYTHONPERFSUPPORT=1), or under pyperf-record -- "
+		     "COMMAND",
+		     pid, v / 100, v % 100, map);
+	else
+		note(r,
+		     "pid %d: Python %d.%d without perf trampolines (no %s): nothing can switch "
+		     "them "
+		     "on from outside, so its Python functions will show as interpreter frames; "
+		     "start "
+		     "it with python3 -m perf_trampoline SCRIPT (PYTHONPATH=%s), or under "
+		     "pyperf-record -- COMMAND",
+		     pid, v / 100, v % 100, map,
+		     r->o.python_dir ? r->o.python_dir : "pyperf's python folder");
+	watch_python(r, pid, v);
+}
+
+static void decide_python_and_callgraph(struct pyperf_recorder *r, char *const argv[], bool attach)
 {
 	char path[PATH_MAX], code[PATH_MAX];
 	const char *cmd = real_command(argv);
@@ -834,18 +913,24 @@ static void decide_python_and_callgraph(struct pyperf_recorder *r, char *const a
 	if (binary_resolve(cmd, path, sizeof(path)))
 		return;
 	v = pyperf_python_version(path);
-	r->stats.python_version = v;
-	if (v && !r->o.no_python) {
-		if (v >= 312)
-			note(r, "Python %d.%d: perf support enabled (PYTHONPERFSUPPORT=1)", v / 100,
-			     v % 100);
+	if (!attach)
+		r->stats.python_version = v;
+	if (v && !r->o.no_python && !attach) {
+		if (v >= 312 && r->o.python_dir)
+			note(r,
+			     "Python %d.%d: perf support switched on through PYTHONPATH "
+			     "(sys.activate_stack_trampoline, PYPERF_TRAMPOLINE=1)",
+			     v / 100, v % 100);
+		else if (v >= 312)
+			note(r, "Python %d.%d: perf support switched on (PYTHONPERFSUPPORT=1)",
+			     v / 100, v % 100);
 		else if (v < 308)
 			note(r, "Python %d.%d: Python frames need CPython 3.8 or newer", v / 100,
 			     v % 100);
 		else if (have_trampolines(r, v))
 			note(r,
-			     "Python %d.%d: perf trampolines enabled (libpyperf, "
-			     "PYPERF_TRAMPOLINE=1)",
+			     "Python %d.%d: perf trampolines switched on through PYTHONPATH "
+			     "(libpyperf, PYPERF_TRAMPOLINE=1)",
 			     v / 100, v % 100);
 		else
 			note(r,
@@ -853,6 +938,18 @@ static void decide_python_and_callgraph(struct pyperf_recorder *r, char *const a
 			     "(build pyperf with its headers installed); Python frames will be "
 			     "missing",
 			     v / 100, v % 100);
+	}
+	/* An interpreter without frame pointers: fp stacks end inside it,
+	 * before any Python frame. */
+	if (r->o.callgraph == PYPERF_CALLGRAPH_FP && v) {
+		int is_lib = binary_code_object(path, code, sizeof(code));
+
+		if (!pyperf_binary_has_frame_pointers(code))
+			note(r,
+			     "warning: --call-graph fp, but %s%s lacks frame pointers: stacks will "
+			     "stop inside it, without the Python frames above; --call-graph dwarf "
+			     "(or -g) unwinds it",
+			     is_lib ? "the interpreter library " : "", code);
 	}
 	if (r->o.callgraph == PYPERF_CALLGRAPH_AUTO) {
 		int is_lib = binary_code_object(path, code, sizeof(code));
@@ -884,7 +981,7 @@ PYPERF_API int pyperf_recorder__launch(struct pyperf_recorder *r, char *const ar
 				 strerror(-ret));
 		return pyperf_err(ret == -ENOENT ? -ENOENT : -ENOEXEC);
 	}
-	decide_python_and_callgraph(r, argv);
+	decide_python_and_callgraph(r, argv, false);
 	if (pipe2(go, O_CLOEXEC) || pipe2(ex, O_CLOEXEC))
 		return pyperf_err(pyperf_error_set(err, -errno, PYPERF_NO_OFFSET, NULL, "pipe: %s",
 						   strerror(errno)));
@@ -920,6 +1017,8 @@ PYPERF_API int pyperf_recorder__launch(struct pyperf_recorder *r, char *const ar
 	close(ex[1]);
 	r->child = pid;
 	r->launched = true;
+	if (!r->o.no_python && have_python_support(r, r->stats.python_version))
+		watch_python(r, pid, r->stats.python_version);
 	r->go_fd = go[1];
 	r->exec_err_fd = ex[0];
 
@@ -988,7 +1087,9 @@ PYPERF_API int pyperf_recorder__attach(struct pyperf_recorder *r, const pid_t *p
 		return pyperf_err(-ENOMEM);
 	memcpy(r->attach_pids, pids, nr * sizeof(*pids));
 	r->nr_attach = nr;
-	if (r->o.callgraph == PYPERF_CALLGRAPH_AUTO) {
+	for (size_t i = 0; i < nr; i++)
+		attach_python_note(r, pids[i]);
+	if (r->o.callgraph == PYPERF_CALLGRAPH_AUTO || r->o.callgraph == PYPERF_CALLGRAPH_FP) {
 		char exe[64], path[PATH_MAX];
 		ssize_t n;
 
@@ -998,7 +1099,7 @@ PYPERF_API int pyperf_recorder__attach(struct pyperf_recorder *r, const pid_t *p
 			char *argv[] = {path, NULL};
 
 			path[n] = 0;
-			decide_python_and_callgraph(r, argv);
+			decide_python_and_callgraph(r, argv, true);
 		}
 		if (r->o.callgraph == PYPERF_CALLGRAPH_AUTO)
 			r->o.callgraph = PYPERF_CALLGRAPH_DWARF;
@@ -1482,6 +1583,38 @@ static int kernel_build_id(uint8_t out[20])
 	return -ENODATA;
 }
 
+/* As perf record does: the binaries stay readable after a rebuild. */
+static void cache_build_id(struct pyperf_recorder *r, const char *name, const uint8_t *id, size_t n)
+{
+	char dir[PATH_MAX];
+	int ret;
+
+	if (r->o.no_buildid_cache || r->buildid_cache_failed ||
+	    !pyperf_buildid_cache_dir(r->o.buildid_dir, dir, sizeof(dir)))
+		return;
+	ret = pyperf_buildid_cache_add(dir, name, id, n);
+	if (!ret) {
+		r->stats.buildid_cached++;
+		return;
+	}
+	if (ret == -EINVAL)
+		return; /* a deleted or odd file name: nothing to keep */
+	if (ret == -EPERM && !strcmp(name, "[kernel.kallsyms]"))
+		return; /* kallsyms without addresses (kptr_restrict) */
+	r->buildid_cache_failed = true;
+	if (ret == -EPERM)
+		note(r,
+		     "build-id cache %s is not ours (another user's $HOME?): binaries not kept "
+		     "there",
+		     dir);
+	else
+		note(r,
+		     "build-id cache %s: %s: %s; reports after a rebuild of the recorded binaries "
+		     "will "
+		     "lack their symbols",
+		     dir, name, strerror(-ret));
+}
+
 /* BUILD_ID feature: one build_id_event per object, as perf writes them. */
 static int add_build_ids(struct pyperf_recorder *r, const struct hit_dso *hits, size_t nr)
 {
@@ -1506,6 +1639,7 @@ static int add_build_ids(struct pyperf_recorder *r, const struct hit_dso *hits, 
 			continue;
 		if (n <= 0)
 			continue;
+		cache_build_id(r, name, id, (size_t)n);
 		size = 8 + 4 + 24 + ALIGN_UP(nlen + 1, 64);
 		if (PP_GROW(buf, cap, len + size)) {
 			free(buf);
@@ -1587,9 +1721,13 @@ static int embed_files(struct pyperf_recorder *r, const pid_t *pids, size_t nr)
 
 			snprintf(path, sizeof(path),
 				 kind == 1 ? "/tmp/perf-%d.map" : "/tmp/jit-%d.dump", pids[i]);
+			for (size_t k = 0; k < r->nr_py; k++)
+				r->py[k].seen |= r->py[k].pid == pids[i];
 			data = slurp_safe(path, &size);
 			if (!data)
 				continue;
+			for (size_t k = 0; k < r->nr_py; k++)
+				r->py[k].named |= r->py[k].pid == pids[i] && size;
 			plen = strlen(path) + 1;
 			slen = (uint32_t)ALIGN_UP(plen, 8);
 			need = 16 + 4 + slen + ALIGN_UP(size, 8);
@@ -1725,6 +1863,17 @@ PYPERF_API int pyperf_recorder__finish(struct pyperf_recorder *r, struct pyperf_
 	if ((ret = sysinfo_write_features(r->w, version)) || (ret = sysinfo_write_cmdline(r->w)) ||
 	    (ret = add_build_ids(r, hits, nr_hits)) || (ret = embed_files(r, pids, nr_pids)))
 		goto write_error;
+	for (size_t k = 0; k < r->nr_py; k++)
+		if (r->py[k].seen && !r->py[k].named)
+			note(r,
+			     "warning: pid %d (Python %d.%d) named no Python function for perf (no "
+			     "/tmp/perf-%d.map): its samples show interpreter frames only%s",
+			     r->py[k].pid, r->py[k].version / 100, r->py[k].version % 100,
+			     r->py[k].pid,
+			     r->launched
+				 ? " (did it run with -I, -E or -S, which skip PYTHONPATH or "
+				   "site?)"
+				 : "");
 	/* the format of sched_switch, for decoding anywhere (perf's
 	 * tracing-data section, which perf script reads too) */
 	if (r->tracing && (ret = pyperf_data_writer__add_feature(r->w, PYPERF_FEAT_TRACING_DATA,

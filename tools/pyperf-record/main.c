@@ -63,6 +63,9 @@ static void usage(FILE *f)
 	    "                          calls; switches can be far more frequent than samples)\n"
 	    "      --clean-maps        remove the /tmp/perf-PID.map files of launched processes\n"
 	    "                          once they are copied into the output\n"
+	    "  -N, --no-buildid-cache  do not keep the recorded binaries in perf's build-id\n"
+	    "                          cache ($PERF_BUILDID_DIR, else ~/.debug), which keeps\n"
+	    "                          their symbols after a rebuild (as perf record -N)\n"
 	    "  -q, --quiet             no notes or summary\n"
 	    "  -h, --help              this text\n"
 	    "      --version           print the version\n"
@@ -128,6 +131,7 @@ static const struct option long_opts[] = {
     {"off-cpu", optional_argument, NULL, OPT_OFF_CPU},
     {"compression-level", optional_argument, NULL, 'z'},
     {"no-compress", no_argument, NULL, OPT_NO_COMPRESS},
+    {"no-buildid-cache", no_argument, NULL, 'N'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -173,6 +177,23 @@ static void on_signal(int sig, siginfo_t *si, void *ctx)
 	}
 	if (si->si_code == SI_USER || si->si_code == SI_QUEUE || sig == SIGTERM)
 		pyperf_recorder__signal_child(recorder, sig);
+	/* if the command is still there in a second, say why nothing ended */
+	alarm(1);
+}
+
+/* A second after the first interrupt, the command still runs: it ignores
+ * or handles the signal. */
+static void on_alarm(int sig)
+{
+	static const char msg[] =
+	    "pyperf-record: the command goes on (it ignores or handles the interrupt); still "
+	    "recording. Ctrl-C again stops recording and ends the command (SIGTERM)\n";
+
+	(void)sig;
+	if (recorder && interrupts == 1 && pyperf_recorder__child_pid(recorder) > 0 &&
+	    pyperf_recorder__child_status(recorder) == -1 &&
+	    write(STDERR_FILENO, msg, sizeof(msg) - 1))
+		return;
 }
 
 static void on_child(int sig)
@@ -194,6 +215,9 @@ static void install_handlers(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_child;
 	sigaction(SIGCHLD, &sa, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
 }
 
 static const char *mode_name(enum pyperf_callgraph cg)
@@ -213,6 +237,7 @@ static const char *mode_name(enum pyperf_callgraph cg)
 static void summary(const struct pyperf_record_opts *o, const struct pyperf_record_stats *s)
 {
 	double mb = (double)s->bytes_written / (1024.0 * 1024.0);
+	const char *output = o->output ? o->output : "perf.data"; /* the library's default */
 
 	fprintf(stderr,
 		"[ %s: %" PRIu64 " samples of %s, %" PRIu64 " lost; %" PRIu64 " processes, %" PRIu64
@@ -223,7 +248,7 @@ static void summary(const struct pyperf_record_opts *o, const struct pyperf_reco
 		fprintf(stderr, " (%u-byte stack copies)", s->stack_bytes);
 	if (o->off_cpu)
 		fprintf(stderr, "; %" PRIu64 " of them context switches", s->switches);
-	fprintf(stderr, " ]\n[ %s: %.2f MB written to %s", prog, mb, o->output);
+	fprintf(stderr, " ]\n[ %s: %.2f MB written to %s", prog, mb, output);
 	if (s->compression)
 		fprintf(stderr, " (zstd %d)", s->compression);
 	if (s->samples)
@@ -256,7 +281,10 @@ static void summary(const struct pyperf_record_opts *o, const struct pyperf_reco
 			"%s: warning: %" PRIu64 " samples lost in %" PRIu64 " chunks; raise -m "
 			"or lower -F\n",
 			prog, s->lost_samples, s->lost_chunks);
-	fprintf(stderr, "View it with: pyperf-report -i %s --hierarchy\n", o->output);
+	if (o->output)
+		fprintf(stderr, "View it with: pyperf-report -i %s --hierarchy\n", output);
+	else
+		fprintf(stderr, "View it with: pyperf-report --hierarchy\n");
 }
 
 int main(int argc, char **argv)
@@ -268,11 +296,12 @@ int main(int argc, char **argv)
 	pid_t *pids = NULL;
 	size_t nr_pids = 0;
 	bool quiet = false;
+	size_t notes_shown;
 	int c, ret, status;
 
 	/* Stacks are the point: call graphs by default, mode chosen per program. */
 	o.callgraph = PYPERF_CALLGRAPH_AUTO;
-	while ((c = getopt_long(argc, argv, "+o:e:F:c:gm:p:z::qh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:e:F:c:gm:p:z::qNh", long_opts, NULL)) != -1) {
 		uint64_t v;
 
 		switch (c) {
@@ -406,6 +435,9 @@ int main(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case 'N':
+			o.no_buildid_cache = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -439,6 +471,7 @@ int main(int argc, char **argv)
 		ret = pyperf_recorder__launch(recorder, argv + optind, &err);
 	if (!quiet && *pyperf_recorder__notes(recorder))
 		fprintf(stderr, "%s", pyperf_recorder__notes(recorder));
+	notes_shown = strlen(pyperf_recorder__notes(recorder));
 	if (ret) {
 		fprintf(stderr, "%s: %s\n", prog, pyperf_error__format(&err, msg, sizeof(msg)));
 		pyperf_recorder__free(recorder);
@@ -463,6 +496,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", prog, pyperf_error__format(&err, msg, sizeof(msg)));
 		ret = -1;
 	}
+	/* what finishing found (build-id cache, Python without frames) */
+	if (!quiet && pyperf_recorder__notes(recorder)[notes_shown])
+		fprintf(stderr, "%s", pyperf_recorder__notes(recorder) + notes_shown);
 	if (!quiet)
 		summary(&o, pyperf_recorder__stats(recorder));
 	status = pyperf_recorder__child_status(recorder);

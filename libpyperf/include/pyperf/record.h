@@ -91,9 +91,17 @@ struct pyperf_record_opts {
 	 * copies keep the recording's cost and ring-buffer use bounded.
 	 */
 	unsigned off_cpu_stack_bytes;
+	/*
+	 * perf's build-id cache, filled at the end as perf record fills it
+	 * (every binary samples hit, and the kernel's symbols), so that
+	 * reports keep their symbols after a rebuild. NULL: $PERF_BUILDID_DIR,
+	 * else $HOME/.debug; "" or no_buildid_cache: not written (perf -N).
+	 */
+	const char *buildid_dir;
+	bool no_buildid_cache;
 	size_t : 0;
 };
-#define pyperf_record_opts__last_field off_cpu_stack_bytes
+#define pyperf_record_opts__last_field no_buildid_cache
 
 /* What a recording saw; filled as it runs and at the end. */
 struct pyperf_record_stats {
@@ -102,6 +110,7 @@ struct pyperf_record_stats {
 	uint64_t lost_chunks;	     /* LOST records */
 	uint64_t bytes_written;	     /* to the file (after compression) */
 	int compression;	     /* zstd level used, 0 if none */
+	uint64_t buildid_cached;     /* binaries added to (or found in) the build-id cache */
 	uint64_t processes, threads; /* seen in the recording */
 	uint64_t wakeups;	     /* ring buffer drain passes */
 	uint64_t throttled;	     /* THROTTLE records */
