@@ -197,9 +197,10 @@ install: all
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libpyperf.so
 	install -m 644 libpyperf/include/pyperf/*.h $(DESTDIR)$(PREFIX)/include/pyperf/
 	rm -rf $(DESTDIR)$(PREFIX)/lib/pyperf/python
-	install -d $(DESTDIR)$(PREFIX)/lib/pyperf/python/perf_trampoline
-	install -m 644 $(OUT)/python/sitecustomize.py $(DESTDIR)$(PREFIX)/lib/pyperf/python/
-	install -m 644 $(OUT)/python/perf_trampoline/* $(DESTDIR)$(PREFIX)/lib/pyperf/python/perf_trampoline/
+	install -d $(DESTDIR)$(PREFIX)/lib/pyperf/python
+	# the byte code (__pycache__) too: installed folders are not writable
+	cp -R $(OUT)/python/sitecustomize.py $(OUT)/python/__pycache__ $(OUT)/python/perf_trampoline \
+		$(DESTDIR)$(PREFIX)/lib/pyperf/python/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES@|$(PKGS)|' \
 		libpyperf/libpyperf.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libpyperf.pc
 

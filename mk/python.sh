@@ -32,13 +32,24 @@ else
 	done
 fi
 
-declare -A built=()
+declare -A built=() compiled=()
 for py in "${candidates[@]}"; do
 	info=$("$py" -c 'import sys, sysconfig
 print(sys.implementation.name, sys.version_info[0] * 100 + sys.version_info[1],
       sysconfig.get_config_var("EXT_SUFFIX"), sysconfig.get_paths()["include"])' 2>/dev/null) || continue
 	read -r impl ver suffix inc <<< "$info"
 	[ "$impl" = cpython ] || continue
+	# Byte code for every version, checked by nothing but the build: the
+	# bootstrap then costs no compile at each start (where byte code is
+	# not written: PYTHONDONTWRITEBYTECODE, a read-only install), which
+	# on 3.12+ would show in profiles under site's execsitecustomize.
+	if [ "$ver" -ge 308 ] && [ -z "${compiled[$ver]:-}" ]; then
+		"$py" -c 'import compileall, py_compile, sys
+sys.exit(not compileall.compile_dir(sys.argv[1], quiet=1,
+         invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH))' "$tmp" ||
+			{ echo "mk/python.sh: byte-compiling with $py failed" >&2; exit 1; }
+		compiled[$ver]=1
+	fi
 	[ "$ver" -ge 308 ] && [ "$ver" -le 311 ] || continue
 	[ -z "${built[$suffix]:-}" ] || continue
 	if [ ! -f "$inc/Python.h" ]; then

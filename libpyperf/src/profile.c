@@ -678,11 +678,17 @@ static long apply_view(struct pyperf_profile *p, long n)
 			v = builtin_view_frame(p, p->stack[i]);
 			if (!v)
 				return -ENOMEM;
-			p->stack[w++] = v - 1;
+			/* one call, two C functions (a wrapper and its _impl,
+			 * both kept apart on 3.8): one frame */
+			if (!w || p->stack[w - 1] != v - 1)
+				p->stack[w++] = v - 1;
 		} else if (p->opts.view == PYPERF_VIEW_PYTHON) {
 			/* native code: charged to the Python frame above it, or
-			 * to a [native] leaf when asked */
-			if (i == 0 && p->opts.native_leaf) {
+			 * to a [native] leaf when asked, if the time was spent
+			 * outside the interpreter (C extensions, libc, kernel):
+			 * the interpreter running bytecode is the Python frame's
+			 * own time */
+			if (i == 0 && p->opts.native_leaf && !(c & FC_INTERP)) {
 				if (!p->native_frame)
 					p->native_frame =
 					    view_frame(p, "[native]", "[native]", PYPERF_DSO_ANON);

@@ -92,7 +92,7 @@ def test():
         p = record(data, [py, workload('fib.py'), '25', '2'], '-g')
         check('call graphs: dwarf' in p.stderr and 'lacks frame pointers' in p.stderr,
               '-g chooses dwarf for a Python without frame pointers, and says why')
-        check('PYTHONPERFSUPPORT=1' in p.stderr, 'Python 3.12 perf support enabled and noted')
+        check('Python 3.12: perf support switched on' in p.stderr, 'Python 3.12 perf support switched on and noted')
         perf_reads_cleanly('python3.12 dwarf', data)
 
         # A map left by a dead process with the child's pid is not read as

@@ -50,7 +50,8 @@ static void usage(FILE *f)
 	    "Python:\n"
 	    "      --view VIEW         mixed (default): Python frames, interpreter glue folded;\n"
 	    "                          python: Python frames only; native: every frame, as perf\n"
-	    "      --native-leaf       python view: a [native] leaf for time in native code\n"
+	    "      --native-leaf       python view: a [native] leaf for time outside the\n"
+	    "                          interpreter (C extensions, libc, the kernel)\n"
 	    "      --full-path         Python frames with the file's full path\n"
 	    "\n"
 	    "Weight (off-CPU needs a recording with sched:sched_switch, e.g. pyperf-record\n"
@@ -799,6 +800,16 @@ int main(int argc, char **argv)
 	}
 	if (!pyperf_profile__stats(prof)->files)
 		FAIL(EXIT_INPUT);
+	/* A filter that keeps nothing is a mistake, not an empty profile. */
+	if ((popts.nr_pids || popts.nr_tids || popts.nr_comms) &&
+	    !pyperf_profile__stats(prof)->samples) {
+		fprintf(stderr,
+			"%s: --pid/--tid/--comm match none of the %" PRIu64
+			" samples; pyperf-report --sort comm,pid,tid -g none lists what the "
+			"recording holds\n",
+			prog, pyperf_profile__stats(prof)->samples_filtered);
+		FAIL(EXIT_USAGE);
+	}
 
 	if (output) {
 		out = fopen(output, "w");
