@@ -44,6 +44,11 @@ __attribute__((format(printf, 5, 6))) int pyperf_error_set(struct pyperf_error *
 							   const char *fmt, ...);
 #define PYPERF_NO_OFFSET UINT64_MAX
 
+struct stat;
+/* A file (perf map, jitdump) last written before process @pid (0: this
+ * one) started: left by a dead process with the same pid. map.c. */
+bool pyperf_left_by_dead_process(const struct stat *st, int pid);
+
 /*
  * Options structs: a caller built against an older header passes a smaller
  * sz; fields past it read as zero. Bytes past the fields we know must be

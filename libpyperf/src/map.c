@@ -237,20 +237,26 @@ struct pyperf_map_writer {
 };
 
 /*
- * A map last written before this process started was left by a dead
+ * A map last written before its process started was left by a dead
  * process that had the same pid (pids wrap quickly: 32768 by default), and
- * its entries would name our code wrongly. Another code generator in this
- * process can only have written it since we started. One second of slack
- * keeps the clock granularity from calling a fresh map stale.
+ * its entries would name that process's code wrongly. A code generator in
+ * the process can only have written it since it started. One second of
+ * slack keeps the clock granularity from calling a fresh map stale.
  */
-static bool left_by_dead_process(const struct stat *st)
+bool pyperf_left_by_dead_process(const struct stat *st, int pid)
 {
 	struct timespec real, boot;
 	unsigned long long start_ticks = 0;
-	char buf[1024], *p;
+	char buf[1024], path[64], *p;
 	double started;
 	ssize_t n;
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	int fd;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/stat");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return false;
@@ -329,7 +335,8 @@ static int open_map(struct pyperf_map_writer *w, pid_t pid, struct pyperf_error 
 					     : "has other hard links; not written%.0u",
 		    (unsigned)st.st_uid);
 	}
-	if ((w->truncate || (st.st_size && left_by_dead_process(&st))) && ftruncate(fd, 0) < 0) {
+	if ((w->truncate || (st.st_size && pyperf_left_by_dead_process(&st, 0))) &&
+	    ftruncate(fd, 0) < 0) {
 		e = errno;
 		close(fd);
 		return pyperf_error_set(err, -e, PYPERF_NO_OFFSET, path, "cannot truncate: %s",

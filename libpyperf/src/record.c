@@ -863,6 +863,8 @@ static void watch_python(struct pyperf_recorder *r, pid_t pid, int version)
 static void attach_python_note(struct pyperf_recorder *r, pid_t pid)
 {
 	char exe[64], path[PATH_MAX], map[64];
+	struct stat st;
+	bool live;
 	ssize_t n;
 	int v;
 
@@ -877,10 +879,12 @@ static void attach_python_note(struct pyperf_recorder *r, pid_t pid)
 	if (!r->stats.python_version)
 		r->stats.python_version = v;
 	snprintf(map, sizeof(map), "/tmp/perf-%d.map", pid);
+	/* a map of a dead process with the same pid names nothing here */
+	live = !stat(map, &st) && S_ISREG(st.st_mode) && !pyperf_left_by_dead_process(&st, pid);
 	if (v < 308)
 		note(r, "pid %d: Python %d.%d: Python frames need CPython 3.8 or newer", pid,
 		     v / 100, v % 100);
-	else if (!access(map, R_OK))
+	else if (live)
 		note(r, "pid %d: Python %d.%d writes %s: its Python functions will be named", pid,
 		     v / 100, v % 100, map);
 	else if (v >= 312)
@@ -1726,8 +1730,13 @@ static int embed_files(struct pyperf_recorder *r, const pid_t *pids, size_t nr)
 			data = slurp_safe(path, &size);
 			if (!data)
 				continue;
-			for (size_t k = 0; k < r->nr_py; k++)
-				r->py[k].named |= r->py[k].pid == pids[i] && size;
+			for (size_t k = 0; k < r->nr_py; k++) {
+				struct stat st;
+
+				r->py[k].named |= r->py[k].pid == pids[i] && size &&
+						  !stat(path, &st) &&
+						  !pyperf_left_by_dead_process(&st, pids[i]);
+			}
 			plen = strlen(path) + 1;
 			slen = (uint32_t)ALIGN_UP(plen, 8);
 			need = 16 + 4 + slen + ALIGN_UP(size, 8);
