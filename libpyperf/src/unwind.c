@@ -44,7 +44,7 @@ enum rule_kind {
 struct reg_rule {
 	uint8_t kind;
 	uint8_t nops;
-	uint16_t ops; /* index into the object's op pool */
+	uint32_t ops; /* index into the object's op pool */
 };
 
 /* A decoded CFI row. */
@@ -301,31 +301,40 @@ static bool off_to_vaddr(const struct obj_unwind *o, uint64_t off, uint64_t *vad
 
 /* ---- rules ------------------------------------------------------------------ */
 
+/*
+ * Expressions of all of an object's rows share one pool, addressed by a
+ * 32-bit index: a large library's rows need hundreds of thousands of ops
+ * over a recording (a 16-bit index ran out after ~5000 distinct PCs of
+ * libpython, and every row after that looked like code without CFI).
+ */
 static int store_ops(struct obj_unwind *o, const Dwarf_Op *ops, size_t n, struct reg_rule *r)
 {
-	if (n > 255 || o->nr_ops + n > UINT16_MAX)
+	if (n > UINT8_MAX || o->nr_ops + n > UINT32_MAX)
 		return -E2BIG;
 	if (PP_GROW(o->ops, o->cap_ops, o->nr_ops + n))
 		return -ENOMEM;
 	memcpy(o->ops + o->nr_ops, ops, n * sizeof(*ops));
-	r->ops = (uint16_t)o->nr_ops;
+	r->ops = (uint32_t)o->nr_ops;
 	r->nops = (uint8_t)n;
 	r->kind = RULE_EXPR;
 	o->nr_ops += n;
 	return 0;
 }
 
-static void decode_rule(struct obj_unwind *o, Dwarf_Frame *f, struct cfi_rule *r)
+/* Returns 0 (r->valid says whether the row is usable), or -ENOMEM. */
+static int decode_rule(struct obj_unwind *o, Dwarf_Frame *f, struct cfi_rule *r)
 {
 	Dwarf_Op *ops, mem[3];
-	size_t n;
+	size_t n, ops_before = o->nr_ops;
 	Dwarf_Addr start, end;
+	int ret;
 
 	memset(r, 0, sizeof(*r));
 	r->ra_reg = (uint8_t)dwarf_frame_info(f, &start, &end, &r->signal);
-	if (dwarf_frame_cfa(f, &ops, &n) || !n || store_ops(o, ops, n, &r->cfa))
-		return;
-	for (int reg = 0; reg < NREGS; reg++) {
+	if (dwarf_frame_cfa(f, &ops, &n) || !n)
+		return 0;
+	ret = store_ops(o, ops, n, &r->cfa);
+	for (int reg = 0; !ret && reg < NREGS; reg++) {
 		if (dwarf_frame_register(f, reg, mem, &ops, &n)) {
 			r->regs[reg].kind = RULE_UNDEF;
 			continue;
@@ -334,10 +343,14 @@ static void decode_rule(struct obj_unwind *o, Dwarf_Frame *f, struct cfi_rule *r
 			r->regs[reg].kind = ops ? RULE_UNDEF : RULE_SAME;
 			continue;
 		}
-		if (store_ops(o, ops, n, &r->regs[reg]))
-			return;
+		ret = store_ops(o, ops, n, &r->regs[reg]);
+	}
+	if (ret) {
+		o->nr_ops = ops_before;
+		return ret == -ENOMEM ? ret : 0;
 	}
 	r->valid = true;
+	return 0;
 }
 
 static bool rule_slot_hash(const void *slot, const void *ctx, uint64_t *hash)
@@ -376,8 +389,11 @@ static const struct cfi_rule *rule_for(struct pyperf_dso *d, struct obj_unwind *
 	memset(r, 0, sizeof(*r));
 	if ((o->eh && !dwarf_cfi_addrframe(o->eh, vaddr, &frame)) ||
 	    (debug_cfi(d, o) && !dwarf_cfi_addrframe(o->dcfi, vaddr, &frame))) {
-		decode_rule(o, frame, r);
+		int ret = decode_rule(o, frame, r);
+
 		free(frame);
+		if (ret)
+			return NULL; /* out of memory: not remembered, asked again next time */
 	}
 	r->pc = vaddr;
 	o->slots[j].pc = vaddr;
