@@ -110,11 +110,15 @@ static const uint8_t pyperf_trampoline[16] = {0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x48
 
 enum trampoline_kind { TRAMPOLINE_CPYTHON, TRAMPOLINE_PYPERF };
 
+static const uint8_t endbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
+
 /*
- * Live processes: looks at the code around @pc (a return address) for a
- * known trampoline. Returns the offset of @pc in it, or -1.
+ * Live processes: looks at the code around @pc for a known trampoline:
+ * the one whose call returns to @pc, or, for the sampled frame (@leaf),
+ * any one @pc lies in (the runtime may not have named it yet). Returns the
+ * offset of @pc in it (its endbr64 *@prefix included), or -1.
  */
-static int live_trampoline_offset(pid_t pid, uint64_t pc, unsigned *prefix,
+static int live_trampoline_offset(pid_t pid, uint64_t pc, bool leaf, unsigned *prefix,
 				  enum trampoline_kind *kind)
 {
 	uint8_t code[32];
@@ -123,19 +127,31 @@ static int live_trampoline_offset(pid_t pid, uint64_t pc, unsigned *prefix,
 
 	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(code))
 		return -1;
-	/* pc sits after the call: 6 bytes into CPython's template */
-	if (!memcmp(code + 16 - 6, cpython_trampoline, sizeof(cpython_trampoline))) {
-		*prefix = (code[6] == 0xf3 && code[7] == 0x0f && code[8] == 0x1e && code[9] == 0xfa)
-			      ? 4
-			      : 0;
-		*kind = TRAMPOLINE_CPYTHON;
-		return 6 + (int)*prefix;
-	}
-	if (!memcmp(code + 16 - PYPERF_TRAMPOLINE_RET, pyperf_trampoline,
-		    sizeof(pyperf_trampoline))) {
-		*prefix = 0;
-		*kind = TRAMPOLINE_PYPERF;
-		return PYPERF_TRAMPOLINE_RET;
+	/* code[16] is the byte at pc; a return address sits after the call,
+	 * 6 bytes into CPython's template and 10 into ours */
+	for (int at = 0; at < (leaf ? 16 : 1); at++) {
+		int c = leaf ? at : 6;
+		const uint8_t *t = code + 16 - c;
+
+		if (c <= 10 && !memcmp(t, cpython_trampoline, sizeof(cpython_trampoline))) {
+			*prefix = !memcmp(t - 4, endbr64, 4) ? 4 : 0;
+			*kind = TRAMPOLINE_CPYTHON;
+			return c + (int)*prefix;
+		}
+		if (leaf && c < 4 && !memcmp(t, endbr64, 4) &&
+		    !memcmp(t + 4, cpython_trampoline, sizeof(cpython_trampoline))) {
+			*prefix = 4;
+			*kind = TRAMPOLINE_CPYTHON;
+			return c;
+		}
+		c = leaf ? at : PYPERF_TRAMPOLINE_RET;
+		t = code + 16 - c;
+		if (c < 12 && !memcmp(t, pyperf_trampoline, sizeof(pyperf_trampoline) - 4) &&
+		    (leaf || !memcmp(t, pyperf_trampoline, sizeof(pyperf_trampoline)))) {
+			*prefix = 0;
+			*kind = TRAMPOLINE_PYPERF;
+			return c;
+		}
 	}
 	return -1;
 }
@@ -264,7 +280,14 @@ static struct obj_unwind *jit_obj(struct pyperf_dso *d, Dwarf_CFI *cfi)
 		d->unwind = o;
 		d->unwind_free = obj_free;
 	}
-	o->eh = cfi; /* the jitdump may have been re-read */
+	if (o->eh != cfi) {
+		/* the jitdump was re-read: rows looked up before, and found
+		 * missing, may be there now */
+		o->nr_rules = o->nr_ops = 0;
+		if (o->slots)
+			memset(o->slots, 0, o->slots_cap * sizeof(*o->slots));
+		o->eh = cfi;
+	}
 	return o;
 }
 
@@ -408,14 +431,31 @@ struct state {
 	uint32_t valid;		     /* bit per register */
 	const uint8_t *stack;	     /* the copy */
 	uint64_t stack_lo, stack_hi; /* its addresses */
+	uint64_t fault;		     /* the last address read_mem() could not read */
 };
 
-static bool read_mem(const struct state *s, uint64_t addr, uint64_t *v)
+static bool read_mem(struct state *s, uint64_t addr, uint64_t *v)
 {
-	if (addr < s->stack_lo || addr > s->stack_hi - 8 || s->stack_hi - s->stack_lo < 8)
+	if (addr < s->stack_lo || addr > s->stack_hi - 8 || s->stack_hi - s->stack_lo < 8) {
+		s->fault = addr;
 		return false;
+	}
 	memcpy(v, s->stack + (addr - s->stack_lo), 8);
 	return true;
+}
+
+/*
+ * Why memory could not be read: above the copy, within what a thread's
+ * stack can span, the stack goes on past the copy; anywhere else the
+ * address came from registers or memory that make no sense (a frame
+ * pointer where there is none), and a bigger copy would not help.
+ */
+#define STACK_SPAN (256ULL << 20)
+static int fault_stop(const struct state *s)
+{
+	return s->fault >= s->stack_hi - 8 && s->fault - s->stack_hi < STACK_SPAN
+		   ? PYPERF_UNWIND_STACK_COPY
+		   : PYPERF_UNWIND_BAD_FRAME;
 }
 
 static bool reg_get(const struct state *s, int reg, uint64_t *v)
@@ -431,7 +471,7 @@ static bool reg_get(const struct state *s, int reg, uint64_t *v)
  * the value, *is_value set, after DW_OP_stack_value); -EFAULT when memory
  * is outside the copy; -EINVAL for anything else.
  */
-static int eval(const struct state *s, const Dwarf_Op *ops, size_t n, uint64_t cfa, bool have_cfa,
+static int eval(struct state *s, const Dwarf_Op *ops, size_t n, uint64_t cfa, bool have_cfa,
 		uint64_t *out, bool *is_value)
 {
 	uint64_t st[32], a, b;
@@ -631,7 +671,7 @@ static int step_cfi(const struct obj_unwind *o, const struct cfi_rule *r, struct
 
 	ret = eval(s, o->ops + r->cfa.ops, r->cfa.nops, 0, false, &cfa, &isval);
 	if (ret)
-		return ret == -EFAULT ? PYPERF_UNWIND_STACK_COPY : PYPERF_UNWIND_BAD_FRAME;
+		return ret == -EFAULT ? fault_stop(s) : PYPERF_UNWIND_BAD_FRAME;
 	next.valid = 0;
 	for (int reg = 0; reg < NREGS; reg++) {
 		const struct reg_rule *rr = &r->regs[reg];
@@ -651,8 +691,7 @@ static int step_cfi(const struct obj_unwind *o, const struct cfi_rule *r, struct
 				next.regs[reg] = v;
 				next.valid |= 1u << reg;
 			} else if (reg == r->ra_reg) {
-				return ret == -EFAULT ? PYPERF_UNWIND_STACK_COPY
-						      : PYPERF_UNWIND_BAD_FRAME;
+				return ret == -EFAULT ? fault_stop(s) : PYPERF_UNWIND_BAD_FRAME;
 			}
 			break;
 		default:
@@ -672,6 +711,14 @@ static int step_cfi(const struct obj_unwind *o, const struct cfi_rule *r, struct
 	return 0;
 }
 
+/* After a step by a rule of our own: rax..r11 are not preserved across the
+ * call the caller made, the rest is what the callee left (or restored). */
+static void keep_callee_saved(struct state *s)
+{
+	s->valid &= (1u << R_RBX) | (1u << R_RBP) | (1u << R_R12) | (1u << R_R13) | (1u << R_R14) |
+		    (1u << R_R15) | (1u << R_RSP) | (1u << R_RIP);
+}
+
 /*
  * CPython's perf trampoline (3.12, 3.13; x86-64): "sub $8,%rsp; call *%rcx;
  * add $8,%rsp; ret", eleven bytes, fifteen with an endbr64 before. From
@@ -687,12 +734,10 @@ static int step_cpython_trampoline(struct state *s, uint64_t off, unsigned prefi
 	else
 		slot = 8; /* the call pushed under our 8-byte pad */
 	if (!read_mem(s, sp + slot, ra))
-		return PYPERF_UNWIND_STACK_COPY;
+		return fault_stop(s);
 	s->regs[R_RSP] = sp + slot + 8;
 	s->regs[R_RIP] = *ra;
-	/* rax..r11 are not preserved across the call they made */
-	s->valid &= (1u << R_RBX) | (1u << R_RBP) | (1u << R_R12) | (1u << R_R13) | (1u << R_R14) |
-		    (1u << R_R15) | (1u << R_RSP) | (1u << R_RIP);
+	keep_callee_saved(s);
 	return 0;
 }
 
@@ -709,19 +754,18 @@ static int step_pyperf_trampoline(struct state *s, uint64_t off, uint64_t *ra)
 		return PYPERF_UNWIND_BAD_FRAME; /* padding: not code that runs */
 	if (off >= 5 && off < 11) {
 		if (!read_mem(s, sp, &bp) || !read_mem(s, sp + 8, ra))
-			return PYPERF_UNWIND_STACK_COPY;
+			return fault_stop(s);
 		s->regs[R_RBP] = bp;
 		s->valid |= 1u << R_RBP;
 		sp += 16;
 	} else {
 		if (!read_mem(s, sp, ra))
-			return PYPERF_UNWIND_STACK_COPY;
+			return fault_stop(s);
 		sp += 8;
 	}
 	s->regs[R_RSP] = sp;
 	s->regs[R_RIP] = *ra;
-	s->valid &= (1u << R_RBX) | (1u << R_RBP) | (1u << R_R12) | (1u << R_R13) | (1u << R_R14) |
-		    (1u << R_R15) | (1u << R_RSP) | (1u << R_RIP);
+	keep_callee_saved(s);
 	return 0;
 }
 
@@ -733,12 +777,95 @@ static int step_frame_pointer(struct state *s, uint64_t *ra)
 	if (!reg_get(s, R_RBP, &bp) || bp < sp || bp % 8)
 		return PYPERF_UNWIND_BAD_FRAME;
 	if (!read_mem(s, bp, &nbp) || !read_mem(s, bp + 8, ra))
-		return PYPERF_UNWIND_STACK_COPY;
+		return fault_stop(s);
 	s->regs[R_RSP] = bp + 16;
 	s->regs[R_RBP] = nbp;
 	s->regs[R_RIP] = *ra;
-	s->valid &= (1u << R_RBX) | (1u << R_RBP) | (1u << R_R12) | (1u << R_R13) | (1u << R_R14) |
-		    (1u << R_R15) | (1u << R_RSP) | (1u << R_RIP);
+	keep_callee_saved(s);
+	return 0;
+}
+
+/*
+ * Whether @p, the byte at a return address, follows a call instruction:
+ * "call rel32" (e8), or "call *r/m" (ff /2) in any ModRM form (a REX
+ * prefix sits before the opcode and changes no length after it). The 7
+ * bytes before @p and @p itself must be readable.
+ */
+static bool after_call(const uint8_t *p)
+{
+	if (p[-5] == 0xe8)
+		return true;
+	for (int len = 2; len <= 7; len++) {
+		const uint8_t *i = p - len;
+		unsigned modrm = i[1], mod = modrm >> 6, rm = modrm & 7, need = 2;
+
+		if (i[0] != 0xff || ((modrm >> 3) & 7) != 2)
+			continue;
+		if (mod != 3 && rm == 4) {
+			need++; /* SIB; base 5 without displacement means disp32 */
+			if (mod == 0 && (i[2] & 7) == 5)
+				need += 4;
+		}
+		if (mod == 0 && rm == 5)
+			need += 4; /* rip-relative */
+		else if (mod == 1)
+			need += 1;
+		else if (mod == 2)
+			need += 4;
+		if (need == (unsigned)len)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A return address worth believing where there was no CFI to find it: it
+ * lies in a mapped file's code that has CFI (so the unwind can go on by
+ * the rules) and follows a call instruction there.
+ */
+static bool plausible_return(struct pyperf_thread *th, uint64_t ra)
+{
+	const struct pyperf_map *map = pyperf_thread__find_map(th, PYPERF_CPUMODE_USER, ra - 1);
+	const uint8_t *raw;
+	struct obj_unwind *o;
+	uint64_t off, vaddr;
+	size_t size;
+
+	if (ra < 8 || !map || !map->dso ||
+	    (map->dso->kind != PYPERF_DSO_ELF && map->dso->kind != PYPERF_DSO_VDSO))
+		return false;
+	o = obj_for(map->dso);
+	off = pyperf_map__map_ip(map, ra - 1) + 1;
+	if (!o || !off_to_vaddr(o, off - 1, &vaddr) || !rule_for(map->dso, o, vaddr))
+		return false;
+	raw = (const uint8_t *)elf_rawfile(o->elf, &size);
+	return raw && off >= 8 && off < size && after_call(raw + off);
+}
+
+/*
+ * Code of a file without CFI: the crti/crtn pieces (.init, .fini), the
+ * parent's side of clone3 after its FDE ends, hand-written assembly.
+ * libdw falls back to the frame-pointer chain there, which in code built
+ * without frame pointers reads garbage. We try two layouts and keep one
+ * only if it gives a plausible_return(): in the sampled function, the
+ * return address on top of the stack (nothing pushed yet, or a leaf that
+ * pushes nothing); then the frame-pointer convention.
+ */
+static int step_without_cfi(struct pyperf_thread *th, struct state *s, bool leaf, uint64_t *ra)
+{
+	uint64_t sp = s->regs[R_RSP], bp, v, nbp;
+
+	if (leaf && read_mem(s, sp, &v) && plausible_return(th, v)) {
+		s->regs[R_RSP] = sp + 8;
+	} else if (reg_get(s, R_RBP, &bp) && bp >= sp && !(bp % 8) && read_mem(s, bp, &nbp) &&
+		   read_mem(s, bp + 8, &v) && plausible_return(th, v)) {
+		s->regs[R_RSP] = bp + 16;
+		s->regs[R_RBP] = nbp;
+	} else {
+		return PYPERF_UNWIND_NO_CFI;
+	}
+	*ra = s->regs[R_RIP] = v;
+	keep_callee_saved(s);
 	return 0;
 }
 
@@ -823,9 +950,9 @@ PYPERF_API size_t pyperf_unwinder__unwind(struct pyperf_unwinder *u, struct pype
 			} else {
 				unsigned prefix = 0;
 				enum trampoline_kind kind = TRAMPOLINE_CPYTHON;
-				int at = n > 1 && u->live ? live_trampoline_offset(
-								(pid_t)smp->pid, pc, &prefix, &kind)
-							  : -1;
+				int at = u->live ? live_trampoline_offset((pid_t)smp->pid, pc,
+									  n == 1, &prefix, &kind)
+						 : -1;
 
 				if (at >= 0 && kind == TRAMPOLINE_PYPERF)
 					why = step_pyperf_trampoline(&s, (uint64_t)at, &ra);
@@ -847,16 +974,26 @@ PYPERF_API size_t pyperf_unwinder__unwind(struct pyperf_unwinder *u, struct pype
 
 			if (!o || !off_to_vaddr(o, off, &vaddr) ||
 			    !(r = rule_for(map->dso, o, vaddr))) {
-				/* Entry points (the loader's and the program's _start)
-				 * carry no CFI on purpose: the stack ends there. */
+				/* Entry points carry no CFI on purpose: the stack ends
+				 * there. The loader's and the program's _start, and
+				 * the loader's _dl_start_user, which _start jumps to
+				 * once the loader has relocated itself. */
 				const struct pyperf_symbol *sym =
 				    pyperf_dso__find_symbol(map->dso, off);
 
-				why = sym && !strcmp(sym->name, "_start") ? PYPERF_UNWIND_END
-									  : PYPERF_UNWIND_NO_CFI;
-				break;
+				if (sym && (!strcmp(sym->name, "_start") ||
+					    !strcmp(sym->name, "_dl_start_user"))) {
+					why = PYPERF_UNWIND_END;
+					break;
+				}
+				why = o ? step_without_cfi(th, &s, n == 1, &ra)
+					: PYPERF_UNWIND_NO_CFI;
+				if (why)
+					break;
+				u->stats.fallback_frames++;
+			} else {
+				why = step_cfi(o, r, &s, &ra);
 			}
-			why = step_cfi(o, r, &s, &ra);
 		} else {
 			why = PYPERF_UNWIND_NO_CFI;
 		}

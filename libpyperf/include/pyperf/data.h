@@ -122,6 +122,44 @@ enum pyperf_record_type {
 #define PYPERF_CONTEXT_MAX ((uint64_t)-4095)
 
 /*
+ * Why a sample's stack is incomplete: its outermost frames are missing, so
+ * its outermost frame is not where the thread started. pyperf-record marks
+ * a cut stack in the file by ending the sample's callchain with N
+ * PYPERF_CONTEXT_USER markers, N being the cause (1 to PYPERF_CUT_SHED).
+ * perf and other readers take a marker as a switch to user context and
+ * show no frame for it, so the file reads as without the mark. A chain the
+ * kernel stopped at its frame limit can end with one such marker (the user
+ * context it had no room left to fill): that is PYPERF_CUT_MAX_STACK too.
+ */
+enum pyperf_stack_cut {
+	PYPERF_CUT_NONE,
+	PYPERF_CUT_MAX_STACK,  /* more frames than were kept (a frame limit) */
+	PYPERF_CUT_STACK_COPY, /* deeper than the stack copy */
+	PYPERF_CUT_NO_CFI,     /* code without unwind information */
+	PYPERF_CUT_NO_MAP,     /* a return address outside every mapping */
+	PYPERF_CUT_BAD_FRAME,  /* registers or stack memory that make no sense, or
+				  a frame-pointer chain that ends in garbage */
+	PYPERF_CUT_SHED,       /* the recorder was behind: only the user address kept */
+	PYPERF_CUT_CORRUPT,    /* an unknown context marker: the chain was dropped */
+	PYPERF_CUT_NR,
+};
+
+/** pyperf_stack_cut__name() - "max-stack", "stack-copy", "no-cfi", "no-map"... */
+PYPERF_API const char *pyperf_stack_cut__name(enum pyperf_stack_cut cut);
+
+/**
+ * pyperf_callchain__cut() - the cut mark at the end of a callchain.
+ * @chain: the sample's callchain, leaf first.
+ * @nr: its entries.
+ * @nr_before: receives the number of entries before the mark (@nr when
+ *	       there is none); may be NULL.
+ *
+ * Return: the cause, or PYPERF_CUT_NONE for an unmarked chain.
+ */
+PYPERF_API enum pyperf_stack_cut pyperf_callchain__cut(const uint64_t *chain, uint64_t nr,
+						       uint64_t *nr_before);
+
+/*
  * One event (perf_event_attr) of the recording. Fields are copied from the
  * file; fields the file's attr is too old to hold are zero.
  */

@@ -45,6 +45,9 @@ struct pyperf_unwind_stats {
 	uint64_t frames;
 	uint64_t stops[PYPERF_UNWIND_NR_STOPS];
 	uint64_t trampoline_frames; /* steps through JIT code without CFI */
+	/* steps through a file's code without CFI, by a return address
+	 * found on top of the stack or by the frame pointer, and checked */
+	uint64_t fallback_frames;
 };
 
 struct pyperf_unwinder;
@@ -92,6 +95,12 @@ pyperf_unwinder__stats(const struct pyperf_unwinder *u);
 
 /** pyperf_unwind_stop__name() - "end", "no-map", "no-cfi", "stack-copy"... */
 PYPERF_API const char *pyperf_unwind_stop__name(enum pyperf_unwind_stop stop);
+
+/**
+ * pyperf_unwind_stop__cut() - the cut a stop reason makes of the stack:
+ * PYPERF_CUT_NONE for END and NO_REGS (nothing to unwind is not a cut).
+ */
+PYPERF_API enum pyperf_stack_cut pyperf_unwind_stop__cut(enum pyperf_unwind_stop stop);
 
 #ifdef __cplusplus
 }
