@@ -118,7 +118,7 @@ static const char *frame_name(struct folder *f, uint32_t id, bool java)
 	/* The script's annotations look at the dso name it was given. */
 	kernelish = (dso_name[0] == '[' || (strlen(dso_name) >= 7 &&
 					    !strcmp(dso_name + strlen(dso_name) - 7, "vmlinux"))) &&
-		    !strstr(dso_name, "unknown");
+		    !strstr(dso_name, "unknown") && fr->kind != PYPERF_FRAME_TRUNCATED;
 	if (f->o->annotate_kernel && kernelish) {
 		char *k = pp_arena_alloc(&f->arena, strlen(t) + 5);
 

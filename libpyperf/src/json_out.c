@@ -126,6 +126,20 @@ static int walk(struct jwriter *w, uint32_t top, uint64_t total)
 	return 0;
 }
 
+/* {"stack-copy": N, "no-cfi": N, ...}: every cause, zeros included */
+static json_t *cut_counts(const struct pyperf_profile_stats *st)
+{
+	json_t *o = json_object();
+
+	for (int c = PYPERF_CUT_NONE + 1; o && c < PYPERF_CUT_NR; c++) {
+		if (set(o, pyperf_stack_cut__name(c), u64(st->stacks_cut[c]))) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
 static json_t *metadata(struct jwriter *w)
 {
 	const struct pyperf_profile_stats *st = pyperf_profile__stats(w->p);
@@ -145,6 +159,7 @@ static json_t *metadata(struct jwriter *w)
 	    set(m, "samples_filtered", u64(st->samples_filtered)) ||
 	    set(m, "lost_samples", u64(st->lost_samples)) ||
 	    set(m, "truncated_stacks", u64(st->truncated_stacks)) ||
+	    set(m, "truncated_by_cause", cut_counts(st)) ||
 	    set(m, "truncated_callchains", u64(st->truncated_callchains)) ||
 	    set(m, "unresolved_frames", u64(st->unresolved_frames)) ||
 	    set(m, "time_start_ns", u64(t0)) || set(m, "time_end_ns", u64(t1)) ||

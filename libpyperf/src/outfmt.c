@@ -167,6 +167,8 @@ const char *pp_kind_name(enum pyperf_frame_kind k)
 		return "python";
 	case PYPERF_FRAME_JIT:
 		return "jit";
+	case PYPERF_FRAME_TRUNCATED:
+		return "truncated";
 	}
 	return "native";
 }

@@ -59,6 +59,7 @@ struct chain_entry {
 	uint8_t cpumode;
 	bool python; /* a Python frame in the stack */
 	bool no_callchain;
+	uint8_t cut; /* enum pyperf_stack_cut */
 	uint64_t ips[];
 };
 
@@ -131,6 +132,7 @@ struct pyperf_profile {
 	uint32_t *view_of; /* view frame id + 1 of a py:: frame */
 	size_t fclass_cap;
 	uint32_t native_frame;	     /* "[native]" + 1 */
+	uint32_t truncated_frame;    /* "[truncated]" + 1 */
 	const char *command;	     /* of the first file that has one (interned) */
 	uint64_t time_min, time_max; /* of the samples added; 0, 0 if none */
 
@@ -811,12 +813,34 @@ static uint32_t thread_node(struct pyperf_profile *p, uint32_t ev_node, struct p
 	return node;
 }
 
+/* The kernel's frame limit for the chains of @attr: its sample_max_stack,
+ * else the sysctl's default (the value at recording time is not kept). */
+static uint64_t kernel_chain_limit(const struct pyperf_attr *attr)
+{
+	uint16_t v = 0;
+
+	/* perf_event_attr.sample_max_stack: 16 bits at offset 108 (VER5) */
+	if (attr && attr->raw && attr->size >= 110)
+		memcpy(&v, (const uint8_t *)attr->raw + 108, 2);
+	return v ? v : 127;
+}
+
+/* Whether frame @id is a user address outside every mapping. */
+static bool unmapped_user_frame(const struct pyperf_profile *p, uint32_t id)
+{
+	const struct pyperf_frame *f = &p->frames[id];
+
+	return f->cpumode != PYPERF_CPUMODE_KERNEL && f->kind != PYPERF_FRAME_KERNEL &&
+	       (!f->dso || f->dso->kind == PYPERF_DSO_UNKNOWN);
+}
+
 /*
  * A sample with a stack copy: the kernel frames of its callchain, then the
  * user frames unwound from the copy, as perf shows DWARF-mode samples.
+ * *@cut: why the unwind ended early, if it did.
  */
 static long build_unwound_stack(struct pyperf_profile *p, struct pyperf_thread *th,
-				const struct pyperf_sample *s)
+				const struct pyperf_sample *s, enum pyperf_stack_cut *cut)
 {
 	enum pyperf_unwind_stop stop;
 	uint8_t cpumode = PYPERF_CPUMODE_USER;
@@ -840,8 +864,7 @@ static long build_unwound_stack(struct pyperf_profile *p, struct pyperf_thread *
 	}
 	nu = pyperf_unwinder__unwind(p->unwinder, th, s, p->uips, p->max_unwind, &stop);
 	p->stats.unwound_samples++;
-	if (stop != PYPERF_UNWIND_END && stop != PYPERF_UNWIND_NO_REGS)
-		p->stats.truncated_stacks++;
+	*cut = pyperf_unwind_stop__cut(stop);
 	for (size_t i = 0; i < nu; i++) {
 		uint32_t id = resolve_ip(p, th, PYPERF_CPUMODE_USER, p->uips[i]);
 
@@ -863,20 +886,27 @@ static long build_unwound_stack(struct pyperf_profile *p, struct pyperf_thread *
  * Turns the sample's callchain into frames, leaf first, in p->stack, as
  * perf's thread__resolve_callchain_sample() does: context markers switch
  * the cpumode, an unknown marker means the chain is corrupt and is dropped,
- * at most max_stack addresses are kept. Returns the number of frames, or
+ * at most max_stack addresses are kept. *@cut: whether and why the stack
+ * lacks its outermost frames: the file's mark (pyperf-record), our frame
+ * limit or the kernel's, a corrupt chain, or a frame-pointer chain whose
+ * last return address lies outside every mapping (garbage read where no
+ * frame pointer was). A chain cut in the middle (max_stack_outer) keeps
+ * its root: that is no cut of the kind. Returns the number of frames, or
  * -ENOMEM.
  */
 static long build_stack(struct pyperf_profile *p, struct pyperf_thread *th,
-			const struct pyperf_sample *s)
+			const struct pyperf_record *rec, enum pyperf_stack_cut *cut)
 {
+	const struct pyperf_sample *s = &rec->sample;
 	uint8_t cpumode = PYPERF_CPUMODE_USER;
 	size_t n = 0, kept = 0;
 	uint64_t addrs = 0, skip = 0;
 
-	if (PP_GROW(p->stack, p->stack_cap, p->max_raw + p->max_unwind + 2))
+	*cut = PYPERF_CUT_NONE;
+	if (PP_GROW(p->stack, p->stack_cap, p->max_raw + p->max_unwind + 3))
 		return -ENOMEM;
 	if (!p->opts.no_callchain && p->unwinder && (s->present & PYPERF_SAMPLE_STACK_USER))
-		return build_unwound_stack(p, th, s);
+		return build_unwound_stack(p, th, s, cut);
 	if (p->opts.no_callchain || !(s->present & PYPERF_SAMPLE_CALLCHAIN)) {
 		uint32_t id = resolve_ip(p, th, (uint8_t)s->cpumode, s->ip);
 
@@ -885,15 +915,14 @@ static long build_stack(struct pyperf_profile *p, struct pyperf_thread *th,
 		p->stack[0] = id - 1;
 		return 1;
 	}
+	*cut = pyperf_callchain__cut(s->callchain, s->callchain_nr, NULL);
+	for (uint64_t i = 0; i < s->callchain_nr; i++)
+		addrs += s->callchain[i] < PYPERF_CONTEXT_MAX;
 	/* Caller order: perf walks the chain from its root end, so a long
 	 * one keeps its outermost max_raw addresses; the leaf comes from the
 	 * sample's own address (the chain's first). */
-	if (p->raw_outer) {
-		for (uint64_t i = 0; i < s->callchain_nr; i++)
-			addrs += s->callchain[i] < PYPERF_CONTEXT_MAX;
-		if (addrs > (uint64_t)p->max_raw + 1)
-			skip = addrs - 1 - p->max_raw;
-	}
+	if (p->raw_outer && addrs > (uint64_t)p->max_raw + 1)
+		skip = addrs - 1 - p->max_raw;
 	for (uint64_t i = 0, k = 0; i < s->callchain_nr; i++) {
 		uint64_t ip = s->callchain[i];
 		uint32_t id;
@@ -908,6 +937,7 @@ static long build_stack(struct pyperf_profile *p, struct pyperf_thread *th,
 			else {
 				/* corrupt: perf drops the whole chain */
 				p->stats.truncated_callchains++;
+				*cut = PYPERF_CUT_CORRUPT;
 				n = 0;
 				break;
 			}
@@ -921,6 +951,7 @@ static long build_stack(struct pyperf_profile *p, struct pyperf_thread *th,
 		k++;
 		if (kept == p->max_raw + !!skip) {
 			p->stats.truncated_callchains++;
+			*cut = PYPERF_CUT_MAX_STACK;
 			break;
 		}
 		kept++;
@@ -928,6 +959,12 @@ static long build_stack(struct pyperf_profile *p, struct pyperf_thread *th,
 		if (!id)
 			return -ENOMEM;
 		p->stack[n++] = id - 1;
+	}
+	if (*cut == PYPERF_CUT_NONE && n) {
+		if (addrs >= kernel_chain_limit(rec->attr))
+			*cut = PYPERF_CUT_MAX_STACK;
+		else if (unmapped_user_frame(p, p->stack[n - 1]))
+			*cut = PYPERF_CUT_BAD_FRAME;
 	}
 	if (n == 0) {
 		/* No usable chain: the sample address alone. */
@@ -942,9 +979,10 @@ static long build_stack(struct pyperf_profile *p, struct pyperf_thread *th,
 
 /*
  * The python and mixed views keep max_stack of the frames they show, by
- * the rule build_stack() applies to raw chains in the native view.
+ * the rule build_stack() applies to raw chains in the native view; cutting
+ * the outer side cuts the stack's root (*@cut).
  */
-static long cut_shown(struct pyperf_profile *p, long n)
+static long cut_shown(struct pyperf_profile *p, long n, enum pyperf_stack_cut *cut)
 {
 	long max = (long)p->max_stack;
 
@@ -955,8 +993,49 @@ static long cut_shown(struct pyperf_profile *p, long n)
 	} else if (!p->opts.max_stack_outer && n > max) {
 		n = max;
 		p->stats.truncated_callchains++;
+		*cut = PYPERF_CUT_MAX_STACK;
 	}
 	return n;
+}
+
+/* The root frame of cut stacks (id + 1, 0 on ENOMEM). */
+static uint32_t truncated_frame(struct pyperf_profile *p)
+{
+	if (!p->truncated_frame) {
+		p->truncated_frame = view_frame(p, "[truncated]", "[truncated]", PYPERF_DSO_ANON);
+		if (p->truncated_frame)
+			p->frames[p->truncated_frame - 1].kind = PYPERF_FRAME_TRUNCATED;
+	}
+	return p->truncated_frame;
+}
+
+/*
+ * The stack of a sample in the view asked for, in p->stack (leaf first),
+ * a cut one under [truncated]: the frames, or -ENOMEM.
+ */
+static long sample_stack(struct pyperf_profile *p, struct pyperf_thread *th,
+			 const struct pyperf_record *rec, enum pyperf_stack_cut *cut)
+{
+	long n = build_stack(p, th, rec, cut);
+
+	if (n >= 0)
+		n = apply_view(p, n);
+	if (n >= 0 && p->opts.view != PYPERF_VIEW_NATIVE)
+		n = cut_shown(p, n, cut);
+	if (n < 0 || *cut == PYPERF_CUT_NONE || p->opts.no_truncated_root)
+		return n;
+	if (!truncated_frame(p))
+		return -ENOMEM;
+	p->stack[n++] = p->truncated_frame - 1;
+	return n;
+}
+
+static void count_cut(struct pyperf_profile *p, enum pyperf_stack_cut cut)
+{
+	if (cut == PYPERF_CUT_NONE)
+		return;
+	p->stats.truncated_stacks++;
+	p->stats.stacks_cut[cut < PYPERF_CUT_NR ? cut : PYPERF_CUT_CORRUPT]++;
 }
 
 static void count_sample(struct pyperf_profile *p, uint32_t leaf, uint64_t period)
@@ -979,6 +1058,7 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 	uint64_t gen, h, nr_ips;
 	const uint64_t *ips;
 	uint8_t cpumode = (uint8_t)s->cpumode;
+	enum pyperf_stack_cut cut;
 	bool cacheable;
 	size_t j;
 	long n;
@@ -1013,7 +1093,8 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 	/* The chain cache: key on the raw chain (or the ip alone). Stack
 	 * copies differ sample by sample, so unwound samples skip it. */
 	cacheable =
-	    !(p->unwinder && !p->opts.no_callchain && (s->present & PYPERF_SAMPLE_STACK_USER));
+	    !(p->unwinder && !p->opts.no_callchain && (s->present & PYPERF_SAMPLE_STACK_USER)) &&
+	    !p->opts.stack_fn;
 	if (!p->opts.no_callchain && (s->present & PYPERF_SAMPLE_CALLCHAIN) && s->callchain_nr) {
 		ips = s->callchain;
 		nr_ips = s->callchain_nr;
@@ -1036,17 +1117,14 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 			p->stats.unresolved_frames += c->unresolved;
 			p->stats.samples_python += c->python;
 			p->stats.samples_no_callchain += c->no_callchain;
+			count_cut(p, (enum pyperf_stack_cut)c->cut);
 			return 0;
 		}
 	}
 
-	n = build_stack(p, th, s);
-	if (n >= 0)
-		n = apply_view(p, n);
+	n = sample_stack(p, th, rec, &cut);
 	if (n < 0)
 		return (int)n;
-	if (p->opts.view != PYPERF_VIEW_NATIVE)
-		n = cut_shown(p, n);
 	leaf = tn;
 	for (long i = n - 1; i >= 0; i--) {
 		leaf = node_child(p, leaf, p->stack[i]);
@@ -1067,6 +1145,9 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 	p->stats.samples_python += python;
 	p->stats.samples_no_callchain += no_callchain;
 	count_sample(p, leaf, s->period);
+	count_cut(p, cut);
+	if (p->opts.stack_fn)
+		p->opts.stack_fn(p->opts.stack_ctx, s, p->stack, (size_t)n, cut);
 	if (!cacheable)
 		return 0;
 
@@ -1076,8 +1157,8 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 
 		if (!c)
 			return -ENOMEM;
-		*c = (struct chain_entry){gen,	      tn,      leaf,   (uint32_t)nr_ips,
-					  unresolved, cpumode, python, no_callchain};
+		*c = (struct chain_entry){gen,	   tn,	   leaf,	 (uint32_t)nr_ips, unresolved,
+					  cpumode, python, no_callchain, (uint8_t)cut};
 		memcpy(c->ips, ips, nr_ips * 8);
 		p->chains[j] = (struct chain_slot){h, c};
 		p->chains_used++;
@@ -1197,6 +1278,7 @@ static int offcpu_switch_out(struct pyperf_profile *p, struct pyperf_machine *m,
 	struct off_cpu_slot *sl;
 	struct pyperf_thread *th;
 	uint32_t ev, evi, leaf, state;
+	enum pyperf_stack_cut cut;
 	long n;
 
 	p->stats.switches++;
@@ -1226,11 +1308,10 @@ static int offcpu_switch_out(struct pyperf_profile *p, struct pyperf_machine *m,
 	leaf = thread_node(p, ev, th);
 	if (!leaf)
 		return -ENOMEM;
-	n = build_stack(p, th, s);
-	if (n >= 0)
-		n = apply_view(p, n);
+	n = sample_stack(p, th, rec, &cut);
 	if (n < 0)
 		return (int)n;
+	count_cut(p, cut);
 	for (long i = n - 1; i >= 0; i--) {
 		leaf = node_child(p, leaf, p->stack[i]);
 		if (!leaf)

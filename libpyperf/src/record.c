@@ -32,6 +32,7 @@
 #include <pyperf/record.h>
 #include <pyperf/symbols.h>
 #include <pyperf/unwind.h>
+#include "callchain.h"
 #include "binary.h"
 #include "internal.h"
 #include "tracing.h"
@@ -52,7 +53,6 @@
  * 31 KiB. 40 KiB leaves room for native calls under the innermost one.
  */
 #define DEFAULT_STACK 40960
-#define MAX_STACK_COPY 65528
 /* x86-64 user registers for unwinding: all general ones, no segments. */
 #define X86_64_REGS_MASK 0xff0fffULL
 
@@ -143,6 +143,9 @@ struct pyperf_recorder {
 #define PERF_REG_IP 8 /* x86-64: PERF_REG_X86_IP */
 
 #define MAX_UNWIND 2048
+/* Callchain entries of a written sample: what a record's 16-bit size
+ * holds after the header and fixed fields, less room for a cut mark. */
+#define CHAIN_LIMIT ((65535 - 48) / 8 - PYPERF_CUT_MARK_MAX)
 
 static int libperf_print(enum libperf_print_level level, const char *fmt, va_list ap)
 {
@@ -346,12 +349,17 @@ static void build_attr(struct pyperf_recorder *r, bool launch)
 		a->sample_freq = freq;
 		r->stats.freq = freq;
 	}
-	if (r->o.callgraph != PYPERF_CALLGRAPH_NONE)
+	if (r->o.callgraph != PYPERF_CALLGRAPH_NONE) {
 		a->sample_type |= PERF_SAMPLE_CALLCHAIN;
+		/* said, not left to the sysctl: a reader learns from the
+		 * file's attr where a chain that long was cut */
+		a->sample_max_stack = (uint16_t)MIN(
+		    read_proc_uint("/proc/sys/kernel/perf_event_max_stack", 127), UINT16_MAX);
+	}
 	if (r->o.callgraph == PYPERF_CALLGRAPH_DWARF) {
 		unsigned bytes = r->o.stack_bytes ? r->o.stack_bytes : DEFAULT_STACK;
 
-		bytes = MIN(ALIGN_UP(bytes, 8), (unsigned)MAX_STACK_COPY);
+		bytes = MIN(ALIGN_UP(bytes, 8), PYPERF_RECORD_MAX_STACK_BYTES);
 		a->sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
 		a->sample_regs_user = X86_64_REGS_MASK;
 		a->sample_stack_user = bytes;
@@ -390,11 +398,14 @@ static void build_attr(struct pyperf_recorder *r, bool launch)
 		struct perf_event_attr *fa[2] = {&r->file_attr, &r->sw_file_attr};
 
 		for (int i = 0; i < 2; i++) {
-			fa[i]->sample_type &=
-			    ~(uint64_t)(PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER);
-			fa[i]->sample_regs_user = 0;
-			fa[i]->sample_stack_user = 0;
+			if (!r->o.check_unwind) {
+				fa[i]->sample_type &=
+				    ~(uint64_t)(PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER);
+				fa[i]->sample_regs_user = 0;
+				fa[i]->sample_stack_user = 0;
+			}
 			fa[i]->exclude_callchain_user = 0;
+			fa[i]->sample_max_stack = CHAIN_LIMIT;
 		}
 	}
 }
@@ -1223,15 +1234,45 @@ static struct queued_rec dequeue(struct pyperf_recorder *r)
 	return top;
 }
 
-/* A sample with a stack copy becomes one with the whole callchain. */
+/* check_unwind: the sample's REGS_USER and STACK_USER fields, as read, at
+ * @out; returns their size. */
+static size_t append_user_stack(uint8_t *out, const struct pyperf_sample *s)
+{
+	uint64_t abi = s->regs_user_abi, size = s->stack_user_size;
+	size_t nregs = abi ? (size_t)__builtin_popcountll(s->regs_user_mask) : 0, at = 0;
+
+	memcpy(out, &abi, 8);
+	at += 8;
+	if (nregs) {
+		memcpy(out + at, s->regs_user, nregs * 8);
+		at += nregs * 8;
+	}
+	memcpy(out + at, &size, 8);
+	at += 8;
+	if (size) {
+		memcpy(out + at, s->stack_user, size);
+		at += size;
+		memcpy(out + at, &s->stack_user_dyn_size, 8);
+		at += 8;
+	}
+	return at;
+}
+
+/*
+ * A sample with a stack copy becomes one with the whole callchain; a stack
+ * cut short (by the copy's size, code without CFI, the frame limit...) ends
+ * with the mark of its cause, so that every reader of the file can tell it
+ * from a whole one.
+ */
 static int write_unwound(struct pyperf_recorder *r, const struct pyperf_record *rec)
 {
 	const struct pyperf_sample *s = &rec->sample;
 	struct pyperf_thread *th =
 	    pyperf_machine__findnew_thread(r->machine, (int32_t)s->pid, (int32_t)s->tid);
 	enum pyperf_unwind_stop stop = PYPERF_UNWIND_NO_REGS;
+	enum pyperf_stack_cut cut = PYPERF_CUT_NONE;
 	uint64_t *o = r->outbuf, nr = 0, *chain;
-	size_t nu = 0, limit = (65535 - 48) / 8;
+	size_t nu = 0, limit = CHAIN_LIMIT;
 	struct perf_event_header *h = (struct perf_event_header *)o;
 
 	if (!th)
@@ -1244,14 +1285,12 @@ static int write_unwound(struct pyperf_recorder *r, const struct pyperf_record *
 							       ((1ULL << PERF_REG_IP) - 1))];
 		nu = 1;
 		r->stats.switch_stacks_shed++;
+		cut = PYPERF_CUT_SHED;
 	} else if (s->regs_user_abi && s->stack_user_size) {
 		nu = pyperf_unwinder__unwind(r->unwinder, th, s, r->uips, MAX_UNWIND, &stop);
+		cut = pyperf_unwind_stop__cut(stop);
 	}
 	r->stats.unwound++;
-	if (stop == PYPERF_UNWIND_STACK_COPY)
-		r->stats.truncated_by_copy++;
-	else if (stop != PYPERF_UNWIND_END && stop != PYPERF_UNWIND_NO_REGS)
-		r->stats.truncated_other++;
 	/* the written layout: [IDENTIFIER] IP TID TIME PERIOD CALLCHAIN [RAW] */
 	if (rec->attr->sample_type & PERF_SAMPLE_IDENTIFIER)
 		*++o = s->id;
@@ -1262,21 +1301,50 @@ static int write_unwound(struct pyperf_recorder *r, const struct pyperf_record *
 	chain = &o[6];
 	if (s->raw_size)
 		limit -= (s->raw_size + 4 + 7) / 8;
+	if (r->o.check_unwind) {
+		/* the copy kept: what room is left is for the chain (a
+		 * chain of at least 2 entries, a cut one if need be) */
+		size_t keep = 3 + (size_t)__builtin_popcountll(s->regs_user_mask) +
+			      (size_t)(s->stack_user_size / 8);
+
+		limit = keep + 2 < limit ? limit - keep : 2;
+	}
 	/* the kernel's part, then ours */
-	for (uint64_t i = 0; i < s->callchain_nr && nr < limit; i++) {
+	for (uint64_t i = 0; i < s->callchain_nr; i++) {
 		if (s->callchain[i] == PERF_CONTEXT_USER)
 			break;
+		if (nr == limit) {
+			cut = PYPERF_CUT_MAX_STACK;
+			break;
+		}
 		chain[nr++] = s->callchain[i];
 	}
 	if (nu && nr + 1 < limit) {
 		chain[nr++] = PERF_CONTEXT_USER;
-		for (size_t i = 0; i < nu && nr < limit; i++)
+		for (size_t i = 0; i < nu; i++) {
+			if (nr == limit) {
+				cut = PYPERF_CUT_MAX_STACK;
+				break;
+			}
 			chain[nr++] = r->uips[i];
+		}
+	} else if (nu) {
+		cut = PYPERF_CUT_MAX_STACK;
 	} else if (!nr) {
 		chain[nr++] = (rec->misc & PERF_RECORD_MISC_CPUMODE_MASK) == PERF_RECORD_MISC_KERNEL
 				  ? PERF_CONTEXT_KERNEL
 				  : PERF_CONTEXT_USER;
 		chain[nr++] = s->ip;
+	}
+	/* limit leaves room for the mark */
+	nr = pyperf_callchain_mark_cut(chain, nr, cut);
+	if (cut != PYPERF_CUT_NONE) {
+		r->stats.stacks_cut[cut]++;
+		r->stats.stacks_cut_total++;
+		if (cut == PYPERF_CUT_STACK_COPY)
+			r->stats.truncated_by_copy++;
+		else
+			r->stats.truncated_other++;
 	}
 	o[5] = nr;
 	h->type = PERF_RECORD_SAMPLE;
@@ -1294,6 +1362,8 @@ static int write_unwound(struct pyperf_recorder *r, const struct pyperf_record *
 		memset(raw + 4 + rsz, 0, padded - 4 - rsz);
 		h->size = (uint16_t)(h->size + padded);
 	}
+	if (r->o.check_unwind)
+		h->size = (uint16_t)(h->size + append_user_stack((uint8_t *)h + h->size, s));
 	return write_rec(r, h, h->size);
 }
 

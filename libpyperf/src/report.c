@@ -1847,6 +1847,31 @@ static bool key_for_field(enum pyperf_field f, enum pyperf_sort_key *k)
 	}
 }
 
+/*
+ * More than 1% of the stacks cut short: the header says so, as a reader of
+ * the report would otherwise take [truncated] for a rare oddity.
+ */
+static void cut_header(FILE *out, const struct pyperf_profile_stats *st)
+{
+	bool first = true;
+
+	if (!st->samples || st->truncated_stacks * 100 <= st->samples)
+		return;
+	fprintf(out,
+		"# Cut stacks: %" PRIu64 " of %" PRIu64
+		" samples (%.1f%%) lack their outermost frames and are shown under [truncated] (",
+		st->truncated_stacks, st->samples,
+		100.0 * (double)st->truncated_stacks / (double)st->samples);
+	for (int c = PYPERF_CUT_NONE + 1; c < PYPERF_CUT_NR; c++) {
+		if (!st->stacks_cut[c])
+			continue;
+		fprintf(out, "%s%s %" PRIu64, first ? "" : ", ", pyperf_stack_cut__name(c),
+			st->stacks_cut[c]);
+		first = false;
+	}
+	fprintf(out, ")\n#\n");
+}
+
 PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 					    const struct pyperf_report_opts *opts)
 {
@@ -1954,8 +1979,10 @@ PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 	pyperf_profile__finish(p);
 	w.nodes = pyperf_profile__node(p, 0);
 	root = pyperf_profile__node(p, 0);
-	if (!w.o.no_header)
+	if (!w.o.no_header) {
 		fprintf(out, "#\n# Total Lost Samples: %" PRIu64 "\n#\n", pyperf_profile__lost(p));
+		cut_header(out, pyperf_profile__stats(p));
+	}
 	for (uint32_t ev = root->first_child; ev && !ret; ev = N(&w, ev)->next_sibling)
 		ret = write_event(&w, ev, F(&w, ev));
 	if (!ret && ferror(out))

@@ -275,6 +275,9 @@ static void colour(const struct fnode *n, char *buf, size_t size)
 	case PYPERF_FRAME_EVENT: /* greys */
 		r = gr = b = 170 + (int)(40 * v1);
 		break;
+	case PYPERF_FRAME_TRUNCATED: /* a dark grey that stands out from callers */
+		r = gr = b = 110;
+		break;
 	default: /* native: flamegraph.pl's warm reds and yellows */
 		r = 200 + (int)(55 * v3), gr = (int)(190 * v1), b = (int)(50 * v2);
 		break;
@@ -294,6 +297,8 @@ static const char *kind_class(uint8_t kind)
 	case PYPERF_FRAME_THREAD:
 	case PYPERF_FRAME_EVENT:
 		return "t";
+	case PYPERF_FRAME_TRUNCATED:
+		return "x";
 	default:
 		return "n";
 	}

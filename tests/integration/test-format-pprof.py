@@ -9,35 +9,8 @@ import re
 import shutil
 import subprocess
 from collections import Counter
-from lib.common import (BIN, BUILD, Skip, check, helper, main, perf_record, pyperf_report, python,
-                        require_perf, rows, run, tmpdir, workload)
-
-
-def go_pprof(*args):
-    go = shutil.which('go')
-    if not go:
-        raise Skip('go is not installed (mk/deps.sh test installs golang-go)')
-    env = dict(os.environ, GOCACHE=os.path.join(BUILD, 'go-cache'), GOFLAGS='-mod=mod',
-               GOTOOLCHAIN='local', HOME=os.environ.get('HOME', BUILD))
-    p = subprocess.run([go, 'tool', 'pprof', '-symbolize=none', *args], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True, env=env, timeout=120)
-    if p.returncode:
-        raise RuntimeError(f'go tool pprof {" ".join(args)}: {p.stderr[-1000:]}')
-    return p.stdout
-
-
-def top(path, index):
-    """{function: (flat, cum)} and the total from -top."""
-    out = go_pprof('-top', '-nodecount=100000', '-nodefraction=0', '-edgefraction=0',
-                   f'-sample_index={index}', path)
-    m = re.search(r'of ([0-9.]+)(\w*) total', out)
-    scale = {'': 1, 'ns': 1, 'us': 1e3, 'ms': 1e6, 's': 1e9, 'mins': 6e10, 'hrs': 3.6e12}
-    entries = {}
-    for line in out.splitlines():
-        m2 = re.match(r'\s*([0-9.]+)(\w*)\s+[0-9.]+%\s+[0-9.]+%\s+([0-9.]+)(\w*)\s+[0-9.]+%\s+(.*)$', line)
-        if m2:
-            entries[m2.group(5)] = (float(m2.group(1)), float(m2.group(3)))
-    return entries, float(m.group(1)) * scale.get(m.group(2), 1) if m else None, out
+from lib.common import (BIN, BUILD, Skip, check, go_pprof, helper, main, perf_record, pprof_top as top,
+                        pyperf_report, python, require_perf, rows, run, tmpdir, workload)
 
 
 def compare(label, data, py_file=None):

@@ -2,12 +2,18 @@
 """perf is the oracle: on files recorded by `perf record` at test time,
 pyperf-report's per-(comm, dso, sym) sample counts equal perf report's row
 for row, its folded stacks equal the folding of `perf script`, and its text
-reports equal perf report --stdio's."""
+reports equal perf report --stdio's.
+
+Where pyperf differs from perf on purpose, cut stacks: pyperf puts them
+under a [truncated] root (perf shows them from the outermost frame found,
+e.g. the garbage address a frame-pointer chain ends in without frame
+pointers). The comparisons with perf use --no-truncated-root, and check
+that the default output differs from that by the [truncated] frames only."""
 import os
 import shutil
 from lib.common import (artifacts, check, compare_text, dso_paths, fold_script, helper, main, perf_record,
                         perf_report, plt_normalized_folded, plt_normalized_rows, pyperf_report, python,
-                        require_perf, rows, tmpdir, workload)
+                        require_perf, rows, tmpdir, without_truncated_root, workload)
 
 ROWS = ['--no-children', '-g', 'none', '--sort', 'comm,dso,sym', '-F', 'sample,comm,dso,sym']
 
@@ -33,13 +39,20 @@ def compare_collapsed(name, data, *flags, fields=None):
     if 'pid' in flags or 'tid' in flags:
         fields = 'comm,pid,tid,time,event,ip,sym,dso'
     theirs = fold_script(data, *flags, fields=fields)
-    ours = pyperf_report('--view', 'native', '-i', data, '--collapsed', *[opt[f] for f in flags]).stdout
+    args = ['--view', 'native', '-i', data, '--collapsed', *[opt[f] for f in flags]]
+    ours = pyperf_report(*args, '--no-truncated-root').stdout
+    rooted = pyperf_report(*args).stdout
+    cut = sum(int(ln.rsplit(' ', 1)[1]) for ln in rooted.splitlines() if ';[truncated];' in ln)
+    check(without_truncated_root(rooted) == without_truncated_root(ours),
+          f'{name}: collapsed {"+".join(flags) or "plain"} differs from --no-truncated-root by the '
+          f'[truncated] root of {cut} cut samples only')
     if theirs != ours:
         # Equal up to PLT stubs, proven by their addresses?
         paths = dso_paths(data)
         a = plt_normalized_folded(fold_script(data, 'addrs', *flags, fields=fields), paths)
         b = plt_normalized_folded(pyperf_report('--view', 'native', '-i', data, '--collapsed', '--addrs',
-                                                *[opt[f] for f in flags]).stdout, paths)
+                                                '--no-truncated-root', *[opt[f] for f in flags]).stdout,
+                                  paths)
         if a == b:
             print(f'  note: {name}: collapsed {flags} differs from perf 6.1 in PLT stub names only')
             theirs = ours

@@ -46,6 +46,9 @@ static void usage(FILE *f)
 	    "                          (dwarf copies 40960 bytes of stack by default)\n"
 	    "      --raw-stacks        dwarf: keep the stack copies in the file (as perf does)\n"
 	    "                          instead of unwinding them while recording\n"
+	    "      --check-unwind      dwarf: unwind while recording and keep the copies too,\n"
+	    "                          to compare with an offline unwind (tests/unwind-diff\n"
+	    "                          --online); perf then shows user frames twice\n"
 	    "  -m, --mmap-pages N      ring buffer pages per CPU, a power of two\n"
 	    "                          (default 128; 2048 with dwarf call graphs, 4096 with "
 	    "--off-cpu too)\n"
@@ -111,6 +114,7 @@ enum {
 	OPT_NO_PYTHON,
 	OPT_CLEAN_MAPS,
 	OPT_RAW_STACKS,
+	OPT_CHECK_UNWIND,
 	OPT_OFF_CPU,
 	OPT_NO_COMPRESS,
 	OPT_VERSION,
@@ -128,6 +132,7 @@ static const struct option long_opts[] = {
     {"no-python", no_argument, NULL, OPT_NO_PYTHON},
     {"clean-maps", no_argument, NULL, OPT_CLEAN_MAPS},
     {"raw-stacks", no_argument, NULL, OPT_RAW_STACKS},
+    {"check-unwind", no_argument, NULL, OPT_CHECK_UNWIND},
     {"off-cpu", optional_argument, NULL, OPT_OFF_CPU},
     {"compression-level", optional_argument, NULL, 'z'},
     {"no-compress", no_argument, NULL, OPT_NO_COMPRESS},
@@ -234,6 +239,56 @@ static const char *mode_name(enum pyperf_callgraph cg)
 	}
 }
 
+/* Cut stacks by cause, each with what can be done about it. */
+static void print_cuts(const struct pyperf_record_stats *s)
+{
+	fprintf(stderr,
+		"%s: %" PRIu64 " of %" PRIu64 " stacks (%.1f%%) end early; they are marked in the "
+		"file and reports show them under [truncated]:\n",
+		prog, s->stacks_cut_total, s->unwound,
+		s->unwound ? 100.0 * (double)s->stacks_cut_total / (double)s->unwound : 0.0);
+	for (int c = PYPERF_CUT_NONE + 1; c < PYPERF_CUT_NR; c++) {
+		uint64_t n = s->stacks_cut[c];
+
+		if (!n)
+			continue;
+		fprintf(stderr, "%s:   %" PRIu64 " %s: ", prog, n, pyperf_stack_cut__name(c));
+		switch (c) {
+		case PYPERF_CUT_STACK_COPY:
+			if (s->stack_bytes < PYPERF_RECORD_MAX_STACK_BYTES)
+				fprintf(stderr,
+					"deeper than the %u-byte stack copy; raise it with "
+					"--call-graph dwarf,BYTES (up to %u)\n",
+					s->stack_bytes, PYPERF_RECORD_MAX_STACK_BYTES);
+			else
+				fprintf(stderr,
+					"deeper than the stack copy, which is at the kernel's "
+					"limit (%u bytes)\n",
+					s->stack_bytes);
+			break;
+		case PYPERF_CUT_NO_CFI:
+			fprintf(stderr, "reached code without unwind information\n");
+			break;
+		case PYPERF_CUT_NO_MAP:
+			fprintf(stderr, "reached an address outside every mapping\n");
+			break;
+		case PYPERF_CUT_BAD_FRAME:
+			fprintf(stderr, "reached registers or stack memory that make no sense\n");
+			break;
+		case PYPERF_CUT_MAX_STACK:
+			fprintf(stderr, "more frames than a sample holds\n");
+			break;
+		case PYPERF_CUT_SHED:
+			fprintf(stderr, "context switches written with their user address only "
+					"(above)\n");
+			break;
+		default:
+			fprintf(stderr, "\n");
+			break;
+		}
+	}
+}
+
 static void summary(const struct pyperf_record_opts *o, const struct pyperf_record_stats *s)
 {
 	double mb = (double)s->bytes_written / (1024.0 * 1024.0);
@@ -266,16 +321,8 @@ static void summary(const struct pyperf_record_opts *o, const struct pyperf_reco
 			"keep only their kernel frames and user address (their times are kept); "
 			"--off-cpu=BYTES with fewer bytes or --call-graph fp costs less\n",
 			prog, s->switch_stacks_shed, s->switches);
-	if (s->truncated_by_copy)
-		fprintf(stderr,
-			"%s: %" PRIu64 " of %" PRIu64
-			" stacks were deeper than the %u-byte stack copy and "
-			"end early; raise it with --call-graph dwarf,BYTES (up to 65528)\n",
-			prog, s->truncated_by_copy, s->unwound, s->stack_bytes);
-	if (s->truncated_other)
-		fprintf(stderr,
-			"%s: %" PRIu64 " stacks stopped early for lack of unwind information\n",
-			prog, s->truncated_other);
+	if (s->stacks_cut_total)
+		print_cuts(s);
 	if (s->lost_samples)
 		fprintf(stderr,
 			"%s: warning: %" PRIu64 " samples lost in %" PRIu64 " chunks; raise -m "
@@ -361,7 +408,7 @@ int main(int argc, char **argv)
 						 "(dwarf,BYTES)",
 						 optarg);
 			if (comma) {
-				if (!parse_u64(comma + 1, &v, 8, 65528))
+				if (!parse_u64(comma + 1, &v, 8, PYPERF_RECORD_MAX_STACK_BYTES))
 					return bad_usage(
 					    "--call-graph %s: the stack copy must be 8 to "
 					    "65528 bytes (dwarf,BYTES)",
@@ -409,10 +456,13 @@ int main(int argc, char **argv)
 		case OPT_RAW_STACKS:
 			o.raw_stacks = true;
 			break;
+		case OPT_CHECK_UNWIND:
+			o.check_unwind = true;
+			break;
 		case OPT_OFF_CPU:
 			o.off_cpu = true;
 			if (optarg) {
-				if (!parse_u64(optarg, &v, 8, 65528))
+				if (!parse_u64(optarg, &v, 8, PYPERF_RECORD_MAX_STACK_BYTES))
 					return bad_usage(
 					    "--off-cpu=BYTES wants 8..65528 stack bytes, "
 					    "not '%s'",
@@ -454,6 +504,13 @@ int main(int argc, char **argv)
 	if (!nr_pids && optind >= argc)
 		return bad_usage("nothing to record%s: pyperf-record -- COMMAND [ARGS], or -p PID",
 				 "");
+	if (o.check_unwind && (o.raw_stacks || o.callgraph == PYPERF_CALLGRAPH_FP ||
+			       o.callgraph == PYPERF_CALLGRAPH_NONE))
+		return bad_usage("--check-unwind unwinds dwarf stacks while recording: not with "
+				 "--raw-stacks or frame-pointer call graphs%s",
+				 "");
+	if (o.check_unwind)
+		o.callgraph = PYPERF_CALLGRAPH_DWARF;
 	if (quiet)
 		pyperf_set_print(NULL);
 

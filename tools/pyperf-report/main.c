@@ -46,6 +46,9 @@ static void usage(FILE *f)
 	    "      --max-stack N       keep N frames per call chain, leaf side first (default\n"
 	    "                          127, as perf; python and mixed views count the frames\n"
 	    "                          they show)\n"
+	    "      --no-truncated-root show a cut stack from the outermost frame found, as\n"
+	    "                          perf does, not under a [truncated] root frame (cut\n"
+	    "                          stacks are still counted: --stats, JSON, header)\n"
 	    "\n"
 	    "Python:\n"
 	    "      --view VIEW         mixed (default): Python frames, interpreter glue folded;\n"
@@ -135,6 +138,7 @@ enum {
 	OPT_STATS,
 	OPT_VIEW,
 	OPT_NATIVE_LEAF,
+	OPT_NO_TRUNCATED_ROOT,
 	OPT_FULL_PATH,
 	OPT_VERSION,
 	OPT_FORMAT,
@@ -176,6 +180,7 @@ static const struct option long_opts[] = {
     {"stats", no_argument, NULL, OPT_STATS},
     {"view", required_argument, NULL, OPT_VIEW},
     {"native-leaf", no_argument, NULL, OPT_NATIVE_LEAF},
+    {"no-truncated-root", no_argument, NULL, OPT_NO_TRUNCATED_ROOT},
     {"full-path", no_argument, NULL, OPT_FULL_PATH},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"input-format", required_argument, NULL, OPT_INPUT_FORMAT},
@@ -341,17 +346,27 @@ static void print_stats(struct pyperf_profile *prof)
 		prog, ss->dsos_loaded, ss->dsos_without_symbols, ss->perf_maps_refused,
 		ss->perf_map_bad_lines, ss->tables_mapped, ss->tables_saved);
 	if (st->unwound_samples) {
-		fprintf(stderr,
-			"%s: %" PRIu64 " stacks unwound (%" PRIu64 " frames, %" PRIu64
-			" through JIT code), %" PRIu64 " truncated; ended by:",
-			prog, st->unwound_samples, u->frames, u->trampoline_frames,
-			st->truncated_stacks);
+		fprintf(
+		    stderr,
+		    "%s: %" PRIu64 " stacks unwound (%" PRIu64 " frames, %" PRIu64
+		    " through JIT code, %" PRIu64 " through a file's code without CFI); ended by:",
+		    prog, st->unwound_samples, u->frames, u->trampoline_frames, u->fallback_frames);
 		for (int i = 0; i < PYPERF_UNWIND_NR_STOPS; i++)
 			if (u->stops[i])
 				fprintf(stderr, " %s %" PRIu64, pyperf_unwind_stop__name(i),
 					u->stops[i]);
 		fputc('\n', stderr);
 	}
+	fprintf(stderr, "%s: %" PRIu64 " stacks cut short, shown under [truncated]", prog,
+		st->truncated_stacks);
+	for (int c = PYPERF_CUT_NONE + 1, first = 1; c < PYPERF_CUT_NR; c++) {
+		if (!st->stacks_cut[c])
+			continue;
+		fprintf(stderr, "%s %s %" PRIu64, first ? ":" : ",", pyperf_stack_cut__name(c),
+			st->stacks_cut[c]);
+		first = 0;
+	}
+	fputc('\n', stderr);
 	if (st->malformed_records || st->unknown_records || st->out_of_order)
 		fprintf(stderr,
 			"%s: %" PRIu64 " malformed and %" PRIu64
@@ -704,6 +719,9 @@ int main(int argc, char **argv)
 			else
 				FAIL(bad_usage("--view wants python, mixed or native, not '%s'",
 					       optarg));
+			break;
+		case OPT_NO_TRUNCATED_ROOT:
+			popts.no_truncated_root = true;
 			break;
 		case OPT_NATIVE_LEAF:
 			popts.native_leaf = true;

@@ -35,6 +35,10 @@ enum pyperf_frame_kind {
 	PYPERF_FRAME_KERNEL, /* kernel code */
 	PYPERF_FRAME_PYTHON, /* a Python function (py:: in a perf map) */
 	PYPERF_FRAME_JIT,    /* other code named by a perf map */
+	/* "[truncated]": the root of a stack whose outermost frames are
+	 * missing (enum pyperf_stack_cut says why), so that no cut stack
+	 * passes for one that starts where its thread started */
+	PYPERF_FRAME_TRUNCATED,
 };
 
 /*
@@ -77,7 +81,11 @@ struct pyperf_profile_stats {
 	uint64_t unresolved_frames;	 /* frames without a symbol (per sample) */
 	uint64_t truncated_callchains;	 /* chains cut at max_stack or corrupt */
 	uint64_t unwound_samples;	 /* samples whose user stack was unwound */
-	uint64_t truncated_stacks;	 /* of those, unwinds that stopped early */
+	/* samples (off-CPU: switches) whose stack was cut short, shown under
+	 * [truncated]: unwinds that stopped early, chains marked cut by the
+	 * recorder, cut at max_stack or by the kernel's limit, corrupt, or
+	 * frame-pointer chains ending outside every mapping */
+	uint64_t truncated_stacks;
 	uint64_t malformed_records;
 	uint64_t unknown_records;
 	uint64_t out_of_order;
@@ -93,6 +101,7 @@ struct pyperf_profile_stats {
 	uint64_t samples_no_callchain; /* added with one frame: recorded without call chains */
 	uint64_t samples_python;       /* added with at least one Python frame */
 	uint64_t lost_chunks;	       /* LOST records (ring buffer overruns) */
+	uint64_t stacks_cut[PYPERF_CUT_NR]; /* truncated_stacks by cause */
 };
 
 /*
@@ -131,6 +140,17 @@ struct pyperf_profile;
 
 typedef void (*pyperf_progress_fn_t)(void *ctx, uint64_t done, uint64_t total);
 
+/*
+ * Called for each sample the tree counts, with the stack it was counted
+ * under: @frames are frame ids (pyperf_profile__frame()), leaf first, in
+ * the profile's view, the [truncated] frame last when @cut is not
+ * PYPERF_CUT_NONE. For tools that look at stacks sample by sample (the
+ * per-sample comparison with perf script in tests/); @frames is borrowed
+ * for the call. Samples weighed by off-CPU time are not passed.
+ */
+typedef void (*pyperf_stack_fn_t)(void *ctx, const struct pyperf_sample *sample,
+				  const uint32_t *frames, size_t nr, enum pyperf_stack_cut cut);
+
 struct pyperf_profile_opts {
 	size_t sz;
 	/* Keep only these (NULL/0: all). */
@@ -166,9 +186,16 @@ struct pyperf_profile_opts {
 	 * and the leaf instead of the leaf side: what perf report keeps when
 	 * it orders call graphs from the callers (--children, -G). */
 	bool max_stack_outer;
+	/* Called with each sample's stack (see pyperf_stack_fn_t); makes
+	 * reading slower, as every chain is resolved afresh. */
+	pyperf_stack_fn_t stack_fn;
+	void *stack_ctx;
+	/* Cut stacks start at the outermost frame found, as perf shows them,
+	 * not under [truncated] (they are still counted in the stats). */
+	bool no_truncated_root;
 	size_t : 0;
 };
-#define pyperf_profile_opts__last_field max_stack_outer
+#define pyperf_profile_opts__last_field no_truncated_root
 
 /**
  * pyperf_profile__new() - an empty profile.

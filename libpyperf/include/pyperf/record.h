@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <pyperf/data.h>
 #include <pyperf/pyperf.h>
 
 #ifdef __cplusplus
@@ -44,6 +45,10 @@ enum pyperf_callgraph {
 /* The section pyperf-record stores perf maps and jitdumps in. perf skips
  * feature bits it does not know. */
 #define PYPERF_FEAT_EMBEDDED_FILES 250
+
+/* The largest stack copy the kernel takes (PERF_SAMPLE_STACK_USER): what a
+ * record's 16-bit size leaves, rounded down to 8 bytes. */
+#define PYPERF_RECORD_MAX_STACK_BYTES 65528u
 
 struct pyperf_record_opts {
 	size_t sz;
@@ -99,9 +104,17 @@ struct pyperf_record_opts {
 	 */
 	const char *buildid_dir;
 	bool no_buildid_cache;
+	/*
+	 * dwarf mode: unwind while recording, and keep each sample's stack
+	 * copy too, so that the file can be unwound again offline and the two
+	 * compared sample by sample (the tests do; pyperf-report unwinds the
+	 * copies, and with no_unwind takes the written chains). The file is as
+	 * large as with raw_stacks, and perf shows the user frames twice.
+	 */
+	bool check_unwind;
 	size_t : 0;
 };
-#define pyperf_record_opts__last_field no_buildid_cache
+#define pyperf_record_opts__last_field check_unwind
 
 /* What a recording saw; filled as it runs and at the end. */
 struct pyperf_record_stats {
@@ -129,6 +142,11 @@ struct pyperf_record_stats {
 	/* of those, written without their user stack because the recorder
 	 * was behind (kernel frames and the user address only) */
 	uint64_t switch_stacks_shed;
+	/* samples written with a cut stack, by cause (PYPERF_CUT_*; the
+	 * file marks each, see enum pyperf_stack_cut); truncated_by_copy and
+	 * truncated_other above are sums of these */
+	uint64_t stacks_cut[PYPERF_CUT_NR];
+	uint64_t stacks_cut_total;
 };
 
 struct pyperf_recorder;

@@ -125,9 +125,15 @@ def strip_perf_chrome(text):
 
 
 def strip_ours(text):
+    """Our text report as perf would print it: without the header's count
+    of cut stacks (perf does not count them) and the trailing newlines."""
     lines = text.split('\n')
     while lines and lines[-1] == '':
         lines.pop()
+    for i, line in enumerate(lines):
+        if line.startswith('# Cut stacks: ') and i + 1 < len(lines) and lines[i + 1] == '#':
+            del lines[i:i + 2]
+            break
     return '\n'.join(lines)
 
 
@@ -136,7 +142,8 @@ def compare_text(name, data, *args, view='native'):
     line. Returns True or False, or None when a sample in a PLT stub makes
     the text incomparable with perf 6.1 (see PLT stubs below)."""
     theirs = strip_perf_chrome(perf_report('-i', data, *args))
-    ours = strip_ours(pyperf_report('--view', view, '-i', data, *args).stdout)
+    # cut stacks as perf shows them (no [truncated] root; see strip_ours)
+    ours = strip_ours(pyperf_report('--view', view, '-i', data, '--no-truncated-root', *args).stdout)
     plt_lines = [x for x in set(ours.split('\n')) - set(theirs.split('\n')) if '@plt' in x]
     if theirs != ours and plt_lines:
         # perf 6.1 misnames PLT stubs (see below); the rows and folded
@@ -155,6 +162,20 @@ def compare_text(name, data, *args, view='native'):
         else:
             print(f'    lengths differ: perf {len(t)} lines, ours {len(o)}')
     return ok
+
+
+def without_truncated_root(folded):
+    """Collapsed output with the [truncated] root frame taken out of cut
+    stacks (the frame right after the comm, or comm-pid/tid): what
+    --no-truncated-root prints, up to merging equal stacks."""
+    c = Counter()
+    for line in folded.splitlines():
+        stack, n = line.rsplit(' ', 1)
+        parts = stack.split(';')
+        if len(parts) > 2 and parts[1] == '[truncated]':
+            del parts[1]
+        c[';'.join(parts)] += int(n)
+    return c
 
 
 def rows(text):
@@ -290,6 +311,33 @@ def plt_normalized_folded(text, paths):
 
 
 # ---- browsers and other consumers -------------------------------------------
+
+def go_pprof(*args):
+    go = shutil.which('go')
+    if not go:
+        raise Skip('go is not installed (mk/deps.sh test installs golang-go)')
+    env = dict(os.environ, GOCACHE=os.path.join(BUILD, 'go-cache'), GOFLAGS='-mod=mod',
+               GOTOOLCHAIN='local', HOME=os.environ.get('HOME', BUILD))
+    p = subprocess.run([go, 'tool', 'pprof', '-symbolize=none', *args], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, env=env, timeout=120)
+    if p.returncode:
+        raise RuntimeError(f'go tool pprof {" ".join(args)}: {p.stderr[-1000:]}')
+    return p.stdout
+
+
+def pprof_top(path, index='samples'):
+    """{function: (flat, cum)} and the total from -top."""
+    out = go_pprof('-top', '-nodecount=100000', '-nodefraction=0', '-edgefraction=0',
+                   f'-sample_index={index}', path)
+    m = re.search(r'of ([0-9.]+)(\w*) total', out)
+    scale = {'': 1, 'ns': 1, 'us': 1e3, 'ms': 1e6, 's': 1e9, 'mins': 6e10, 'hrs': 3.6e12}
+    entries = {}
+    for line in out.splitlines():
+        m2 = re.match(r'\s*([0-9.]+)(\w*)\s+[0-9.]+%\s+[0-9.]+%\s+([0-9.]+)(\w*)\s+[0-9.]+%\s+(.*)$', line)
+        if m2:
+            entries[m2.group(5)] = (float(m2.group(1)), float(m2.group(3)))
+    return entries, float(m.group(1)) * scale.get(m.group(2), 1) if m else None, out
+
 
 def chromium_path():
     for name in ('chromium', 'chromium-browser', 'google-chrome'):
