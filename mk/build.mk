@@ -71,6 +71,10 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_REPLAY := $(patsubst tests/fuzz/%.c,$(OUT)/tests/%-replay,$(FUZZ_SRCS))
 HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))
 HELPERS := $(patsubst tests/helpers/%.c,$(OUT)/tests/helpers/%,$(HELPER_SRCS))
+# Test tools: programs on the public API that tests (and people) run on
+# recordings, e.g. the per-sample stack dump that tests/unwind-diff reads.
+TEST_TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(OUT)/tests/tools/%,$(TEST_TOOL_SRCS))
 
 # The perf_trampoline Python package, one extension per CPython 3.8-3.11
 # found here. Not in sanitizer builds: Python would need the runtime preloaded.
@@ -132,7 +136,12 @@ $(OUT)/python/.stamp: $(PYTHON_SRCS) $(STATIC) mk/python.sh
 	$(Q)mk/python.sh $(OUT) $(STATIC)
 	@touch $@
 
-test-bins: $(UNIT_STATIC) $(UNIT_SHARED) $(FUZZ_REPLAY) $(HELPERS)
+test-bins: $(UNIT_STATIC) $(UNIT_SHARED) $(FUZZ_REPLAY) $(HELPERS) $(TEST_TOOLS)
+
+$(OUT)/tests/tools/%: tests/tools/%.c $(STATIC) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(MSG) LD $@
+	$(Q)$(CC) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS_ALL) $(STATIC) $(PKG_LIBS) -lpthread -lm
 
 # Unit tests see internal headers (they test internal modules) and link the
 # static archive; the -shared variants link libpyperf.so and use only what
