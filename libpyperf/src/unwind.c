@@ -959,8 +959,11 @@ PYPERF_API size_t pyperf_unwinder__unwind(struct pyperf_unwinder *u, struct pype
 				else if (at >= 0)
 					why =
 					    step_cpython_trampoline(&s, (uint64_t)at, prefix, &ra);
-				else
-					why = step_frame_pointer(&s, &ra);
+				else if ((why = step_frame_pointer(&s, &ra)) && !sym)
+					/* code nobody described (its perf map is gone
+					 * or not written yet) whose frame pointer does
+					 * not lead on: no unwind information */
+					why = PYPERF_UNWIND_NO_CFI;
 			}
 			if (why)
 				pr_debug("JIT step at %#" PRIx64 " (%s, size %" PRIu64

@@ -27,7 +27,8 @@
 TEST(marks_round_trip)
 {
 	for (int c = PYPERF_CUT_NONE; c <= PYPERF_CUT_SHED; c++) {
-		uint64_t chain[16] = {K, 0xffffffff81000000ULL, U, CODE + 16, CODE + 32}, before = 0;
+		uint64_t chain[16] = {K, 0xffffffff81000000ULL, U, CODE + 16, CODE + 32},
+			 before = 0;
 		size_t n = pyperf_callchain_mark_cut(chain, 5, (enum pyperf_stack_cut)c);
 
 		CHECK_EQ(n, 5 + (size_t)c);
@@ -194,9 +195,9 @@ static void read_with(bool no_root, unsigned max_stack, struct seen *v,
 
 TEST(profile_counts_and_roots_cut_stacks)
 {
-	static const enum pyperf_stack_cut want[6] = {
-	    PYPERF_CUT_NONE,	  PYPERF_CUT_STACK_COPY, PYPERF_CUT_BAD_FRAME,
-	    PYPERF_CUT_MAX_STACK, PYPERF_CUT_CORRUPT,	 PYPERF_CUT_NONE};
+	static const enum pyperf_stack_cut want[6] = {PYPERF_CUT_NONE,	    PYPERF_CUT_STACK_COPY,
+						      PYPERF_CUT_BAD_FRAME, PYPERF_CUT_MAX_STACK,
+						      PYPERF_CUT_CORRUPT,   PYPERF_CUT_NONE};
 	struct pyperf_profile_stats st;
 	struct seen v;
 
