@@ -1157,8 +1157,9 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 
 		if (!c)
 			return -ENOMEM;
-		*c = (struct chain_entry){gen,	   tn,	   leaf,	 (uint32_t)nr_ips, unresolved,
-					  cpumode, python, no_callchain, (uint8_t)cut};
+		*c = (struct chain_entry){gen,	       tn,	leaf,	(uint32_t)nr_ips,
+					  unresolved,  cpumode, python, no_callchain,
+					  (uint8_t)cut};
 		memcpy(c->ips, ips, nr_ips * 8);
 		p->chains[j] = (struct chain_slot){h, c};
 		p->chains_used++;

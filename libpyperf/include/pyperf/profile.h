@@ -92,15 +92,15 @@ struct pyperf_profile_stats {
 	uint64_t files;
 	uint64_t processes, threads;
 	/* off-CPU (weights off-cpu and wall) */
-	uint64_t switches;	       /* sched_switch samples read */
-	uint64_t off_cpu_intervals;    /* switch-out to next run, counted */
-	uint64_t off_cpu_ns;	       /* their total */
-	uint64_t off_cpu_open_at_end;  /* still off CPU when the file ended (cut there) */
-	uint64_t switches_undecoded;   /* no usable tracing data: state unknown */
-	uint64_t samples_other_weight; /* samples the chosen weight leaves out */
-	uint64_t samples_no_callchain; /* added with one frame: recorded without call chains */
-	uint64_t samples_python;       /* added with at least one Python frame */
-	uint64_t lost_chunks;	       /* LOST records (ring buffer overruns) */
+	uint64_t switches;		    /* sched_switch samples read */
+	uint64_t off_cpu_intervals;	    /* switch-out to next run, counted */
+	uint64_t off_cpu_ns;		    /* their total */
+	uint64_t off_cpu_open_at_end;	    /* still off CPU when the file ended (cut there) */
+	uint64_t switches_undecoded;	    /* no usable tracing data: state unknown */
+	uint64_t samples_other_weight;	    /* samples the chosen weight leaves out */
+	uint64_t samples_no_callchain;	    /* added with one frame: recorded without call chains */
+	uint64_t samples_python;	    /* added with at least one Python frame */
+	uint64_t lost_chunks;		    /* LOST records (ring buffer overruns) */
 	uint64_t stacks_cut[PYPERF_CUT_NR]; /* truncated_stacks by cause */
 };
 
