@@ -15,6 +15,7 @@ import shutil
 from lib.common import (BIN, check, main, perf_record, perf_report, pprof_top, pyperf_report, python,
                         require_perf, rows, run, tmpdir, workload)
 
+HOTSPOT = ('/usr/lib/x86_64-linux-gnu/libexec/hotspot-perfparser', '/usr/libexec/hotspot-perfparser')
 ROWS = ['--no-children', '-g', 'none', '--sort', 'comm,dso,sym', '-F', 'sample,comm,dso,sym']
 
 
@@ -140,6 +141,16 @@ def test():
         script = run(['perf', 'script', '-i', data, '-F', 'ip,sym'], check_rc=False)
         check(script.returncode == 0 and 'invalid callchain' not in script.stderr,
               'perf script reads every marked chain')
+        # ... and so does hotspot's parser, when there (test-hotspot needs it)
+        parser = next((p for p in HOTSPOT if os.access(p, os.X_OK)), None)
+        if parser:
+            hs = run([parser, '--input', data, '--print-stats'], check_rc=False)
+            m = re.search(r'^samples: (\d+)$', hs.stdout + hs.stderr, re.M)
+            n_perf = len([ln for ln in run(['perf', 'script', '-i', data, '-F', 'tid,time', '-G']).stdout
+                          .split('\n') if ln.strip()])
+            check(hs.returncode == 0 and m and int(m.group(1)) == n_perf,
+                  f'hotspot-perfparser reads the {n_perf} samples of the marked file '
+                  f'({m.group(1) if m else "?"})')
 
         # A copy at the kernel's limit: no advice to raise it.
         data = f'{d}/deeper.data'
