@@ -11,28 +11,9 @@ pointers). The comparisons with perf use --no-truncated-root, and check
 that the default output differs from that by the [truncated] frames only."""
 import os
 import shutil
-from lib.common import (artifacts, check, compare_text, dso_paths, fold_script, helper, main, perf_record,
-                        perf_report, plt_normalized_folded, plt_normalized_rows, pyperf_report, python,
-                        require_perf, rows, tmpdir, without_truncated_root, workload)
-
-ROWS = ['--no-children', '-g', 'none', '--sort', 'comm,dso,sym', '-F', 'sample,comm,dso,sym']
-
-
-def compare_rows(name, data):
-    theirs = rows(perf_report('-i', data, *ROWS))
-    ours = rows(pyperf_report('--view', 'native', '-i', data, *ROWS).stdout)
-    if theirs != ours:
-        paths = dso_paths(data)
-        theirs, ours = plt_normalized_rows(theirs, paths), plt_normalized_rows(ours, paths)
-        print(f'  note: {name}: rows differ in PLT stub names only if equal below')
-    check(set(theirs) == set(ours), f'{name}: same events ({sorted(theirs)} vs {sorted(ours)})')
-    for ev in theirs:
-        t, o = theirs[ev], ours.get(ev, {})
-        diff = {k: (t.get(k, 0), o.get(k, 0)) for k in set(t) | set(o) if t.get(k, 0) != o.get(k, 0)}
-        check(not diff and sum(t.values()) > 0,
-              f'{name} [{ev}]: {len(t)} rows, {sum(t.values())} samples equal'
-              + (f'; differing (perf, ours): {dict(list(diff.items())[:8])}' if diff else ''))
-
+from lib.common import (artifacts, check, compare_rows, compare_text, dso_paths, fold_script, helper, main,
+                        perf_record, plt_normalized_folded, pyperf_report, python, require_perf, tmpdir,
+                        without_truncated_root, workload)
 
 def compare_collapsed(name, data, *flags, fields=None):
     opt = {'kernel': '--kernel', 'addrs': '--addrs', 'pid': '--show-pid', 'tid': '--show-tid'}

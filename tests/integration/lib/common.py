@@ -137,6 +137,27 @@ def strip_ours(text):
     return '\n'.join(lines)
 
 
+ROWS = ['--no-children', '-g', 'none', '--sort', 'comm,dso,sym', '-F', 'sample,comm,dso,sym']
+
+
+def compare_rows(name, data):
+    """perf report's per-(comm, dso, sym) sample counts of @data equal
+    pyperf-report's, up to perf 6.1's PLT stub names (see below)."""
+    theirs = rows(perf_report('-i', data, *ROWS))
+    ours = rows(pyperf_report('--view', 'native', '-i', data, *ROWS).stdout)
+    if theirs != ours:
+        paths = dso_paths(data)
+        theirs, ours = plt_normalized_rows(theirs, paths), plt_normalized_rows(ours, paths)
+        print(f'  note: {name}: rows differ in PLT stub names only if equal below')
+    check(set(theirs) == set(ours), f'{name}: same events ({sorted(theirs)} vs {sorted(ours)})')
+    for ev in theirs:
+        t, o = theirs[ev], ours.get(ev, {})
+        diff = {k: (t.get(k, 0), o.get(k, 0)) for k in set(t) | set(o) if t.get(k, 0) != o.get(k, 0)}
+        check(not diff and sum(t.values()) > 0,
+              f'{name} [{ev}]: {len(t)} rows, {sum(t.values())} samples equal'
+              + (f'; differing (perf, ours): {dict(list(diff.items())[:8])}' if diff else ''))
+
+
 def compare_text(name, data, *args, view='native'):
     """perf report --stdio ARGS and pyperf-report ARGS on @data, line for
     line. Returns True or False, or None when a sample in a PLT stub makes
