@@ -26,7 +26,7 @@ SOMAJOR := 0
 
 CC ?= gcc
 OPT ?= -O2 -g
-PKGS := libelf libdw libtraceevent jansson zlib libprotobuf-c
+PKGS := libelf libdw libtraceevent jansson zlib libprotobuf-c libbpf
 HAVE_ZSTD := $(shell pkg-config --exists libzstd && echo 1)
 ifeq ($(HAVE_ZSTD),1)
 PKGS += libzstd
@@ -43,7 +43,7 @@ GEN := $(BUILD)/gen
 PROTOS := $(wildcard libpyperf/proto/*.proto)
 GEN_SRCS := $(patsubst libpyperf/proto/%.proto,$(GEN)/%.pb-c.c,$(PROTOS))
 GEN_HDRS := $(GEN_SRCS:.c=.h)
-.SECONDARY: $(GEN_SRCS) $(GEN_HDRS)
+.SECONDARY: $(GEN_SRCS) $(GEN_HDRS) $(GEN)/interp_walk.bpf.o $(GEN)/interp_walk.skel.h
 LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -Ilibpyperf/include -Ilibpyperf/src \
 	-I$(GEN) -I$(LIBPERF)/include $(PKG_CFLAGS) $(ZSTD_DEF)
 # Tools see the public headers only: reaching into src/ fails to compile.
@@ -55,7 +55,16 @@ LDFLAGS_ALL := $(SANFLAGS)
 LIB_SRCS := $(sort $(wildcard libpyperf/src/*.c))
 LIB_OBJS := $(patsubst libpyperf/src/%.c,$(OUT)/obj/lib/%.o,$(LIB_SRCS)) \
 	$(patsubst $(GEN)/%.c,$(OUT)/obj/gen/%.o,$(GEN_SRCS))
-HDRS := $(wildcard libpyperf/include/pyperf/*.h libpyperf/src/*.h) $(GEN_HDRS)
+# The interpreter-frame walker's BPF program: compiled by clang for the BPF
+# target and embedded in libpyperf as a libbpf skeleton (bpftool gen
+# skeleton). Its kernel types are CO-RE relocated at load time, so the
+# build needs no vmlinux.h and does not depend on the build host's kernel.
+BPF_CLANG ?= clang
+BPFTOOL ?= bpftool
+BPF_SKEL := $(GEN)/interp_walk.skel.h
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
+	-I/usr/include/$(shell $(CC) -print-multiarch) -Ilibpyperf/src
+HDRS := $(wildcard libpyperf/include/pyperf/*.h libpyperf/src/*.h) $(GEN_HDRS) $(BPF_SKEL)
 
 STATIC := $(OUT)/lib/libpyperf.a
 SHARED := $(OUT)/lib/libpyperf.so.$(VERSION)
@@ -75,6 +84,8 @@ HELPERS := $(patsubst tests/helpers/%.c,$(OUT)/tests/helpers/%,$(HELPER_SRCS))
 # recordings, e.g. the per-sample stack dump that tests/unwind-diff reads.
 TEST_TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(OUT)/tests/tools/%,$(TEST_TOOL_SRCS))
+INTERP_SRCS := $(sort $(wildcard tests/interp/*.c))
+INTERP_BINS := $(patsubst tests/interp/%.c,$(OUT)/tests/interp/%,$(INTERP_SRCS))
 
 # The perf_trampoline Python package, one extension per CPython 3.8-3.11
 # found here. Not in sanitizer builds: Python would need the runtime preloaded.
@@ -102,6 +113,15 @@ $(OUT)/obj/gen/%.o: $(GEN)/%.c $(GEN_HDRS)
 	@mkdir -p $(dir $@)
 	$(MSG) CC $@
 	$(Q)$(CC) $(LIB_CFLAGS) -c -o $@ $<
+
+$(GEN)/%.bpf.o: libpyperf/bpf/%.bpf.c libpyperf/src/interp_bpf.h
+	@mkdir -p $(GEN)
+	$(MSG) BPF $@
+	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+$(GEN)/%.skel.h: $(GEN)/%.bpf.o
+	$(MSG) SKEL $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
 # The static archive carries libperf's and libapi's objects too, so that
 # users link one archive plus the system libraries.
@@ -136,7 +156,12 @@ $(OUT)/python/.stamp: $(PYTHON_SRCS) $(STATIC) mk/python.sh
 	$(Q)mk/python.sh $(OUT) $(STATIC)
 	@touch $@
 
-test-bins: $(UNIT_STATIC) $(UNIT_SHARED) $(FUZZ_REPLAY) $(HELPERS) $(TEST_TOOLS)
+test-bins: $(UNIT_STATIC) $(UNIT_SHARED) $(FUZZ_REPLAY) $(HELPERS) $(TEST_TOOLS) $(INTERP_BINS)
+
+$(OUT)/tests/interp/%: tests/interp/%.c $(STATIC) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(MSG) LD $@
+	$(Q)$(CC) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS_ALL) $(STATIC) $(PKG_LIBS) -lpthread -lm
 
 $(OUT)/tests/tools/%: tests/tools/%.c $(STATIC) $(HDRS)
 	@mkdir -p $(dir $@)

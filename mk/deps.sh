@@ -5,16 +5,19 @@
 # runs only when something has to be installed.
 set -euo pipefail
 
+# libbpf-dev, bpftool and clang build the interpreter-frame walker's BPF
+# program (clang -target bpf) and embed it (bpftool gen skeleton).
 build_pkgs=(gcc make pkg-config xz-utils libelf-dev libdw-dev libtraceevent-dev
 	    libjansson-dev zlib1g-dev libzstd-dev linux-source-6.12 python3-dev
-	    libprotobuf-c-dev protobuf-c-compiler)
+	    libprotobuf-c-dev protobuf-c-compiler libbpf-dev bpftool clang)
 # The tests compare against perf itself, fuzz with clang's libFuzzer, run
 # Python workloads under the interpreters of the machine, and open each
 # output format in its real consumer: Chromium (SVG, and the speedscope app
 # that npm brings), go tool pprof, a JSON Schema validator, hotspot's
 # perfparser (it reads pyperf-record's files as it reads perf's). The
 # unwinding tests run real programs from Debian's packages (tests/corpus).
-test_pkgs=(linux-perf clang libclang-rt-14-dev python3 python3-jsonschema chromium golang-go
+# (clang is a build package: it compiles the BPF program.)
+test_pkgs=(linux-perf libclang-rt-14-dev python3 python3-jsonschema chromium golang-go
 	   hotspot python3-docutils python3-sympy python3-pygments python3-numpy python3-jinja2)
 # node and npm may come from elsewhere (NodeSource's nodejs bundles npm and
 # conflicts with Debian's npm package): ask for them only when missing.
