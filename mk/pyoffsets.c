@@ -140,7 +140,7 @@ int main(void)
 	NONE(frame_is_entry);
 	F(owner_cstack, FRAME_OWNED_BY_CSTACK);
 #endif
-	F(frame_size, offsetof(_PyInterpreterFrame, localsplus));
+	F(frame_size, sizeof(_PyInterpreterFrame));
 	F(lasti_scale, 0);
 #endif
 	F(pyframe_basicsize, sizeof(PyFrameObject));

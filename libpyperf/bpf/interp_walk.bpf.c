@@ -58,7 +58,11 @@ struct {
 struct scratch {
 	struct pyperf_walk_record rec;
 	__u8 frame[PYPERF_WALK_FRAME_WIN];
+	__u8 tsw[PYPERF_WALK_TSTATE_WIN];
+	__u8 gilw[PYPERF_WALK_GIL_WIN];
 	__u64 ident[PYPERF_WALK_IDENT_WIN / 8];
+	__u64 last_code; /* the frame before's code object and identity */
+	__u32 last_ident;
 	__u64 seq;
 	/* thread-state search */
 	__u64 want; /* tid or fs base */
@@ -95,18 +99,49 @@ static __always_inline int read_u64(__u64 addr, __s32 off, __u64 *out)
 }
 
 /* A field of the frame window; the offsets were checked by the library. */
+/*
+ * Offsets come from the map as signed 32-bit values: widened unsigned and
+ * compared in 64 bits, the verifier sees the bound (a 32-bit signed compare
+ * leaves the 64-bit register unbounded). -1 (absent) is out of range.
+ */
 static __always_inline __u64 win_u64(const struct scratch *s, __s32 off)
 {
-	if (off < 0 || off > PYPERF_WALK_FRAME_WIN - 8)
+	__u64 o = (__u64)(__u32)off;
+
+	if (o > PYPERF_WALK_FRAME_WIN - 8)
 		return 0;
-	return *(const __u64 *)(s->frame + off);
+	return *(const __u64 *)(s->frame + o);
+}
+
+static __always_inline __u64 tsw_u64(const struct scratch *s, __s32 off)
+{
+	__u64 o = (__u64)(__u32)off;
+
+	if (o > PYPERF_WALK_TSTATE_WIN - 8)
+		return 0;
+	return *(const __u64 *)(s->tsw + o);
+}
+
+/* The thread state's window at @tstate: 0, or -1 if it cannot be read. */
+static __always_inline int read_tstate(const struct pyperf_walk_proc *p, struct scratch *s,
+				       __u64 tstate)
+{
+	__u32 len = (__u32)p->tstate_win_len;
+
+	if (!tstate || len > PYPERF_WALK_TSTATE_WIN)
+		return -1;
+	return bpf_probe_read_user(s->tsw, len, (const void *)(tstate + (__u64)p->tstate_win_off))
+		   ? -1
+		   : 0;
 }
 
 static __always_inline __u8 win_u8(const struct scratch *s, __s32 off)
 {
-	if (off < 0 || off > PYPERF_WALK_FRAME_WIN - 1)
+	__u64 o = (__u64)(__u32)off;
+
+	if (o > PYPERF_WALK_FRAME_WIN - 1)
 		return 0;
-	return s->frame[off];
+	return s->frame[o];
 }
 
 /* What the loop callbacks get: their state is in @s (see struct scratch). */
@@ -217,20 +252,24 @@ static __always_inline void count(__u32 field_off)
 }
 #define COUNT(field) count(__builtin_offsetof(struct pyperf_walk_stats, field))
 
-static __always_inline __u8 gil_state(const struct pyperf_walk_proc *p, __u64 interp, __u64 tstate)
+static __always_inline __u8 gil_state(const struct pyperf_walk_proc *p, struct scratch *s,
+				      __u64 interp, __u64 tstate)
 {
 	__u64 gil = 0, holder;
-	__u32 locked = 0;
+	__u32 locked, len = (__u32)p->gil_win_len;
+	__u64 lo = (__u64)(__u32)p->gil_w_locked, ho = (__u64)(__u32)p->gil_w_holder;
 
 	if (p->runtime_gil >= 0)
 		gil = p->runtime + (__u64)p->runtime_gil;
 	else if (read_u64(interp, p->interp_gil_ptr, &gil))
 		return PYPERF_WALK_GIL_UNKNOWN;
-	if (!gil || p->gil_locked < 0 ||
-	    bpf_probe_read_user(&locked, sizeof(locked),
-				(const void *)(gil + (__u64)p->gil_locked)) ||
-	    read_u64(gil, p->gil_holder, &holder))
+	/* locked and last_holder in one read */
+	if (!gil || len > PYPERF_WALK_GIL_WIN || lo > PYPERF_WALK_GIL_WIN - 4 ||
+	    ho > PYPERF_WALK_GIL_WIN - 8 ||
+	    bpf_probe_read_user(s->gilw, len, (const void *)(gil + (__u64)p->gil_win_off)))
 		return PYPERF_WALK_GIL_UNKNOWN;
+	locked = *(const __u32 *)(s->gilw + lo);
+	holder = *(const __u64 *)(s->gilw + ho);
 	if (p->gil_locked_size == 1)
 		locked &= 0xff;
 	return locked && holder == tstate ? PYPERF_WALK_GIL_YES : PYPERF_WALK_GIL_NO;
@@ -276,13 +315,10 @@ static __always_inline int walk(void *ctx)
 		goto out;
 	}
 	cached = bpf_map_lookup_elem(&tstates, &tid);
-	if (cached) {
-		__u64 id = 0, owner = 0;
-
-		if (!read_u64(*cached, p->tstate_tid, &id) && id == want &&
-		    !read_u64(*cached, p->tstate_interp, &owner) && owner)
-			tstate = *cached;
-	}
+	/* the cached thread state still is this thread's: same thread id, an interpreter */
+	if (cached && !read_tstate(p, s, *cached) && tsw_u64(s, p->tstate_w_tid) == want &&
+	    tsw_u64(s, p->tstate_w_interp))
+		tstate = *cached;
 	lc.p = p;
 	lc.s = s;
 	if (!tstate) {
@@ -295,6 +331,8 @@ static __always_inline int walk(void *ctx)
 			bpf_loop(PYPERF_WALK_MAX_THREADS + PYPERF_WALK_MAX_INTERPS, find_step, &lc,
 				 0);
 		tstate = s->found;
+		if (tstate && read_tstate(p, s, tstate))
+			tstate = 0;
 		if (tstate)
 			bpf_map_update_elem(&tstates, &tid, &tstate, BPF_ANY);
 	}
@@ -304,23 +342,18 @@ static __always_inline int walk(void *ctx)
 		goto out;
 	}
 	rec->tstate = tstate;
-	{
-		__u64 owner = 0;
-
-		if (!read_u64(tstate, p->tstate_interp, &owner) && owner)
-			interp = owner;
-	}
-	rec->gil = gil_state(p, interp, tstate);
-	if (read_u64(tstate, p->tstate_frame, &top)) {
-		rec->status = PYPERF_WALK_FAULT;
-		goto out;
-	}
+	if (tsw_u64(s, p->tstate_w_interp))
+		interp = tsw_u64(s, p->tstate_w_interp);
+	rec->gil = gil_state(p, s, interp, tstate);
+	top = tsw_u64(s, p->tstate_w_frame);
 	if (p->cframe_current_frame >= 0 && top && read_u64(top, p->cframe_current_frame, &top)) {
 		rec->status = PYPERF_WALK_FAULT;
 		goto out;
 	}
 	s->cur = top;
 	s->n = 0;
+	s->last_code = 0;
+	s->last_ident = 0;
 	s->status = PYPERF_WALK_OK;
 	bpf_loop(PYPERF_WALK_MAX_FRAMES + 1, walk_step, &lc, 0);
 	rec->nr = (__u16)s->n;

@@ -248,6 +248,23 @@ static int build_proc(struct pyperf_interp *ip)
 	p->code_adaptive = o->code_adaptive;
 	p->code_ident = o->code_ident;
 	p->code_ident_len = o->code_ident_len;
+	lo = MIN(p->tstate_tid, MIN(o->tstate_interp, o->tstate_frame));
+	hi = MAX(p->tstate_tid, MAX(o->tstate_interp, o->tstate_frame)) + 8;
+	if (lo < 0 || hi - lo > PYPERF_WALK_TSTATE_WIN)
+		return -EOPNOTSUPP;
+	p->tstate_win_off = lo;
+	p->tstate_win_len = hi - lo;
+	p->tstate_w_tid = p->tstate_tid - lo;
+	p->tstate_w_interp = o->tstate_interp - lo;
+	p->tstate_w_frame = o->tstate_frame - lo;
+	lo = MIN(o->gil_locked, o->gil_holder);
+	hi = MAX(o->gil_locked + o->gil_locked_size, o->gil_holder + 8);
+	if (lo < 0 || hi - lo > PYPERF_WALK_GIL_WIN)
+		return -EOPNOTSUPP;
+	p->gil_win_off = lo;
+	p->gil_win_len = hi - lo;
+	p->gil_w_locked = o->gil_locked - lo;
+	p->gil_w_holder = o->gil_holder - lo;
 	return 0;
 }
 

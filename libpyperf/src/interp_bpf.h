@@ -20,6 +20,8 @@
 /* Bytes of a frame and of a code object read in one go. */
 #define PYPERF_WALK_FRAME_WIN 128
 #define PYPERF_WALK_IDENT_WIN 48
+#define PYPERF_WALK_TSTATE_WIN 256
+#define PYPERF_WALK_GIL_WIN 32
 
 #define PYPERF_WALK_MAGIC 0x70797374u /* "tsyp" in memory */
 #define PYPERF_WALK_FORMAT 1
@@ -68,6 +70,18 @@ struct pyperf_walk_proc {
 	__s32 code_adaptive;
 	__s32 code_ident;
 	__s32 code_ident_len;
+	/* The thread state's fields the walk needs, read in one go: the window
+	 * [tstate_win_off, +tstate_win_len) and the fields within it. */
+	__s32 tstate_win_off;
+	__s32 tstate_win_len;
+	__s32 tstate_w_tid;
+	__s32 tstate_w_interp;
+	__s32 tstate_w_frame;
+	/* the same for the GIL's locked and last_holder */
+	__s32 gil_win_off;
+	__s32 gil_win_len;
+	__s32 gil_w_locked;
+	__s32 gil_w_holder;
 };
 
 /* One frame, innermost first. */

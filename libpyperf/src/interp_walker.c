@@ -24,6 +24,7 @@ struct pyperf_interp_walker {
 	size_t nr_fds, cap_fds;
 	int ncpus;
 	unsigned max_frames;
+	bool switch_attached;
 };
 
 /* libbpf's messages are details of our error: debug level, through our hook. */
@@ -176,6 +177,14 @@ PYPERF_API int pyperf_interp_walker__attach(struct pyperf_interp_walker *w, int 
 	struct bpf_link *link;
 	int ret;
 
+	/*
+	 * A tracepoint runs its programs once per hit, for all of its perf
+	 * events (they hang off the tracepoint, not the event): one attachment
+	 * serves every CPU's and thread's sched_switch event, and a second
+	 * fails with EEXIST.
+	 */
+	if (kind == PYPERF_INTERP_EVENT_SWITCH && w->switch_attached)
+		return 0;
 	if (PP_GROW(w->links, w->cap_links, w->nr_links + 1))
 		return pyperf_err(-ENOMEM);
 	link = bpf_program__attach_perf_event(prog, event_fd);
@@ -186,6 +195,8 @@ PYPERF_API int pyperf_interp_walker__attach(struct pyperf_interp_walker *w, int 
 		    "cannot attach the frame reader to event fd %d: %s", event_fd, strerror(-ret)));
 	}
 	w->links[w->nr_links++] = link;
+	if (kind == PYPERF_INTERP_EVENT_SWITCH)
+		w->switch_attached = true;
 	return 0;
 }
 

@@ -115,7 +115,7 @@ int pyperf_pyoffsets_from_debug(const void *raw, size_t size, struct pyperf_pyof
 	 * frames are owner 3, and the state bits are those of the table.
 	 */
 	o = *t;
-	o.builds = "this interpreter's _Py_DebugOffsets";
+	o.builds = "this interpreter's _Py_DebugOffsets (equal to the table's)";
 	o.runtime_interp_head = (int32_t)w[D_RT_INTERP_HEAD];
 	o.interp_next = (int32_t)w[D_IS_NEXT];
 	o.interp_tstate_head = (int32_t)w[D_IS_THREADS_HEAD];
@@ -168,9 +168,8 @@ int pyperf_pyoffsets_from_debug(const void *raw, size_t size, struct pyperf_pyof
 	}
 	/* PyFrameObject is not described; its size only cross-checks. */
 	if (!same_layout(&o, t)) {
+		o.builds = "this interpreter's _Py_DebugOffsets (other than the table's)";
 		o.pyframe_basicsize = -1;
-		pr_debug("3.13 _Py_DebugOffsets describe a layout other than the table's (%s)\n",
-			 t->builds);
 	}
 	*out = o;
 	return 0;

@@ -15,6 +15,9 @@
  *   --switch     also walk at sched_switch (off-CPU), printed as "switch"
  *   --entries    mark evaluation-loop entry frames with a leading '^'
  *   --dump       print every thread state read from user space, then exit
+ *   --samples    print each sample as it is read ("at TIME_NS TID KIND ..."),
+ *                not aggregated
+ *   --drain-ms N read the ring buffers every N ms (default 50)
  *
  * Output, one line each:
  *   interp version=3.11 path=... layout=...
@@ -43,7 +46,7 @@
 #include <unistd.h>
 #include <pyperf/interp.h>
 
-#define PAGES 128
+#define PAGES 1024
 #define MIN_SIZE(a, b) ((size_t)(a) < (size_t)(b) ? (size_t)(a) : (size_t)(b))
 #define SAMPLE_TYPE (PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU)
 
@@ -60,7 +63,7 @@ static uint64_t *switch_ids;
 static size_t nr_switch_ids, cap_switch_ids;
 static struct pyperf_pystack_pairer *pairer;
 static struct pyperf_interp *interp;
-static bool entries;
+static bool entries, per_sample;
 static uint64_t resolve_gone, samples_total, records_bad;
 
 /* Aggregated stacks: a plain list, searched linearly (tests are small). */
@@ -125,7 +128,10 @@ static void account(const char *kind, const struct pyperf_pystack *s)
 				      entries && (f.flags & PYPERF_PYFRAME_ENTRY) ? "^" : "",
 				      info.name, info.file, info.line);
 	}
-	add_agg(line);
+	if (per_sample)
+		printf("at %llu %u %s\n", (unsigned long long)s->time, s->tid, line);
+	else
+		add_agg(line);
 }
 
 /* Samples start with the identifier (PERF_SAMPLE_IDENTIFIER), then tid, time, cpu. */
@@ -284,12 +290,12 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"switch", no_argument, NULL, 's'},
-	    {"entries", no_argument, NULL, 'e'},
-	    {"dump", no_argument, NULL, 'D'},
-	    {NULL, 0, NULL, 0},
+	    {"switch", no_argument, NULL, 's'},		{"entries", no_argument, NULL, 'e'},
+	    {"dump", no_argument, NULL, 'D'},		{"samples", no_argument, NULL, 'S'},
+	    {"drain-ms", required_argument, NULL, 'r'}, {NULL, 0, NULL, 0},
 	};
-	int opt, pid = 0, freq = 999, max_frames = 0, child = 0, sync_pipe[2] = {-1, -1};
+	int opt, pid = 0, freq = 999, max_frames = 0, child = 0, sync_pipe[2] = {-1, -1},
+		 drain_ms = 50;
 	double seconds = 2;
 	bool do_switch = false, dump = false;
 	struct pyperf_error err = {0};
@@ -322,6 +328,12 @@ int main(int argc, char **argv)
 			break;
 		case 'D':
 			dump = true;
+			break;
+		case 'S':
+			per_sample = true;
+			break;
+		case 'r':
+			drain_ms = atoi(optarg);
 			break;
 		default:
 			return 1;
@@ -457,7 +469,7 @@ int main(int argc, char **argv)
 	while (!stop) {
 		double dt;
 
-		poll(NULL, 0, 50);
+		poll(NULL, 0, drain_ms);
 		drain();
 		if (child && waitpid(child, &status, WNOHANG) == child)
 			break;

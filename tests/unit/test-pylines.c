@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include "check.h"
 #include "pylines.h"
+#ifdef PYPERF_TEST_SHARED
+/* internal, so not exported by libpyperf.so: this variant compiles it in */
+#include "pylines.c"
+#endif
 
 static int check_truth_file(const char *path)
 {

@@ -265,7 +265,10 @@ enum pyperf_interp_event {
 /**
  * pyperf_interp_walker__attach() - runs the program at each overflow of
  * the perf event @event_fd (borrowed: it must stay open while @w lives).
- * Events inherited by children (attr.inherit) run it too.
+ * Events inherited by children (attr.inherit) run it too. For
+ * PYPERF_INTERP_EVENT_SWITCH the program hangs off the tracepoint itself
+ * and runs once per switch for all its events: the first such event
+ * attaches it (keep that one open), later ones are accepted as they are.
  * Return: 0 or a negative errno (-EEXIST: the event has a program already).
  */
 PYPERF_API int pyperf_interp_walker__attach(struct pyperf_interp_walker *w, int event_fd,
