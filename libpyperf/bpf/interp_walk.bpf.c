@@ -42,6 +42,20 @@ struct {
 	__type(value, __u64);
 } tstates SEC(".maps");
 
+/*
+ * tid -> time until which the thread is known to have no thread state: a
+ * C-only thread (BLAS workers...) would otherwise walk every thread state
+ * at each of its samples. Short, since a C thread may get one later
+ * (PyGILState_Ensure).
+ */
+#define NO_TSTATE_NS 50000000ull
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} no_tstates SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
 	__uint(key_size, sizeof(__u32));
@@ -322,6 +336,15 @@ static __always_inline int walk(void *ctx)
 	lc.p = p;
 	lc.s = s;
 	if (!tstate) {
+		__u64 *until = bpf_map_lookup_elem(&no_tstates, &tid);
+
+		if (until && rec->time < *until) {
+			rec->status = PYPERF_WALK_NO_TSTATE;
+			COUNT(no_tstate);
+			goto out;
+		}
+	}
+	if (!tstate) {
 		COUNT(tstate_walks);
 		s->want = want;
 		s->interp = interp;
@@ -337,6 +360,9 @@ static __always_inline int walk(void *ctx)
 			bpf_map_update_elem(&tstates, &tid, &tstate, BPF_ANY);
 	}
 	if (!tstate) {
+		__u64 until = rec->time + NO_TSTATE_NS;
+
+		bpf_map_update_elem(&no_tstates, &tid, &until, BPF_ANY);
 		rec->status = PYPERF_WALK_NO_TSTATE;
 		COUNT(no_tstate);
 		goto out;

@@ -304,6 +304,16 @@ def test_switch(label, py):
           f'{LINES["LINE_NAP"]}, GIL released')
 
 
+def test_no_tstate(label, py):
+    r, _ = walk(py, 'cthread', 1.5)
+    st = r['stats']['walker']
+    n = sum(s[1] for s in r['stacks'])
+    none = sum(s[1] for s in r['stacks'] if s[2] == 'no-tstate' and s[4] == 0 and s[3] == 'gil?')
+    check(n > 300 and none >= 0.95 * n and st['tstate_walks'] < n / 3,
+          f'{label}: C-only threads: {none} of {n} samples say no-tstate, without frames '
+          f'({st["tstate_walks"]} thread-state searches)')
+
+
 def test_max_frames(label, py):
     r, _ = walk(py, 'threads', 1, '-m', '100')
     deep = [s for s in r['stacks'] if s[5] and s[5][-1][0] == 'deep']
@@ -363,6 +373,8 @@ def test():
     test_switch('pyenv 3.12', python('3.12'))
     test_switch('pyenv 3.10', python('3.10'))
     test_max_frames('debian 3.11', '/usr/bin/python3.11')
+    test_no_tstate('pyenv 3.12', python('3.12'))
+    test_no_tstate('pyenv 3.8', python('3.8'))
     bpf_cost('pyenv 3.12', python('3.12'))
 
 

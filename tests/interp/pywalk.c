@@ -18,6 +18,8 @@
  *   --samples    print each sample as it is read ("at TIME_NS TID KIND ..."),
  *                not aggregated
  *   --drain-ms N read the ring buffers every N ms (default 50)
+ *   --no-attach  sample only, the program not attached (the baseline of
+ *                bench/interp_walk.py)
  *
  * Output, one line each:
  *   interp version=3.11 path=... layout=...
@@ -63,7 +65,7 @@ static uint64_t *switch_ids;
 static size_t nr_switch_ids, cap_switch_ids;
 static struct pyperf_pystack_pairer *pairer;
 static struct pyperf_interp *interp;
-static bool entries, per_sample;
+static bool entries, per_sample, no_attach;
 static uint64_t resolve_gone, samples_total, records_bad;
 
 /* Aggregated stacks: a plain list, searched linearly (tests are small). */
@@ -259,7 +261,7 @@ static void open_on(struct pyperf_interp_walker *w, struct perf_event_attr *a, i
 		}
 		switch_ids[nr_switch_ids++] = id;
 	}
-	if (pyperf_interp_walker__attach(w, fd, kind, &err))
+	if (!no_attach && pyperf_interp_walker__attach(w, fd, kind, &err))
 		die("attach", &err, 2);
 }
 
@@ -290,9 +292,13 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"switch", no_argument, NULL, 's'},		{"entries", no_argument, NULL, 'e'},
-	    {"dump", no_argument, NULL, 'D'},		{"samples", no_argument, NULL, 'S'},
-	    {"drain-ms", required_argument, NULL, 'r'}, {NULL, 0, NULL, 0},
+	    {"switch", no_argument, NULL, 's'},
+	    {"entries", no_argument, NULL, 'e'},
+	    {"dump", no_argument, NULL, 'D'},
+	    {"samples", no_argument, NULL, 'S'},
+	    {"no-attach", no_argument, NULL, 'N'},
+	    {"drain-ms", required_argument, NULL, 'r'},
+	    {NULL, 0, NULL, 0},
 	};
 	int opt, pid = 0, freq = 999, max_frames = 0, child = 0, sync_pipe[2] = {-1, -1},
 		 drain_ms = 50;
@@ -331,6 +337,9 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			per_sample = true;
+			break;
+		case 'N':
+			no_attach = true;
 			break;
 		case 'r':
 			drain_ms = atoi(optarg);
@@ -403,7 +412,8 @@ int main(int argc, char **argv)
 		    .freq = 1,
 		    .sample_type = SAMPLE_TYPE,
 		    .sample_id_all = 1,
-		    .inherit = child ? 1 : 0,
+		    .inherit =
+			1, /* threads started later are sampled too, as perf record -p does */
 		    .enable_on_exec = child ? 1 : 0,
 		    .disabled = child ? 1 : 0,
 		};

@@ -8,6 +8,7 @@ usage: python walk_workload.py MODE SECONDS [EACH]
            code objects reuse addresses); prints "ran NAME START END"
            (time.monotonic) for each at the end
   sleeper  sleeps in short naps at LINE_NAP (off-CPU)
+  cthread  starts C-only threads (no interpreter state) one after another
 Prints "ready" once the measured part runs. Line numbers are found by the
 test from the markers at the ends of the lines.
 """
@@ -80,6 +81,19 @@ def reuse(end):
         print('ran', name, f'{t0:.6f}', f'{t1:.6f}')
 
 
+def cthread(end):
+    # threads that run C only (strlen over 64 MiB) and never get a
+    # PyThreadState: their samples have no Python frames to show
+    import ctypes
+    libc = ctypes.CDLL(None)
+    buf = ctypes.create_string_buffer(b'x' * (64 << 20))
+    start = ctypes.cast(libc.strlen, ctypes.c_void_p)
+    tid = ctypes.c_ulong()
+    while time.monotonic() < end:
+        libc.pthread_create(ctypes.byref(tid), None, start, buf)
+        libc.pthread_join(tid, None)
+
+
 def napper(end):
     while time.monotonic() < end:
         time.sleep(0.005)  # LINE_NAP
@@ -101,6 +115,8 @@ def main():
         reuse(end)
     elif MODE == 'sleeper':
         napper(end)
+    elif MODE == 'cthread':
+        cthread(end)
 
 
 if __name__ == '__main__':

@@ -56,8 +56,42 @@
  * all the same; a count that disagrees the other way means the walk raced
  * the interpreter, and the native stack is kept as it is.
  *
+ * What perf sees (phase 2). perf 6.1 resolves user addresses of a sample's
+ * callchain in two ways that need no change to perf, both checked on a
+ * hand-made file: an MMAP2 of an "//anon" range named by /tmp/perf-PID.map
+ * (shown as "[JIT] tid N"; the map must be in /tmp where perf report
+ * runs), and an MMAP2 of an ELF file (symbols resolved from the file at
+ * that path or through its build id, as the jitted-PID-N.so files of
+ * perf inject --jit are). The second keeps a recording self-contained:
+ * give each (code object, line) a 16-byte slot in a range the process does
+ * not map, write an ELF with a symbol per slot ("qualname (file.py:LINE)",
+ * or per code object with a .debug_line for perf's srcline), list it in
+ * the BUILD_ID feature, and put the slot addresses in the callchain in
+ * place of the evaluation frames. Records are 48 bytes + 16 per frame:
+ * size the ring buffers for them (300-frame stacks at 2 kHz are ~10 MB/s;
+ * 512 KiB buffers read every 50 ms overflowed, counted in output_errors).
+ *
+ * Version notes. 3.8-3.10: PyFrameObject chain from tstate->frame, f_lasti
+ * in bytes (3.10: code units), co_lnotab (3.10: co_linetable pairs), every
+ * call its own evaluation loop, no native_thread_id (the thread state is
+ * found by pthread_self(), the task's fs base on x86-64). 3.11:
+ * _PyInterpreterFrame chain from tstate->cframe->current_frame, prev_instr
+ * (code start - 1 before the first instruction: the first line),
+ * is_entry, the location table, co_qualname, code objects var-sized
+ * (PyCode_Type.tp_basicsize is the offset of the bytecode). 3.12: f_code
+ * first, C-stack shim frames (owner 3) between evaluation loops, the GIL
+ * behind interp->ceval.gil, smaller str headers. 3.13: no cframe
+ * (tstate->current_frame), f_executable and instr_ptr, _Py_DebugOffsets
+ * (the few fields it lacks follow from C's layout rules; free-threaded
+ * builds are refused). Debian's 3.11 links libpython into the executable
+ * (symbols in .dynsym), laid out as pyenv's 3.11.7. Module bodies and
+ * exec()'d code are freed right after they run: their frames are named
+ * only if read while alive (0.2-0.4% of frames on sympy, pygments).
+ *
  * Thread safety: distinct objects may be used from distinct threads; one
- * object must not be used from two threads at once.
+ * object must not be used from two threads at once. The walker sets
+ * libbpf's print callback (process-wide) to route its messages to
+ * pyperf_set_print()'s at debug level.
  */
 #ifndef PYPERF_INTERP_H
 #define PYPERF_INTERP_H
