@@ -635,8 +635,14 @@ pyperf_interp__open(int pid, const struct pyperf_interp_open_opts *opts, struct 
 		ret = open_once(ip, err);
 		if (!ret)
 			return ip;
-		/* a program just launched: not python yet, or not started */
-		if (ret != -ENOENT && ret != -EAGAIN)
+		/*
+		 * A program just launched: not Python yet (ENOENT), libpython
+		 * mapped but the dynamic loader still placing its segments (the
+		 * data reads as other bytes of the file: EBADMSG, EFAULT), or
+		 * the interpreter not initialised (EAGAIN). Anything else is
+		 * final, and so is every error once the interpreter has run.
+		 */
+		if (ret != -ENOENT && ret != -EAGAIN && ret != -EBADMSG && ret != -EFAULT)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 >=

@@ -244,6 +244,18 @@ def test_launched(label, py):
           f'in <module>;main;lines ({r["stats"]["pairer"]["samples_without"]} samples before)')
 
 
+def test_launch_race(label, py):
+    """Found right after exec, while the loader maps libpython (its data
+    first reads as other bytes of the file) and before Py_Initialize."""
+    ok = 0
+    for _ in range(6):
+        p = run([PYWALK, '--', py, '-c', 'sum(range(10**6))'], check_rc=False)
+        ok += p.returncode == 0 and 'interp version=' in p.stdout
+        if p.returncode:
+            print(f'    {p.stderr.strip()}')
+    check(ok == 6, f'{label}: found in {ok} of 6 programs launched under the walker')
+
+
 def test_reuse(label, py):
     """Code objects freed and made again at one address never lend their names."""
     # each function runs 50 ms; the buffers are read every 20 ms, so most
@@ -372,6 +384,8 @@ def test():
     test_exit_mid_read('pyenv 3.12', python('3.12'))
     test_exit_mid_read('pyenv 3.9', python('3.9'))
     test_launched('pyenv 3.13', python('3.13'))
+    for label, py in interpreters():
+        test_launch_race(label, py)
     test_reuse('pyenv 3.12', python('3.12'))
     test_reuse('pyenv 3.9', python('3.9'))
     test_switch('pyenv 3.12', python('3.12'))
