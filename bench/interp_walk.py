@@ -126,7 +126,7 @@ def main():
                      f'{100 * med(paired_share):.1f}%'])
         fns, fframes, fruns = bpf_time(lambda: walked(cmd)[1])
         dns, dframes, druns = bpf_time(lambda: deep_stats(exe))
-        cost.append([name, f'{fns / 1000:.2f} µs', f'{fframes:.0f}', f'{fruns}',
+        cost.append([name, f'{fns / 1000:.2f} µs', f'{fns * 999 / 1e7:.2f}%', f'{fframes:.0f}', f'{fruns}',
                      f'{dns / 1000:.2f} µs', f'{dframes:.0f}', f'{druns}'])
     out = ['## Interpreter-frame walker overhead on fib(30) (issue 15, phase 1)']
     out.append(f'`fib.py {" ".join(FIB)}` plain, sampled at 999 Hz (cpu-clock per thread, the BPF '
@@ -140,12 +140,13 @@ def main():
     out.append('The BPF program\'s own time per run, from the kernel\'s BPF stats '
                '(`kernel.bpf_stats_enabled=1` for these runs only; it runs on the sampled thread\'s '
                'CPU, so it is part of the slowdown above):')
-    out.append(table(['Python', 'fib: time/sample', 'frames/sample', 'samples',
-                      '300 nested calls: time/sample', 'frames/sample', 'samples'],
-                     cost, 'lrrrrrr'))
-    out.append('Notes: the machine has 2 cores shared with other jobs (load 2-4 while these ran): '
-               'single figures move by several percent between rounds, hence medians of interleaved '
-               'rounds. The walk reads each frame (one read) and its code object\'s identity (one more, '
+    out.append(table(['Python', 'fib: time/sample', 'of a CPU at 999 Hz', 'frames/sample', 'samples',
+                      '300 nested calls and a 4-frame thread: time/sample', 'frames/sample', 'samples'],
+                     cost, 'lrrrrrrr'))
+    out.append('Notes: the machine has 2 cores shared with other jobs (see the load average above): '
+               'single runs move by tens of percent, hence medians of interleaved rounds; the BPF time '
+               'times the rate (*of a CPU*) bounds what the walk itself takes from the program, '
+               'whatever the noise. The walk reads each frame (one read) and its code object\'s identity (one more, '
                'skipped when a recursion repeats the code object), the thread state and the GIL once '
                'per sample; the rest of its time is fixed (map lookups, the record\'s output into the '
                'ring buffer). Target (issue 15): fib(30) at 999 Hz slows by 5% at most.')
