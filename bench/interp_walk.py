@@ -2,7 +2,7 @@
 """Issue 15 (phase 1): what the interpreter-frame walker costs the program it
 samples. tests/workloads/fib.py 30 3 (4.8 million Python calls) run three
 ways, interleaved: plain; sampled at 999 Hz by cpu-clock per thread with
-the walker's program not attached (tests/interp/pywalk --no-attach: the
+the walker's program not attached (tests/tools/pywalk --no-attach: the
 cost of sampling itself); sampled with the walker reading the frames at
 each sample (pywalk). Slowdowns are medians of per-round ratios of fib_s,
 the compute time the workload measures itself.
@@ -22,7 +22,7 @@ from benchlib import QUICK, log, measure, med, paired, python, runs, table, work
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get('PYPERF_BUILD') or os.path.join(TOP, 'build')
-PYWALK = os.path.join(BUILD, 'out/tests/interp/pywalk')
+PYWALK = os.path.join(BUILD, 'out/tests/tools/pywalk')
 WALK_WORKLOAD = os.path.join(TOP, 'tests/interp/walk_workload.py')
 N = runs(9, 3)
 FIB = ['30', '1' if QUICK else '3']
@@ -131,7 +131,7 @@ def main():
     out = ['## Interpreter-frame walker overhead on fib(30) (issue 15, phase 1)']
     out.append(f'`fib.py {" ".join(FIB)}` plain, sampled at 999 Hz (cpu-clock per thread, the BPF '
                'program not attached: `pywalk --no-attach`) and sampled with the walker reading every '
-               f'sample\'s frames (`tests/interp/pywalk`); median (min–max) of {N} interleaved rounds '
+               f'sample\'s frames (`tests/tools/pywalk`); median (min–max) of {N} interleaved rounds '
                'after a discarded warm-up; slowdowns are medians of per-round ratios of *fib_s* (the '
                'compute time the workload measures). *paired*: samples that got their frames (the others '
                'were taken while the interpreter was starting, before it was found).')

@@ -84,8 +84,6 @@ HELPERS := $(patsubst tests/helpers/%.c,$(OUT)/tests/helpers/%,$(HELPER_SRCS))
 # recordings, e.g. the per-sample stack dump that tests/unwind-diff reads.
 TEST_TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(OUT)/tests/tools/%,$(TEST_TOOL_SRCS))
-INTERP_SRCS := $(sort $(wildcard tests/interp/*.c))
-INTERP_BINS := $(patsubst tests/interp/%.c,$(OUT)/tests/interp/%,$(INTERP_SRCS))
 
 # The perf_trampoline Python package, one extension per CPython 3.8-3.11
 # found here. Not in sanitizer builds: Python would need the runtime preloaded.
@@ -156,12 +154,7 @@ $(OUT)/python/.stamp: $(PYTHON_SRCS) $(STATIC) mk/python.sh
 	$(Q)mk/python.sh $(OUT) $(STATIC)
 	@touch $@
 
-test-bins: $(UNIT_STATIC) $(UNIT_SHARED) $(FUZZ_REPLAY) $(HELPERS) $(TEST_TOOLS) $(INTERP_BINS)
-
-$(OUT)/tests/interp/%: tests/interp/%.c $(STATIC) $(HDRS)
-	@mkdir -p $(dir $@)
-	$(MSG) LD $@
-	$(Q)$(CC) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS_ALL) $(STATIC) $(PKG_LIBS) -lpthread -lm
+test-bins: $(UNIT_STATIC) $(UNIT_SHARED) $(FUZZ_REPLAY) $(HELPERS) $(TEST_TOOLS)
 
 $(OUT)/tests/tools/%: tests/tools/%.c $(STATIC) $(HDRS)
 	@mkdir -p $(dir $@)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The interpreter-frame walker (eBPF, pyperf/interp.h) on live processes of
-every CPython here (pyenv 3.8-3.13, Debian's 3.11), through tests/interp/
+every CPython here (pyenv 3.8-3.13, Debian's 3.11), through tests/tools/
 pywalk (public API only, no recorder).
 
 Ground truth is the workload's source (tests/interp/walk_workload.py): the
@@ -19,7 +19,7 @@ import sys
 import time
 from lib.common import BUILD, TOP, Skip, check, main, python, run, tmpdir
 
-PYWALK = os.path.join(BUILD, 'out/tests/interp/pywalk')
+PYWALK = os.path.join(BUILD, 'out/tests/tools/pywalk')
 WORKLOAD = os.path.join(TOP, 'tests/interp/walk_workload.py')
 TRUTH = os.path.join(TOP, 'tests/interp/lines_truth.py')
 TEST_PYLINES = os.path.join(BUILD, 'out/tests/test-pylines')
