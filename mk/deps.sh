@@ -15,10 +15,12 @@ build_pkgs=(gcc make pkg-config xz-utils libelf-dev libdw-dev libtraceevent-dev
 # output format in its real consumer: Chromium (SVG, and the speedscope app
 # that npm brings), go tool pprof, a JSON Schema validator, hotspot's
 # perfparser (it reads pyperf-record's files as it reads perf's). The
-# unwinding tests run real programs from Debian's packages (tests/corpus).
+# unwinding tests run real programs from Debian's packages (tests/corpus);
+# Debian's python3.11-dbg gives inlined frames to compare with perf's.
 # (clang is a build package: it compiles the BPF program.)
 test_pkgs=(linux-perf libclang-rt-14-dev python3 python3-jsonschema chromium golang-go
-	   hotspot python3-docutils python3-sympy python3-pygments python3-numpy python3-jinja2)
+	   hotspot python3-docutils python3-sympy python3-pygments python3-numpy python3-jinja2
+	   python3.11-dbg)
 # node and npm may come from elsewhere (NodeSource's nodejs bundles npm and
 # conflicts with Debian's npm package): ask for them only when missing.
 if [ "${1:-build}" = test ] && ! command -v npm > /dev/null; then

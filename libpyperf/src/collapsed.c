@@ -107,6 +107,15 @@ static const char *frame_name(struct folder *f, uint32_t id, bool java)
 		for (char *c = t; c && *c; c++)
 			if (*c == ';')
 				*c = ':';
+	} else if (pyperf_symbol__is_inlined(fr->sym)) {
+		/* perf script prints "addr NAME (inlined)": the script reads
+		 * "inlined" as the module, NAME as the function */
+		size_t len = strlen(fr->sym->name) - strlen(" (inlined)");
+
+		memcpy(buf, fr->sym->name, MIN(len, sizeof(buf) - 1));
+		buf[MIN(len, sizeof(buf) - 1)] = 0;
+		t = tidy(&f->arena, buf);
+		dso_name = "inlined";
 	} else {
 		t = tidy(&f->arena, fr->sym->name);
 	}

@@ -35,6 +35,7 @@ struct addr_slot {
 	uint64_t gen;
 	uint64_t ip;
 	uint32_t frame; /* +1 */
+	uint32_t inl;	/* inline frames: 0 not looked up, 1 none, else 2 + index in p->inl */
 	uint8_t cpumode;
 };
 
@@ -120,6 +121,8 @@ struct pyperf_profile {
 
 	/* per sample scratch: frames of the current stack, leaf first */
 	uint32_t *stack;
+	uint32_t *inl; /* inline frame chains: count, then frame ids */
+	size_t nr_inl, inl_cap;
 	size_t stack_cap;
 	struct pyperf_unwinder *unwinder;
 	uint64_t *uips; /* unwound user addresses */
@@ -244,6 +247,7 @@ PYPERF_API void pyperf_profile__free(struct pyperf_profile *p)
 	free(p->chains);
 	free(p->events);
 	free(p->stack);
+	free(p->inl);
 	free(p->fclass);
 	free(p->view_of);
 	free(p->offcpu);
@@ -444,9 +448,84 @@ static uint32_t resolve_ip(struct pyperf_profile *p, struct pyperf_thread *th, u
 	id = frame_for(p, &loc, ip);
 	if (!id)
 		return 0;
-	p->aslots[j] = (struct addr_slot){gen, ip, id, cpumode};
+	p->aslots[j] = (struct addr_slot){gen, ip, id, 0, cpumode};
 	p->aslots_used++;
 	return id;
+}
+
+/* Fills @s->inl for @ip: the frames of its inlined functions, if any. */
+static int lookup_inlines(struct pyperf_profile *p, struct pyperf_thread *th, uint64_t ip,
+			  struct addr_slot *s)
+{
+	const struct pyperf_symbol *syms[32];
+	struct pyperf_addr_loc loc;
+	size_t k;
+
+	s->inl = 1;
+	pyperf_thread__resolve(th, PYPERF_CPUMODE_USER, ip, &loc);
+	if (!loc.sym || !loc.dso || loc.dso->kind != PYPERF_DSO_ELF)
+		return 0;
+	k = pyperf_dso__inlines(loc.dso, loc.addr, syms, 32);
+	if (k < 2 && (!k || syms[0] == loc.sym))
+		return 0; /* nothing inlined here */
+	if (PP_GROW(p->inl, p->inl_cap, p->nr_inl + 1 + k))
+		return -ENOMEM;
+	p->inl[p->nr_inl] = (uint32_t)k;
+	for (size_t i = 0; i < k; i++) {
+		struct pyperf_addr_loc l = loc;
+		uint32_t id;
+
+		l.sym = syms[i];
+		id = frame_for(p, &l, ip);
+		if (!id)
+			return -ENOMEM;
+		if (syms[i] != loc.sym)
+			p->frames[id - 1].inlined_in = s->frame;
+		p->inl[p->nr_inl + 1 + i] = id - 1;
+	}
+	s->inl = (uint32_t)(2 + p->nr_inl);
+	p->nr_inl += 1 + k;
+	return 0;
+}
+
+/*
+ * An unwound user frame onto p->stack at @n: its inlined functions first
+ * (innermost), then the function, as perf shows DWARF-unwound frames when
+ * debug info is there. The lookup is remembered with the address.
+ * Returns the new length, or -ENOMEM.
+ */
+static long push_unwound(struct pyperf_profile *p, struct pyperf_thread *th, uint64_t ip, long n)
+{
+	uint64_t gen = pyperf_thread__maps_generation(th);
+	uint32_t id = resolve_ip(p, th, PYPERF_CPUMODE_USER, ip), *chain, count;
+	struct addr_slot *s = NULL;
+
+	if (!id)
+		return -ENOMEM;
+	if (!p->opts.no_inline && p->frames[id - 1].kind == PYPERF_FRAME_NATIVE &&
+	    p->frames[id - 1].sym) {
+		for (size_t j = addr_hash(ip, gen, PYPERF_CPUMODE_USER) & (p->aslots_cap - 1);
+		     p->aslots[j].frame; j = (j + 1) & (p->aslots_cap - 1))
+			if (p->aslots[j].ip == ip && p->aslots[j].gen == gen &&
+			    p->aslots[j].cpumode == PYPERF_CPUMODE_USER) {
+				s = &p->aslots[j];
+				break;
+			}
+	}
+	if (s && !s->inl && lookup_inlines(p, th, ip, s))
+		return -ENOMEM;
+	if (!s || s->inl < 2) {
+		if (PP_GROW(p->stack, p->stack_cap, (size_t)n + 1))
+			return -ENOMEM;
+		p->stack[n++] = id - 1;
+		return n;
+	}
+	chain = p->inl + s->inl - 2;
+	count = chain[0];
+	if (PP_GROW(p->stack, p->stack_cap, (size_t)n + count))
+		return -ENOMEM;
+	memcpy(p->stack + n, chain + 1, count * sizeof(*chain));
+	return n + count;
 }
 
 static uint64_t chain_hash(uint32_t thread_node, uint64_t gen, uint8_t cpumode, const uint64_t *ips,
@@ -866,11 +945,11 @@ static long build_unwound_stack(struct pyperf_profile *p, struct pyperf_thread *
 	p->stats.unwound_samples++;
 	*cut = pyperf_unwind_stop__cut(stop);
 	for (size_t i = 0; i < nu; i++) {
-		uint32_t id = resolve_ip(p, th, PYPERF_CPUMODE_USER, p->uips[i]);
+		long m = push_unwound(p, th, p->uips[i], (long)n);
 
-		if (!id)
-			return -ENOMEM;
-		p->stack[n++] = id - 1;
+		if (m < 0)
+			return m;
+		n = (size_t)m;
 	}
 	if (!n) {
 		uint32_t id = resolve_ip(p, th, (uint8_t)s->cpumode, s->ip);

@@ -92,7 +92,8 @@ struct key {
 	int32_t pid, tid;
 	const char *dso; /* short name, interned here */
 	uint64_t sym_start, sym_end;
-	uint64_t addr; /* unresolved */
+	uint64_t addr;	 /* unresolved */
+	const char *inl; /* an inline symbol's name: apart from the function's */
 	uint8_t has_sym;
 };
 
@@ -173,6 +174,9 @@ struct writer {
 	/* by walk position: the parent's position, the frame, and whether the
 	 * node is a thread's first frame (caller-order paths start there) */
 	uint32_t *wpar, *wframe;
+	/* frame -> the frame call graphs match it as (inlined: by name); a
+	 * graph node keeps the frame that made it, as its label */
+	uint32_t *canon;
 	uint8_t *wtop;
 	uint32_t *chain;
 	size_t chain_cap;
@@ -223,6 +227,10 @@ static void make_key(struct writer *w, const struct pyperf_frame *thread,
 				k->has_sym = 1;
 				k->sym_start = leaf->sym->start;
 				k->sym_end = leaf->sym->end;
+				/* perf's inline symbols span the function they are
+				 * inlined in and differ from it by name */
+				if (pyperf_symbol__is_inlined(leaf->sym))
+					k->inl = leaf->sym->name;
 				/* Symbols are relative to their dso: without a dso
 				 * key, the dso name takes part. */
 				if (!has_key(w, PYPERF_SORT_DSO))
@@ -313,6 +321,16 @@ static long entry_of_frame(struct writer *w, const struct pyperf_frame *th, uint
 	return e;
 }
 
+/* The frame a sample ending at @frame counts under: a leaf inlined in a
+ * function is that function's sample, as in perf (the inlined frames are
+ * in its call chain only). */
+static uint32_t self_frame(const struct writer *w, uint32_t frame)
+{
+	uint32_t in = pyperf_profile__frame(w->p, frame)->inlined_in;
+
+	return in ? in - 1 : frame;
+}
+
 /* Self entries: every node with samples, keyed by its frame. */
 static int collect_self(struct writer *w, uint32_t thread_node)
 {
@@ -342,7 +360,7 @@ static int collect_self(struct writer *w, uint32_t thread_node)
 			stack[sp++] = c;
 		}
 		if (n->self_samples) {
-			long e = entry_of_frame(w, th, n->frame);
+			long e = entry_of_frame(w, th, self_frame(w, n->frame));
 
 			if (e < 0)
 				goto nomem;
@@ -422,6 +440,25 @@ static int collect_children(struct writer *w, uint32_t thread_node)
 			memset(on_path + old, 0, (path_cap - old) * sizeof(*on_path));
 		}
 		st[sp - 1].entry = e;
+		/* A sample ending in a function inlined in F is also F's (its
+		 * self entry), though F is not on the path. */
+		if (N(w, id)->self_samples && F(w, id)->inlined_in) {
+			long be = entry_of_frame(w, th, self_frame(w, N(w, id)->frame));
+
+			if (be < 0)
+				goto nomem;
+			if ((size_t)be >= path_cap) {
+				size_t old = path_cap;
+
+				if (PP_GROW(on_path, path_cap, (size_t)be + 1))
+					goto nomem;
+				memset(on_path + old, 0, (path_cap - old) * sizeof(*on_path));
+			}
+			if (!on_path[be]) {
+				w->entries[be].acc_period += N(w, id)->self_period;
+				w->entries[be].acc_samples += N(w, id)->self_samples;
+			}
+		}
 		/* Callee order: perf's chain for the entry runs from the frame's
 		 * innermost occurrence in a sample up to the root, as long as
 		 * that occurrence is deep. */
@@ -527,6 +564,8 @@ static int key_cmp(const struct writer *w, const struct key *a, const struct key
 				break;
 			}
 			if ((c = cmp_str(a->dso, b->dso)))
+				return c;
+			if ((a->inl || b->inl) && (c = cmp_str(a->inl, b->inl)))
 				return c;
 			if ((c = signed_order(a->sym_start, b->sym_start)))
 				return c;
@@ -768,7 +807,7 @@ static void graph_reset(struct writer *w)
 /* Indexes graph node @id (a child of a wide node) in cslots. */
 static int cslot_add(struct writer *w, uint32_t id)
 {
-	uint64_t key = (uint64_t)w->cn[id].parent << 32 | w->cn[id].frame;
+	uint64_t key = (uint64_t)w->cn[id].parent << 32 | w->canon[w->cn[id].frame];
 	size_t j;
 
 	if ((w->nr_cslots_used + 1) * 2 > w->cslots_cap && cslots_grow(w))
@@ -783,14 +822,14 @@ static int cslot_add(struct writer *w, uint32_t id)
 
 static uint32_t graph_child(struct writer *w, uint32_t parent, uint32_t frame)
 {
-	uint32_t id;
+	uint32_t id, key_frame = w->canon[frame];
 
 	if (w->cn[parent].nr_children <= GRAPH_LIST_MAX) {
 		for (uint32_t c = w->cn[parent].first_child; c; c = w->cn[c].next_sibling)
-			if (w->cn[c].frame == frame)
+			if (w->canon[w->cn[c].frame] == key_frame)
 				return c;
 	} else {
-		uint64_t key = (uint64_t)parent << 32 | frame;
+		uint64_t key = (uint64_t)parent << 32 | key_frame;
 
 		for (size_t j = hash_u64(key) & (w->cslots_cap - 1); w->cslots[j].gen == w->cgen;
 		     j = (j + 1) & (w->cslots_cap - 1))
@@ -1117,7 +1156,7 @@ static void add_callers_of(struct writer *w, const struct entry *e, uint32_t roo
 
 		if (w->node_entry[id] == self)
 			continue; /* counted with its whole chain */
-		for (x = N(w, id)->parent; x != root; x = N(w, x)->parent) {
+		for (x = id; x != root; x = N(w, x)->parent) {
 			long ex = entry_of_frame(w, th, N(w, x)->frame);
 
 			if (ex < 0) {
@@ -1171,6 +1210,8 @@ static void entry_line(struct writer *w, uint32_t cn, uint32_t frame, int depth,
 	fprintf(w->out, "%s\n", frame_label(w, frame));
 }
 
+static size_t bare_len(const struct pyperf_frame *f);
+
 static struct writer *gsort_w;
 
 /*
@@ -1186,6 +1227,16 @@ static int tie_order(const struct writer *w, uint32_t fa, uint32_t fb)
 	int64_t db = b->dso && b->dso->kind != PYPERF_DSO_UNKNOWN ? (int64_t)b->dso->index : -1;
 	uint64_t ka = a->sym ? a->sym->start : a->ip, kb = b->sym ? b->sym->start : b->ip;
 
+	/* inlined functions match by name there */
+	if (a->sym && b->sym &&
+	    (pyperf_symbol__is_inlined(a->sym) || pyperf_symbol__is_inlined(b->sym))) {
+		size_t la = bare_len(a), lb = bare_len(b);
+		int c = strncmp(a->name, b->name, MIN(la, lb));
+
+		if (!c)
+			c = (la > lb) - (la < lb);
+		return c > 0 ? -1 : c < 0;
+	}
 	if (da != db)
 		return da > db ? -1 : 1;
 	if (ka != kb)
@@ -1729,6 +1780,75 @@ static const char *unit_samples(uint64_t v, char *unit)
 	return buf;
 }
 
+static const struct pyperf_profile *canon_p;
+
+/* A frame's name without perf's " (inlined)": how perf's inline symbols
+ * are named, and what it matches them by. */
+static size_t bare_len(const struct pyperf_frame *f)
+{
+	size_t n = strlen(f->name);
+
+	return pyperf_symbol__is_inlined(f->sym) ? n - strlen(" (inlined)") : n;
+}
+
+static int cmp_bare_names(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	const struct pyperf_frame *fx = pyperf_profile__frame(canon_p, x),
+				  *fy = pyperf_profile__frame(canon_p, y);
+	size_t lx = bare_len(fx), ly = bare_len(fy);
+	int c = strncmp(fx->name, fy->name, MIN(lx, ly));
+	bool ix = pyperf_symbol__is_inlined(fx->sym), iy = pyperf_symbol__is_inlined(fy->sym);
+
+	if (c || lx != ly)
+		return c ? c : (lx > ly) - (lx < ly);
+	/* an inlined instance first: perf labels such branches by the one
+	 * its first sample met, mostly an inlined one */
+	if (ix != iy)
+		return ix ? -1 : 1;
+	return (x > y) - (x < y);
+}
+
+/*
+ * perf's call graphs match an inlined function by name alone (callchain.c
+ * match_chain()), against other inlined instances and against the
+ * function's own symbol: one branch. Other frames stand for themselves.
+ */
+static int build_canon(struct writer *w)
+{
+	size_t nf = pyperf_profile__nr_frames(w->p), ni = 0;
+	uint32_t *v;
+
+	w->canon = pp_calloc(nf ? nf : 1, sizeof(*w->canon));
+	v = pp_calloc(nf ? nf : 1, sizeof(*v));
+	if (!w->canon || !v) {
+		free(v);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < nf; i++) {
+		const struct pyperf_frame *f = pyperf_profile__frame(w->p, (uint32_t)i);
+
+		w->canon[i] = (uint32_t)i;
+		if (f->sym && f->name &&
+		    (f->kind == PYPERF_FRAME_NATIVE || f->kind == PYPERF_FRAME_KERNEL))
+			v[ni++] = (uint32_t)i;
+	}
+	canon_p = w->p;
+	qsort(v, ni, sizeof(*v), cmp_bare_names);
+	for (size_t i = 0, g = 0; i < ni; i++) {
+		const struct pyperf_frame *f = pyperf_profile__frame(w->p, v[i]),
+					  *h = pyperf_profile__frame(w->p, v[g]);
+
+		if (i && (bare_len(f) != bare_len(h) || strncmp(f->name, h->name, bare_len(f))))
+			g = i, h = f;
+		/* (inlined ones sort first: a group without one stays apart) */
+		if (pyperf_symbol__is_inlined(h->sym))
+			w->canon[v[i]] = v[g];
+	}
+	free(v);
+	return 0;
+}
+
 static int write_event(struct writer *w, uint32_t ev_node, const struct pyperf_frame *evf)
 {
 	struct entry **sorted = NULL;
@@ -1977,6 +2097,8 @@ PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 	w.skip_first_chain_entry = !w.o.nr_fields && w.keys[0] == PYPERF_SORT_SYM;
 
 	pyperf_profile__finish(p);
+	if (build_canon(&w))
+		ret = -ENOMEM;
 	w.nodes = pyperf_profile__node(p, 0);
 	root = pyperf_profile__node(p, 0);
 	if (!w.o.no_header) {
@@ -2002,6 +2124,7 @@ PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 	free(w.sampled_pos);
 	free(w.wpar);
 	free(w.wframe);
+	free(w.canon);
 	free(w.wtop);
 	free(w.chain);
 	free(w.height);

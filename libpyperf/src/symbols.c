@@ -66,6 +66,7 @@ static void dso_free(struct pyperf_dso *d)
 {
 	if (d->unwind && d->unwind_free)
 		d->unwind_free(d->unwind);
+	pyperf_dso_inlines_free(d->inlines);
 	free(d->run_path);
 	free(d->debug_path);
 	symtab_free(&d->tab);

@@ -28,7 +28,12 @@ struct pyperf_dso {
 	bool embedded;		      /* content given, not read from a file */
 	void *unwind;		      /* the unwinder's per-object state */
 	void (*unwind_free)(void *);
+	void *inlines;	     /* inlines.c's DWARF state, or NULL */
+	bool inlines_failed; /* no DWARF to read: not tried again */
 };
+
+/* Frees a dso's inlines.c state (NULL is accepted). */
+void pyperf_dso_inlines_free(void *inlines);
 
 /* A perf map still being written (live recording): re-reads it if it grew,
  * at most every few milliseconds. Returns true if it did. */

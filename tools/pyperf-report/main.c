@@ -43,9 +43,14 @@ static void usage(FILE *f)
 	    "      --symbol-cache DIR  keep parsed symbol tables in DIR (default\n"
 	    "                          $PYPERF_SYMBOL_CACHE, else ~/.cache/pyperf/symbols)\n"
 	    "      --no-symbol-cache   parse every symbol table afresh\n"
-	    "      --max-stack N       keep N frames per call chain, leaf side first (default\n"
-	    "                          127, as perf; python and mixed views count the frames\n"
-	    "                          they show)\n"
+	    "      --no-inline         no frames for inlined functions (by default a frame\n"
+	    "                          unwound from a stack copy is preceded by the functions\n"
+	    "                          inlined there, \"NAME (inlined)\", when debug info is\n"
+	    "                          installed: a -dbg package, as perf shows them)\n"
+	    "      --max-stack N       keep N frames per call chain (default 127, as perf): the\n"
+	    "                          leaf side; in caller order (--children, -G) the\n"
+	    "                          outermost N, as perf, and the leaf, which perf drops;\n"
+	    "                          python and mixed views count the frames they show\n"
 	    "      --no-truncated-root show a cut stack from the outermost frame found, as\n"
 	    "                          perf does, not under a [truncated] root frame (cut\n"
 	    "                          stacks are still counted: --stats, JSON, header)\n"
@@ -120,6 +125,7 @@ enum {
 	OPT_SYMBOL_CACHE,
 	OPT_NO_SYMBOL_CACHE,
 	OPT_MAX_STACK,
+	OPT_NO_INLINE,
 	OPT_PID,
 	OPT_TID,
 	OPT_COMM,
@@ -157,6 +163,7 @@ static const struct option long_opts[] = {
     {"symbol-cache", required_argument, NULL, OPT_SYMBOL_CACHE},
     {"no-symbol-cache", no_argument, NULL, OPT_NO_SYMBOL_CACHE},
     {"max-stack", required_argument, NULL, OPT_MAX_STACK},
+    {"no-inline", no_argument, NULL, OPT_NO_INLINE},
     {"pid", required_argument, NULL, OPT_PID},
     {"tid", required_argument, NULL, OPT_TID},
     {"comm", required_argument, NULL, OPT_COMM},
@@ -513,6 +520,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_KALLSYMS:
 			sopts.kallsyms = optarg;
+			break;
+		case OPT_NO_INLINE:
+			popts.no_inline = true;
 			break;
 		case OPT_MAX_STACK: {
 			char *end;

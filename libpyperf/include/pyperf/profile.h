@@ -56,6 +56,10 @@ struct pyperf_frame {
 	const char *name; /* function, comm (THREAD) or event name (EVENT) */
 	int32_t pid, tid; /* THREAD only */
 	uint32_t event;	  /* EVENT: index among the profile's events */
+	/* A function inlined at the address (sym "NAME (inlined)"): the id + 1
+	 * of the frame of the function it was inlined in, which names the
+	 * sample when the frame is a leaf (perf's self entry); else 0. */
+	uint32_t inlined_in;
 };
 
 /* A node of the call tree. Ids index pyperf_profile__node(); 0 is the root. */
@@ -193,9 +197,14 @@ struct pyperf_profile_opts {
 	/* Cut stacks start at the outermost frame found, as perf shows them,
 	 * not under [truncated] (they are still counted in the stats). */
 	bool no_truncated_root;
+	/* No inlined-function frames in unwound stacks (perf --no-inline).
+	 * By default a user frame unwound from a stack copy is preceded by
+	 * the functions inlined at its address, when debug info is there
+	 * ("NAME (inlined)"), as perf shows them. */
+	bool no_inline;
 	size_t : 0;
 };
-#define pyperf_profile_opts__last_field no_truncated_root
+#define pyperf_profile_opts__last_field no_inline
 
 /**
  * pyperf_profile__new() - an empty profile.

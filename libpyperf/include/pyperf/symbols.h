@@ -182,6 +182,25 @@ PYPERF_API int pyperf_dso__set_perf_map(struct pyperf_dso *dso, const char *text
 PYPERF_API int pyperf_dso__set_jitdump(struct pyperf_dso *dso, const void *data, size_t len);
 
 /**
+ * pyperf_dso__inlines() - the functions inlined at @addr (in the dso's
+ * own space), from the dso's DWARF (its -dbg package's debug file, or the
+ * file's own debug info): innermost first, ending with the function the
+ * code belongs to, as perf lists them for DWARF-unwound frames. Inlined
+ * ones are symbols named "NAME (inlined)" spanning the function they were
+ * inlined in; an entry named like the ELF symbol is that symbol.
+ * @out: filled with up to @max borrowed symbols, valid while @dso lives.
+ *
+ * Return: how many; 0 without debug info or symbol for @addr. Not
+ * thread-safe (one thread per dso, as every dso function).
+ */
+PYPERF_API size_t pyperf_dso__inlines(struct pyperf_dso *dso, uint64_t addr,
+				      const struct pyperf_symbol **out, size_t max);
+
+/** pyperf_symbol__is_inlined() - whether @sym is an inline symbol of
+ * pyperf_dso__inlines() ("NAME (inlined)"). */
+PYPERF_API bool pyperf_symbol__is_inlined(const struct pyperf_symbol *sym);
+
+/**
  * pyperf_symbol__is_python() - whether a symbol names a Python function,
  * i.e. starts with "py::" as CPython's perf support and libpyperf's
  * trampolines write them.
