@@ -447,14 +447,8 @@ static int collect_children(struct writer *w, uint32_t thread_node)
 
 			if (be < 0)
 				goto nomem;
-			if ((size_t)be >= path_cap) {
-				size_t old = path_cap;
-
-				if (PP_GROW(on_path, path_cap, (size_t)be + 1))
-					goto nomem;
-				memset(on_path + old, 0, (path_cap - old) * sizeof(*on_path));
-			}
-			if (!on_path[be]) {
+			/* (past the counts: on no path yet) */
+			if ((size_t)be >= path_cap || !on_path[be]) {
 				w->entries[be].acc_period += N(w, id)->self_period;
 				w->entries[be].acc_samples += N(w, id)->self_samples;
 			}
