@@ -216,8 +216,9 @@ def main():
     out.append(f'Cross-check: on the last round\'s files, perf report\'s sample and lost counts equal '
                f'pyperf-report\'s for {len(cross) - len(bad)} of {len(cross)} files'
                + (': differ for ' + ', '.join(f'{a} {b} {c}' for a, b, c, _ in bad) if bad else '') + '.')
-    out.append('Notes: both recorders use their default ring-buffer sizes; pyperf-record compresses with zstd '
-               'by default in dwarf mode (perf record does not unless `-z`). The targets are run through '
+    out.append('Notes: both recorders use their default ring-buffer sizes and write uncompressed files (both '
+               'compress only with `-z`: Debian 12\'s hotspot cannot read compressed records). The targets are '
+               'run through '
                '`/usr/bin/time` inside the recorder (for the target\'s CPU time) in every variant. '
                'The python target is named explicitly with `-X perf`, so both recorders see the same '
                'perf maps; CPython builds here have no frame pointers, so fp stacks of Python stop in '

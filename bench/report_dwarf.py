@@ -87,11 +87,18 @@ def main():
     ours = py_depths_ours(data)
     theirs = py_depths_perf(data)
     log(f'  python frames: ours {ours}, perf {theirs}')
+    # pyenv's libpython3.12 carries DWARF: both tools show the functions
+    # inlined at each unwound frame by default; --no-inline leaves them out
     res = paired([
         ('pyperf-report', lambda: measure([PYPERF_REPORT, '-i', data, '--stdio', '--no-children'])),
         ('perf report', lambda: measure(['perf', 'report', '-i', data, '--stdio', '--no-children'])),
+        ('pyperf-report --no-inline',
+         lambda: measure([PYPERF_REPORT, '-i', data, '--stdio', '--no-children', '--no-inline'])),
+        ('perf report --no-inline',
+         lambda: measure(['perf', 'report', '-i', data, '--stdio', '--no-children', '--no-inline'])),
     ], N, label='dwarf report')
     a, b = res['pyperf-report'], res['perf report']
+    an, bn = res['pyperf-report --no-inline'], res['perf report --no-inline']
     speed = med([y.wall / x.wall for x, y in zip(a, b)])
     mem_ok = med(rss_mb(a)) <= med(rss_mb(b))
     mean_ours = ours[1] / max(ours[0], 1)
@@ -109,7 +116,15 @@ def main():
         ['`perf report --stdio --no-children`', spread(walls(b), unit=' s'),
          spread(rss_mb(b), '{:.0f}', ' MB'), ratio_text(walls(b), walls(a), '{:.1f}'),
          ratio_text(rss_mb(a), rss_mb(b))],
+        ['`pyperf-report --stdio --no-children --no-inline`', spread(walls(an), unit=' s'),
+         spread(rss_mb(an), '{:.0f}', ' MB'), '', ''],
+        ['`perf report --stdio --no-children --no-inline`', spread(walls(bn), unit=' s'),
+         spread(rss_mb(bn), '{:.0f}', ' MB'), ratio_text(walls(bn), walls(an), '{:.1f}'),
+         ratio_text(rss_mb(an), rss_mb(bn))],
     ]))
+    out.append('With inlined frames (the default of both, the DWARF of pyenv\'s libpython3.12 giving them) '
+               'and without (`--no-inline`); speed-up and memory ratio of each perf row are against the '
+               'pyperf row above it.')
     out.append('Stack quality on the same file (Python frames counted per sample; a stack is *complete* '
                'when its outermost Python frame is `<module>`):')
     out.append(table(['unwound by', 'samples', 'mean Python frames/sample', 'complete Python stacks'], [

@@ -32,10 +32,40 @@ struct inline_sym {
 	struct pyperf_symbol sym;
 };
 
+/* A range of a scope: a function (depth 0) or an inlined call or a block in it. */
+struct scope {
+	Dwarf_Addr low, high;
+	uint32_t depth;
+	const char *name; /* NULL: a lexical block */
+};
+
+/* Each function's scopes, read once, in DWARF order (parents first). */
+struct fn_scopes {
+	Dwarf_Off die; /* + 1; 0: empty slot */
+	struct scope *v;
+	size_t n;
+};
+
+/* The functions of a CU by address, read once: the only walk of the CU. */
+struct fn_range {
+	Dwarf_Addr low, high;
+	Dwarf_Off die;
+};
+
+struct cu_index {
+	Dwarf_Off cu; /* + 1; 0: empty slot */
+	struct fn_range *v;
+	size_t n;
+};
+
 struct dso_inlines {
 	int fd;
 	Elf *elf;
 	Dwarf *dw;
+	struct cu_index *cus; /* open addressing on the CU's offset */
+	size_t nr_cus, cap_cus;
+	struct fn_scopes *fns; /* open addressing on the function's offset */
+	size_t nr_fns, cap_fns;
 	struct load *loads;
 	size_t nr_loads;
 	struct inline_sym **syms; /* open addressing on (base, dwarf_name) */
@@ -56,6 +86,12 @@ void pyperf_dso_inlines_free(void *p)
 	if (in->fd >= 0)
 		close(in->fd);
 	free(in->loads);
+	for (size_t i = 0; i < in->cap_cus; i++)
+		free(in->cus[i].v);
+	free(in->cus);
+	for (size_t i = 0; i < in->cap_fns; i++)
+		free(in->fns[i].v);
+	free(in->fns);
 	free(in->syms);
 	pp_arena_free(&in->arena);
 	free(in);
@@ -167,45 +203,175 @@ static const struct pyperf_symbol *inline_symbol(struct dso_inlines *in,
 	return &s->sym;
 }
 
-/*
- * The subprogram and inlined instances containing @pc, outermost first:
- * down from the CU through the one child holding @pc at each level
- * (dwarf_getscopes() finds nothing in the LTO units of Debian's python).
- */
-static size_t scopes(Dwarf *dw, Dwarf_Addr pc, const char **names, size_t max)
+/* Appends the ranges of @die (low_pc/high_pc or DW_AT_ranges). */
+static int add_ranges(Dwarf_Die *die, uint32_t depth, const char *name, struct scope **v, size_t *n,
+		      size_t *cap)
 {
-	Dwarf_Die die, child;
-	size_t n = 0;
+	Dwarf_Addr base, start, end;
+	ptrdiff_t off = 0;
 
-	if (!dwarf_addrdie(dw, pc, &die))
-		return 0;
-	for (;;) {
-		bool found = false;
-
-		if (dwarf_child(&die, &child) == 0) {
-			do {
-				int tag = dwarf_tag(&child);
-
-				if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine &&
-				    tag != DW_TAG_lexical_block)
-					continue;
-				if (dwarf_haspc(&child, pc) <= 0)
-					continue;
-				if (tag != DW_TAG_lexical_block && n < max) {
-					Dwarf_Attribute at;
-					const char *nm = dwarf_formstring(
-					    dwarf_attr_integrate(&child, DW_AT_name, &at));
-
-					names[n++] = nm ? nm : "??";
-				}
-				die = child;
-				found = true;
-				break;
-			} while (dwarf_siblingof(&child, &child) == 0);
-		}
-		if (!found)
-			return n;
+	while ((off = dwarf_ranges(die, off, &base, &start, &end)) > 0) {
+		if (PP_GROW(*v, *cap, *n + 1))
+			return -ENOMEM;
+		(*v)[(*n)++] = (struct scope){start, end, depth, name};
 	}
+	return 0;
+}
+
+/* The scopes of function @die and below, depth first (parents first). */
+static int read_scopes(Dwarf_Die *die, uint32_t depth, struct scope **v, size_t *n, size_t *cap)
+{
+	Dwarf_Die child;
+	int tag = dwarf_tag(die);
+	const char *name = NULL;
+
+	if (tag != DW_TAG_lexical_block) {
+		Dwarf_Attribute at;
+
+		name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &at));
+		if (!name)
+			name = "??";
+	}
+	if (add_ranges(die, depth, name, v, n, cap))
+		return -ENOMEM;
+	if (dwarf_child(die, &child))
+		return 0;
+	do {
+		tag = dwarf_tag(&child);
+		if ((tag == DW_TAG_inlined_subroutine || tag == DW_TAG_lexical_block) &&
+		    read_scopes(&child, depth + 1, v, n, cap))
+			return -ENOMEM;
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return 0;
+}
+
+static int cmp_fn_range(const void *a, const void *b)
+{
+	const struct fn_range *x = a, *y = b;
+
+	return (x->low > y->low) - (x->low < y->low);
+}
+
+/* Slot of @key (stored + 1) in an open-addressing table of @cap entries
+ * of @size bytes whose first member is the key. */
+static void *slot_of(void *table, size_t cap, size_t size, Dwarf_Off key)
+{
+	for (size_t j = hash_u64(key) & (cap - 1);; j = (j + 1) & (cap - 1)) {
+		Dwarf_Off *k = (Dwarf_Off *)((char *)table + j * size);
+
+		if (!*k || *k == key + 1)
+			return k;
+	}
+}
+
+/* Makes room for one more in a table of such slots; rehashes. */
+static int table_room(void **table, size_t *cap, size_t used, size_t size)
+{
+	size_t ncap = *cap ? *cap * 2 : 64;
+	char *t;
+
+	if ((used + 1) * 2 <= *cap)
+		return 0;
+	t = pp_calloc(ncap, size);
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < *cap; i++) {
+		Dwarf_Off *k = (Dwarf_Off *)((char *)*table + i * size);
+
+		if (*k)
+			memcpy(slot_of(t, ncap, size, *k - 1), k, size);
+	}
+	free(*table);
+	*table = t;
+	*cap = ncap;
+	return 0;
+}
+
+static const struct cu_index *cu_index(struct dso_inlines *in, Dwarf_Die *cu)
+{
+	Dwarf_Off off = dwarf_dieoffset(cu);
+	struct cu_index *c;
+	Dwarf_Die child;
+	size_t cap = 0;
+
+	if (table_room((void **)&in->cus, &in->cap_cus, in->nr_cus, sizeof(*in->cus)))
+		return NULL;
+	c = slot_of(in->cus, in->cap_cus, sizeof(*c), off);
+	if (c->cu)
+		return c;
+	c->cu = off + 1;
+	in->nr_cus++;
+	if (dwarf_child(cu, &child))
+		return c;
+	do {
+		Dwarf_Addr base, start, end;
+		ptrdiff_t r = 0;
+
+		if (dwarf_tag(&child) != DW_TAG_subprogram)
+			continue;
+		while ((r = dwarf_ranges(&child, r, &base, &start, &end)) > 0) {
+			if (PP_GROW(c->v, cap, c->n + 1))
+				return NULL;
+			c->v[c->n++] = (struct fn_range){start, end, dwarf_dieoffset(&child)};
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+	qsort(c->v, c->n, sizeof(*c->v), cmp_fn_range);
+	return c;
+}
+
+static const struct fn_scopes *fn_scopes(struct dso_inlines *in, Dwarf_Off off)
+{
+	struct fn_scopes *f;
+	Dwarf_Die die;
+	size_t cap = 0;
+
+	if (table_room((void **)&in->fns, &in->cap_fns, in->nr_fns, sizeof(*in->fns)))
+		return NULL;
+	f = slot_of(in->fns, in->cap_fns, sizeof(*f), off);
+	if (f->die)
+		return f;
+	f->die = off + 1;
+	in->nr_fns++;
+	if (dwarf_offdie(in->dw, off, &die) && read_scopes(&die, 0, &f->v, &f->n, &cap)) {
+		free(f->v);
+		f->v = NULL;
+		f->n = 0;
+	}
+	return f;
+}
+
+/*
+ * The function and inlined instances containing @pc, outermost first
+ * (dwarf_getscopes() finds nothing in the LTO units of Debian's python,
+ * and a walk per address would cost the CU's size): the CU's functions
+ * and each function's scopes are indexed once.
+ */
+static size_t scopes(struct dso_inlines *in, Dwarf_Addr pc, const char **names, size_t max)
+{
+	const struct cu_index *c;
+	const struct fn_scopes *f;
+	Dwarf_Die cu;
+	size_t lo = 0, hi, n = 0;
+
+	if (!dwarf_addrdie(in->dw, pc, &cu) || !(c = cu_index(in, &cu)))
+		return 0;
+	hi = c->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->v[mid].low <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || pc >= c->v[lo - 1].high || !(f = fn_scopes(in, c->v[lo - 1].die)))
+		return 0;
+	/* parents come first and contain their children: the scopes holding
+	 * @pc, in order, are the chain */
+	for (size_t i = 0; i < f->n && n < max; i++)
+		if (f->v[i].low <= pc && pc < f->v[i].high && f->v[i].name)
+			names[n++] = f->v[i].name;
+	return n;
 }
 
 /* A dso offset as the address the DWARF uses. */
@@ -237,7 +403,7 @@ PYPERF_API size_t pyperf_dso__inlines(struct pyperf_dso *d, uint64_t addr,
 	mapped = offset_vaddr(in, addr, &pc);
 	if (!mapped)
 		return 0;
-	n = scopes(in->dw, pc, names, MAX_DEPTH);
+	n = scopes(in, pc, names, MAX_DEPTH);
 	/* innermost first; the name of the ELF symbol is that symbol */
 	while (n-- && k < max) {
 		out[k] = !strcmp(names[n], base->name) ? base : inline_symbol(in, base, names[n]);
