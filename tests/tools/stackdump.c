@@ -59,7 +59,9 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-	PYPERF_OPTS(pyperf_profile_opts, o, .view = PYPERF_VIEW_NATIVE, .stack_fn = on_stack);
+	/* no inlined frames: compared with perf script --no-inline */
+	PYPERF_OPTS(pyperf_profile_opts, o, .view = PYPERF_VIEW_NATIVE, .stack_fn = on_stack,
+		    .no_inline = true);
 	struct dump d = {NULL, stdout};
 	const char *file = NULL;
 	struct pyperf_error err;
