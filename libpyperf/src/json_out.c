@@ -140,6 +140,24 @@ static json_t *cut_counts(const struct pyperf_profile_stats *st)
 	return o;
 }
 
+/* --time: [[start_ns, end_ns], ...] kept (0: open), empty when all was */
+static json_t *time_ranges(const struct pyperf_profile *p)
+{
+	size_t nr;
+	const struct pyperf_time_range *r = pyperf_profile__time_ranges(p, &nr);
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < nr; i++) {
+		json_t *pair = json_pack("[II]", (json_int_t)r[i].start, (json_int_t)r[i].end);
+
+		if (!pair || json_array_append_new(a, pair)) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 static json_t *metadata(struct jwriter *w)
 {
 	const struct pyperf_profile_stats *st = pyperf_profile__stats(w->p);
@@ -163,6 +181,8 @@ static json_t *metadata(struct jwriter *w)
 	    set(m, "truncated_callchains", u64(st->truncated_callchains)) ||
 	    set(m, "unresolved_frames", u64(st->unresolved_frames)) ||
 	    set(m, "time_start_ns", u64(t0)) || set(m, "time_end_ns", u64(t1)) ||
+	    set(m, "time_ranges", time_ranges(w->p)) ||
+	    set(m, "samples_time_filtered", u64(st->samples_time_filtered)) ||
 	    set(m, "percent_limit", json_real(w->pct)))
 		goto fail;
 	for (size_t i = 0; i < pyperf_profile__nr_events(w->p); i++) {

@@ -90,6 +90,7 @@ struct pyperf_profile {
 	struct pyperf_profile_opts opts;
 	int32_t *pids, *tids;
 	const char **comms;
+	struct pyperf_time_range *time_ranges;
 	unsigned max_stack;	/* frames kept, as the view shows them */
 	unsigned max_raw;	/* frames read from a callchain before the view */
 	bool raw_outer;		/* max_stack_outer, applied to raw chains */
@@ -218,6 +219,13 @@ PYPERF_API struct pyperf_profile *pyperf_profile__new(struct pyperf_symbols *sym
 				goto fail;
 		}
 	}
+	if (p->opts.nr_time_ranges) {
+		p->time_ranges = pp_calloc(p->opts.nr_time_ranges, sizeof(*p->time_ranges));
+		if (!p->time_ranges)
+			goto fail;
+		memcpy(p->time_ranges, opts->time_ranges,
+		       p->opts.nr_time_ranges * sizeof(*p->time_ranges));
+	}
 	/* the root */
 	if (PP_GROW(p->nodes, p->cap_nodes, 1))
 		goto fail;
@@ -239,6 +247,7 @@ PYPERF_API void pyperf_profile__free(struct pyperf_profile *p)
 	free(p->pids);
 	free(p->tids);
 	free(p->comms);
+	free(p->time_ranges);
 	free(p->frames);
 	free(p->fslots);
 	free(p->nodes);
@@ -815,6 +824,16 @@ static bool filtered_out(const struct pyperf_profile *p, struct pyperf_thread *t
 	return false;
 }
 
+/* perf report --time drops such a sample before it counts anywhere */
+static bool time_filtered(struct pyperf_profile *p, const struct pyperf_sample *s)
+{
+	if (!p->opts.nr_time_ranges || !(s->present & PYPERF_SAMPLE_TIME) ||
+	    pyperf_time_range__keep(p->time_ranges, p->opts.nr_time_ranges, s->time))
+		return false;
+	p->stats.samples_time_filtered++;
+	return true;
+}
+
 static uint32_t event_node(struct pyperf_profile *p, const char *name, uint32_t *event_idx)
 {
 	struct frame_key k;
@@ -1142,6 +1161,8 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 	size_t j;
 	long n;
 
+	if (time_filtered(p, s))
+		return 0;
 	ev = event_node(p, event, &evi);
 	if (!ev)
 		return -ENOMEM;
@@ -1374,6 +1395,8 @@ static int offcpu_switch_out(struct pyperf_profile *p, struct pyperf_machine *m,
 		offcpu_ran(p, sw.next_pid, s->time);
 	/* It ran since it last left: that interval ended before now. */
 	offcpu_ran(p, (int32_t)s->tid, s->time);
+	if (time_filtered(p, s))
+		return 0;
 	th = pyperf_machine__findnew_thread(m, (int32_t)s->pid, (int32_t)s->tid);
 	if (!th)
 		return -ENOMEM;
@@ -1776,4 +1799,11 @@ PYPERF_API void pyperf_profile__time_range(const struct pyperf_profile *p, uint6
 PYPERF_API enum pyperf_view pyperf_profile__view(const struct pyperf_profile *p)
 {
 	return p->opts.view;
+}
+
+PYPERF_API const struct pyperf_time_range *
+pyperf_profile__time_ranges(const struct pyperf_profile *p, size_t *nr)
+{
+	*nr = p->opts.nr_time_ranges;
+	return p->time_ranges;
 }

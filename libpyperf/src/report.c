@@ -1887,7 +1887,10 @@ static int write_event(struct writer *w, uint32_t ev_node, const struct pyperf_f
 	if (!w->o.no_header) {
 		const char *s = unit_samples(w->total_samples, &unit);
 
-		fprintf(w->out, "# Samples: %s%c of event '%s'\n", s, unit, evf->name);
+		fprintf(w->out, "# Samples: %s%c of event '%s'", s, unit, evf->name);
+		if (w->o.time_slices)
+			fprintf(w->out, " (time slices: %s)", w->o.time_slices);
+		fputc('\n', w->out);
 		if (pyperf_profile__event_in_ns(w->p, evf->event))
 			/* time weights: say so, in seconds */
 			fprintf(w->out, "# %s time: %.6f s (percentages are of this time)\n#\n",
@@ -1984,6 +1987,20 @@ static void cut_header(FILE *out, const struct pyperf_profile_stats *st)
 		first = false;
 	}
 	fprintf(out, ")\n#\n");
+}
+
+/* Which part of the recording this is (--time): perf's syntax, to reuse. */
+static void time_header(FILE *out, const struct pyperf_profile *p)
+{
+	size_t nr;
+	const struct pyperf_time_range *r = pyperf_profile__time_ranges(p, &nr);
+	char buf[512];
+
+	if (!nr)
+		return;
+	fprintf(out, "# Time: %s (%" PRIu64 " samples outside left out)\n#\n",
+		pyperf_time_range__format(r, nr, buf, sizeof(buf)),
+		pyperf_profile__stats(p)->samples_time_filtered);
 }
 
 PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
@@ -2098,6 +2115,7 @@ PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 	if (!w.o.no_header) {
 		fprintf(out, "#\n# Total Lost Samples: %" PRIu64 "\n#\n", pyperf_profile__lost(p));
 		cut_header(out, pyperf_profile__stats(p));
+		time_header(out, p);
 	}
 	for (uint32_t ev = root->first_child; ev && !ret; ev = N(&w, ev)->next_sibling)
 		ret = write_event(&w, ev, F(&w, ev));

@@ -20,6 +20,7 @@
 #include <pyperf/output.h>
 #include <pyperf/profile.h>
 #include <pyperf/symbols.h>
+#include <pyperf/time_range.h>
 #include <pyperf/unwind.h>
 
 #define EXIT_USAGE 1
@@ -76,6 +77,13 @@ static void usage(FILE *f)
 	    "      --pid PID[,PID..]   only these processes\n"
 	    "      --tid TID[,TID..]   only these threads\n"
 	    "      --comm NAME[,..]    only threads with these names\n"
+	    "      --time RANGES       only samples in these time ranges, perf's syntax:\n"
+	    "                          START,STOP in seconds of the perf clock (as perf script\n"
+	    "                          prints them; either side may be empty), several\n"
+	    "                          separated by spaces or as A,B,C,D; or shares of the\n"
+	    "                          recording: 10%%/2 (the second tenth), 0%%-10%%,30%%-40%%,\n"
+	    "                          50%% (the first half)\n"
+	    "      --reltime           --time's seconds count from the first sample\n"
 	    "      --percent-limit P   hide entries under P%% of the total, and call-graph\n"
 	    "                          branches under P%% (as -g MODE,P)\n"
 	    "\n"
@@ -153,6 +161,8 @@ enum {
 	OPT_MINWIDTH,
 	OPT_WIDTH,
 	OPT_TITLE,
+	OPT_TIME,
+	OPT_RELTIME,
 };
 
 static const struct option long_opts[] = {
@@ -167,6 +177,8 @@ static const struct option long_opts[] = {
     {"pid", required_argument, NULL, OPT_PID},
     {"tid", required_argument, NULL, OPT_TID},
     {"comm", required_argument, NULL, OPT_COMM},
+    {"time", required_argument, NULL, OPT_TIME},
+    {"reltime", no_argument, NULL, OPT_RELTIME},
     {"percent-limit", required_argument, NULL, OPT_PERCENT_LIMIT},
     {"stdio", no_argument, NULL, OPT_STDIO},
     {"hierarchy", no_argument, NULL, OPT_HIERARCHY},
@@ -437,6 +449,31 @@ static int fold_perf_script(const char **inputs, int nr_inputs, const char *outp
  * Why a report may look flat: a recording without call chains, or Python
  * programs that named no function for perf.
  */
+/* The span of every input's samples, for --time's shares and --reltime. */
+static int sample_time_bounds(const char **inputs, int nr_inputs, uint64_t *first, uint64_t *last)
+{
+	*first = *last = 0;
+	for (int i = 0; i < nr_inputs; i++) {
+		struct pyperf_error err;
+		struct pyperf_data *d = pyperf_data__open(inputs[i], NULL, &err);
+		uint64_t a = 0, b = 0;
+		char msg[700];
+
+		if (!d || pyperf_data__sample_time_bounds(d, &a, &b, &err)) {
+			pyperf_error__format(&err, msg, sizeof(msg));
+			fprintf(stderr, "%s: %s\n", prog, msg);
+			pyperf_data__close(d);
+			return -1;
+		}
+		pyperf_data__close(d);
+		if (a && (!*first || a < *first))
+			*first = a;
+		if (b > *last)
+			*last = b;
+	}
+	return 0;
+}
+
 static void explain_missing_frames(const struct pyperf_profile_stats *st, enum pyperf_view view)
 {
 	if (!st->samples)
@@ -493,6 +530,10 @@ int main(int argc, char **argv)
 	int32_t *pids = NULL, *tids = NULL;
 	const char **comms = NULL;
 	char *comm_arg = NULL;
+	const char *time_arg = NULL;
+	bool reltime = false;
+	struct pyperf_time_range *ranges = NULL;
+	uint64_t first_time = 0, last_time = 0;
 	int ret;
 
 	while ((c = getopt_long(argc, argv, "i:fs:F:ng:Go:qh", long_opts, NULL)) != -1) {
@@ -535,6 +576,12 @@ int main(int argc, char **argv)
 			popts.max_stack = (unsigned)v;
 			break;
 		}
+		case OPT_TIME:
+			time_arg = optarg;
+			break;
+		case OPT_RELTIME:
+			reltime = true;
+			break;
 		case OPT_PID: {
 			int n = parse_ints(optarg, &pids);
 
@@ -781,6 +828,10 @@ int main(int argc, char **argv)
 	if (pyperf_format__is_binary(format) && !output && isatty(STDOUT_FILENO))
 		FAIL(bad_usage("--format %s writes binary data: use -o FILE or a pipe",
 			       pyperf_format__name(format)));
+	if (perf_script_input && time_arg)
+		FAIL(bad_usage("--time needs perf.data input (perf script --time %s ... filters "
+			       "the text)",
+			       time_arg));
 	if (perf_script_input) {
 		status = fold_perf_script(inputs, nr_inputs, output, format, &copts, weight_set);
 		goto out;
@@ -793,6 +844,31 @@ int main(int argc, char **argv)
 	}
 	if (quiet)
 		pyperf_set_print(NULL);
+	if (reltime && !time_arg)
+		FAIL(bad_usage("--reltime goes with --time%s", ""));
+	if (time_arg) {
+		struct pyperf_error err;
+		size_t nr = 0;
+
+		/* shares and relative times need the recordings' span first */
+		if ((strchr(time_arg, '%') || reltime) &&
+		    sample_time_bounds(inputs, nr_inputs, &first_time, &last_time))
+			FAIL(EXIT_INPUT);
+		ranges =
+		    pyperf_time_range__parse(time_arg, first_time, last_time, reltime, &nr, &err);
+		if (!ranges && errno == EINVAL) {
+			fprintf(stderr, "%s: --time '%s': %s (at offset %" PRIu64 ")\n", prog,
+				time_arg, err.text, err.offset);
+			FAIL(EXIT_USAGE);
+		}
+		if (!ranges) {
+			fprintf(stderr, "%s: out of memory\n", prog);
+			FAIL(EXIT_INPUT);
+		}
+		ropts.time_slices = time_arg;
+		popts.time_ranges = ranges;
+		popts.nr_time_ranges = nr;
+	}
 
 	syms = pyperf_symbols__new(&sopts);
 	popts.progress = on_progress;
@@ -836,6 +912,24 @@ int main(int argc, char **argv)
 			" samples; pyperf-report --sort comm,pid,tid -g none lists what the "
 			"recording holds\n",
 			prog, pyperf_profile__stats(prof)->samples_filtered);
+		FAIL(EXIT_USAGE);
+	}
+	if (ranges && !pyperf_profile__stats(prof)->samples) {
+		char span[128] = "";
+
+		if (!first_time && !last_time)
+			sample_time_bounds(inputs, nr_inputs, &first_time, &last_time);
+		if (first_time || last_time) {
+			struct pyperf_time_range all = {first_time, last_time};
+
+			pyperf_time_range__format(&all, 1, span, sizeof(span));
+		}
+		fprintf(stderr, "%s: --time '%s' keeps none of the %" PRIu64 " samples%s%s%s\n",
+			prog, time_arg, pyperf_profile__stats(prof)->samples_time_filtered,
+			span[0] ? "; the recording spans " : "", span,
+			span[0] && !reltime ? " (perf clock seconds, as perf script prints them; "
+					      "--reltime counts from the first sample)"
+					    : "");
 		FAIL(EXIT_USAGE);
 	}
 
@@ -902,5 +996,6 @@ out:
 	free(tids);
 	free(comms);
 	free(comm_arg);
+	free(ranges);
 	return status;
 }

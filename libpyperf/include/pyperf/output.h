@@ -82,9 +82,12 @@ struct pyperf_report_opts {
 	/* callchain_min_percent is meant even when 0 (perf's -g graph,0: every
 	 * branch shown); without it, 0 means the default. */
 	bool callchain_min_percent_set;
+	/* printed after each event's name as perf prints its --time text:
+	 * " (time slices: TEXT)"; NULL: nothing */
+	const char *time_slices;
 	size_t : 0;
 };
-#define pyperf_report_opts__last_field callchain_min_percent_set
+#define pyperf_report_opts__last_field time_slices
 
 /**
  * pyperf_profile__write_report() - write a perf report --stdio style report.

@@ -22,6 +22,7 @@
 #include <pyperf/machine.h>
 #include <pyperf/pyperf.h>
 #include <pyperf/symbols.h>
+#include <pyperf/time_range.h>
 #include <pyperf/unwind.h>
 
 #ifdef __cplusplus
@@ -106,6 +107,9 @@ struct pyperf_profile_stats {
 	uint64_t samples_python;	    /* added with at least one Python frame */
 	uint64_t lost_chunks;		    /* LOST records (ring buffer overruns) */
 	uint64_t stacks_cut[PYPERF_CUT_NR]; /* truncated_stacks by cause */
+	/* samples (off-CPU: switches) outside the time ranges, left out
+	 * before anything counted them, as perf report --time does */
+	uint64_t samples_time_filtered;
 };
 
 /*
@@ -202,9 +206,13 @@ struct pyperf_profile_opts {
 	 * the functions inlined at its address, when debug info is there
 	 * ("NAME (inlined)"), as perf shows them. */
 	bool no_inline;
+	/* Keep only samples in these ranges (pyperf_time_range__parse());
+	 * copied. An off-CPU interval is kept by the time it began. */
+	const struct pyperf_time_range *time_ranges;
+	size_t nr_time_ranges;
 	size_t : 0;
 };
-#define pyperf_profile_opts__last_field no_inline
+#define pyperf_profile_opts__last_field nr_time_ranges
 
 /**
  * pyperf_profile__new() - an empty profile.
@@ -327,6 +335,13 @@ PYPERF_API enum pyperf_view pyperf_profile__view(const struct pyperf_profile *p)
  */
 PYPERF_API void pyperf_profile__time_range(const struct pyperf_profile *p, uint64_t *start,
 					   uint64_t *end);
+
+/**
+ * pyperf_profile__time_ranges() - the time ranges the profile keeps (none:
+ * all of every recording). Borrowed, valid while @p lives.
+ */
+PYPERF_API const struct pyperf_time_range *
+pyperf_profile__time_ranges(const struct pyperf_profile *p, size_t *nr);
 
 #ifdef __cplusplus
 }

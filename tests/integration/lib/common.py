@@ -126,25 +126,30 @@ def strip_perf_chrome(text):
 
 def strip_ours(text):
     """Our text report as perf would print it: without the header's count
-    of cut stacks (perf does not count them) and the trailing newlines."""
+    of cut stacks (perf does not count them), the absolute times of
+    --time's ranges (perf prints only the text given) and the trailing
+    newlines."""
     lines = text.split('\n')
     while lines and lines[-1] == '':
         lines.pop()
-    for i, line in enumerate(lines):
-        if line.startswith('# Cut stacks: ') and i + 1 < len(lines) and lines[i + 1] == '#':
-            del lines[i:i + 2]
-            break
+    for head in ('# Cut stacks: ', '# Time: '):
+        for i, line in enumerate(lines):
+            if line.startswith(head) and i + 1 < len(lines) and lines[i + 1] == '#':
+                del lines[i:i + 2]
+                break
     return '\n'.join(lines)
 
 
 ROWS = ['--no-children', '-g', 'none', '--sort', 'comm,dso,sym', '-F', 'sample,comm,dso,sym']
 
 
-def compare_rows(name, data):
+def compare_rows(name, data, args=(), ours_args=None):
     """perf report's per-(comm, dso, sym) sample counts of @data equal
-    pyperf-report's, up to perf 6.1's PLT stub names (see below)."""
-    theirs = rows(perf_report('-i', data, *ROWS))
-    ours = rows(pyperf_report('--view', 'native', '-i', data, *ROWS).stdout)
+    pyperf-report's, up to perf 6.1's PLT stub names (see below). @args go
+    to both (@ours_args, when given, to pyperf-report instead)."""
+    theirs = rows(perf_report('-i', data, *ROWS, *args))
+    ours = rows(pyperf_report('--view', 'native', '-i', data, *ROWS,
+                              *(args if ours_args is None else ours_args)).stdout)
     if theirs != ours:
         paths = dso_paths(data)
         theirs, ours = plt_normalized_rows(theirs, paths), plt_normalized_rows(ours, paths)
