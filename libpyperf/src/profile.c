@@ -37,6 +37,7 @@ struct addr_slot {
 	uint32_t frame; /* +1 */
 	uint32_t inl;	/* inline frames: 0 not looked up, 1 none, else 2 + index in p->inl */
 	uint8_t cpumode;
+	uint64_t addr; /* ip in the dso's space */
 };
 
 /* node lookup: (parent, frame) -> node */
@@ -125,6 +126,11 @@ struct pyperf_profile {
 	uint32_t *inl; /* inline frame chains: count, then frame ids */
 	size_t nr_inl, inl_cap;
 	size_t stack_cap;
+	/* per frame of stack: the address and the same in its dso's space,
+	 * for sample_fn */
+	uint64_t *stack_ip, *stack_addr;
+	size_t stack_ip_cap, stack_addr_cap;
+	uint64_t last_addr; /* of the last resolve_ip() */
 	struct pyperf_unwinder *unwinder;
 	uint64_t *uips; /* unwound user addresses */
 	unsigned max_unwind;
@@ -248,6 +254,8 @@ PYPERF_API void pyperf_profile__free(struct pyperf_profile *p)
 	free(p->tids);
 	free(p->comms);
 	free(p->time_ranges);
+	free(p->stack_ip);
+	free(p->stack_addr);
 	free(p->frames);
 	free(p->fslots);
 	free(p->nodes);
@@ -450,16 +458,35 @@ static uint32_t resolve_ip(struct pyperf_profile *p, struct pyperf_thread *th, u
 	     j = (j + 1) & (p->aslots_cap - 1)) {
 		struct addr_slot *s = &p->aslots[j];
 
-		if (s->ip == ip && s->gen == gen && s->cpumode == cpumode)
+		if (s->ip == ip && s->gen == gen && s->cpumode == cpumode) {
+			p->last_addr = s->addr;
 			return s->frame;
+		}
 	}
 	pyperf_thread__resolve(th, cpumode, ip, &loc);
 	id = frame_for(p, &loc, ip);
 	if (!id)
 		return 0;
-	p->aslots[j] = (struct addr_slot){gen, ip, id, 0, cpumode};
+	p->last_addr = loc.addr;
+	p->aslots[j] = (struct addr_slot){gen, ip, id, 0, cpumode, loc.addr};
 	p->aslots_used++;
 	return id;
+}
+
+/* Frame @id + 1 (from resolve_ip()) for @ip at position @i of the stack. */
+static inline void push_frame(struct pyperf_profile *p, size_t i, uint32_t id, uint64_t ip)
+{
+	p->stack[i] = id - 1;
+	p->stack_ip[i] = ip;
+	p->stack_addr[i] = p->last_addr;
+}
+
+/* Position @to shows @frame for the address at @from. */
+static inline void move_frame(struct pyperf_profile *p, long to, long from, uint32_t frame)
+{
+	p->stack[to] = frame;
+	p->stack_ip[to] = p->stack_ip[from];
+	p->stack_addr[to] = p->stack_addr[from];
 }
 
 /* Fills @s->inl for @ip: the frames of its inlined functions, if any. */
@@ -507,6 +534,7 @@ static long push_unwound(struct pyperf_profile *p, struct pyperf_thread *th, uin
 {
 	uint64_t gen = pyperf_thread__maps_generation(th);
 	uint32_t id = resolve_ip(p, th, PYPERF_CPUMODE_USER, ip), *chain, count;
+	uint64_t addr = p->last_addr;
 	struct addr_slot *s = NULL;
 
 	if (!id)
@@ -523,17 +551,20 @@ static long push_unwound(struct pyperf_profile *p, struct pyperf_thread *th, uin
 	}
 	if (s && !s->inl && lookup_inlines(p, th, ip, s))
 		return -ENOMEM;
+	p->last_addr = addr;
+	count = !s || s->inl < 2 ? 1 : p->inl[s->inl - 2];
+	if (PP_GROW(p->stack, p->stack_cap, (size_t)n + count) ||
+	    PP_GROW(p->stack_ip, p->stack_ip_cap, (size_t)n + count) ||
+	    PP_GROW(p->stack_addr, p->stack_addr_cap, (size_t)n + count))
+		return -ENOMEM;
 	if (!s || s->inl < 2) {
-		if (PP_GROW(p->stack, p->stack_cap, (size_t)n + 1))
-			return -ENOMEM;
-		p->stack[n++] = id - 1;
-		return n;
+		push_frame(p, (size_t)n, id, ip);
+		return n + 1;
 	}
 	chain = p->inl + s->inl - 2;
-	count = chain[0];
-	if (PP_GROW(p->stack, p->stack_cap, (size_t)n + count))
-		return -ENOMEM;
-	memcpy(p->stack + n, chain + 1, count * sizeof(*chain));
+	/* the functions inlined at @ip, then its own: one address */
+	for (uint32_t k = 0; k < count; k++)
+		push_frame(p, (size_t)n + k, chain[1 + k] + 1, ip);
 	return n + count;
 }
 
@@ -763,7 +794,7 @@ static long apply_view(struct pyperf_profile *p, long n)
 			v = python_view_frame(p, p->stack[i]);
 			if (!v)
 				return -ENOMEM;
-			p->stack[w++] = v - 1;
+			move_frame(p, w++, i, v - 1);
 		} else if ((c & FC_BUILTIN) && i < outer) {
 			v = builtin_view_frame(p, p->stack[i]);
 			if (!v)
@@ -771,7 +802,7 @@ static long apply_view(struct pyperf_profile *p, long n)
 			/* one call, two C functions (a wrapper and its _impl,
 			 * both kept apart on 3.8): one frame */
 			if (!w || p->stack[w - 1] != v - 1)
-				p->stack[w++] = v - 1;
+				move_frame(p, w++, i, v - 1);
 		} else if (p->opts.view == PYPERF_VIEW_PYTHON) {
 			/* native code: charged to the Python frame above it, or
 			 * to a [native] leaf when asked, if the time was spent
@@ -784,10 +815,10 @@ static long apply_view(struct pyperf_profile *p, long n)
 					    view_frame(p, "[native]", "[native]", PYPERF_DSO_ANON);
 				if (!p->native_frame)
 					return -ENOMEM;
-				p->stack[w++] = p->native_frame - 1;
+				move_frame(p, w++, 0, p->native_frame - 1);
 			}
 		} else if (!(i < outer && (c & FC_INTERP))) {
-			p->stack[w++] = p->stack[i];
+			move_frame(p, w++, i, p->stack[i]);
 		}
 	}
 	return w;
@@ -958,7 +989,7 @@ static long build_unwound_stack(struct pyperf_profile *p, struct pyperf_thread *
 		id = resolve_ip(p, th, cpumode, ip);
 		if (!id)
 			return -ENOMEM;
-		p->stack[n++] = id - 1;
+		push_frame(p, n++, id, ip);
 	}
 	nu = pyperf_unwinder__unwind(p->unwinder, th, s, p->uips, p->max_unwind, &stop);
 	p->stats.unwound_samples++;
@@ -975,7 +1006,7 @@ static long build_unwound_stack(struct pyperf_profile *p, struct pyperf_thread *
 
 		if (!id)
 			return -ENOMEM;
-		p->stack[n++] = id - 1;
+		push_frame(p, n++, id, s->ip);
 	}
 	return (long)n;
 }
@@ -1001,7 +1032,9 @@ static long build_stack(struct pyperf_profile *p, struct pyperf_thread *th,
 	uint64_t addrs = 0, skip = 0;
 
 	*cut = PYPERF_CUT_NONE;
-	if (PP_GROW(p->stack, p->stack_cap, p->max_raw + p->max_unwind + 3))
+	if (PP_GROW(p->stack, p->stack_cap, p->max_raw + p->max_unwind + 3) ||
+	    PP_GROW(p->stack_ip, p->stack_ip_cap, p->max_raw + p->max_unwind + 3) ||
+	    PP_GROW(p->stack_addr, p->stack_addr_cap, p->max_raw + p->max_unwind + 3))
 		return -ENOMEM;
 	if (!p->opts.no_callchain && p->unwinder && (s->present & PYPERF_SAMPLE_STACK_USER))
 		return build_unwound_stack(p, th, s, cut);
@@ -1010,7 +1043,7 @@ static long build_stack(struct pyperf_profile *p, struct pyperf_thread *th,
 
 		if (!id)
 			return -ENOMEM;
-		p->stack[0] = id - 1;
+		push_frame(p, 0, id, s->ip);
 		return 1;
 	}
 	*cut = pyperf_callchain__cut(s->callchain, s->callchain_nr, NULL);
@@ -1056,7 +1089,7 @@ static long build_stack(struct pyperf_profile *p, struct pyperf_thread *th,
 		id = resolve_ip(p, th, cpumode, ip);
 		if (!id)
 			return -ENOMEM;
-		p->stack[n++] = id - 1;
+		push_frame(p, n++, id, ip);
 	}
 	if (*cut == PYPERF_CUT_NONE && n) {
 		if (addrs >= kernel_chain_limit(rec->attr))
@@ -1070,7 +1103,7 @@ static long build_stack(struct pyperf_profile *p, struct pyperf_thread *th,
 
 		if (!id)
 			return -ENOMEM;
-		p->stack[n++] = id - 1;
+		push_frame(p, n++, id, s->ip);
 	}
 	return (long)n;
 }
@@ -1086,6 +1119,9 @@ static long cut_shown(struct pyperf_profile *p, long n, enum pyperf_stack_cut *c
 
 	if (p->opts.max_stack_outer && n > max + 1) {
 		memmove(p->stack + 1, p->stack + n - max, (size_t)max * sizeof(*p->stack));
+		memmove(p->stack_ip + 1, p->stack_ip + n - max, (size_t)max * sizeof(*p->stack_ip));
+		memmove(p->stack_addr + 1, p->stack_addr + n - max,
+			(size_t)max * sizeof(*p->stack_addr));
 		n = max + 1;
 		p->stats.truncated_callchains++;
 	} else if (!p->opts.max_stack_outer && n > max) {
@@ -1124,6 +1160,7 @@ static long sample_stack(struct pyperf_profile *p, struct pyperf_thread *th,
 		return n;
 	if (!truncated_frame(p))
 		return -ENOMEM;
+	p->stack_ip[n] = p->stack_addr[n] = 0;
 	p->stack[n++] = p->truncated_frame - 1;
 	return n;
 }
@@ -1194,7 +1231,7 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 	 * copies differ sample by sample, so unwound samples skip it. */
 	cacheable =
 	    !(p->unwinder && !p->opts.no_callchain && (s->present & PYPERF_SAMPLE_STACK_USER)) &&
-	    !p->opts.stack_fn;
+	    !p->opts.stack_fn && !p->opts.sample_fn;
 	if (!p->opts.no_callchain && (s->present & PYPERF_SAMPLE_CALLCHAIN) && s->callchain_nr) {
 		ips = s->callchain;
 		nr_ips = s->callchain_nr;
@@ -1248,6 +1285,21 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 	count_cut(p, cut);
 	if (p->opts.stack_fn)
 		p->opts.stack_fn(p->opts.stack_ctx, s, p->stack, (size_t)n, cut);
+	if (p->opts.sample_fn) {
+		struct pyperf_sample_info info = {p,
+						  s,
+						  event,
+						  pyperf_thread__comm(th),
+						  pyperf_thread__pid(th),
+						  pyperf_thread__tid(th),
+						  p->stack,
+						  p->stack_ip,
+						  p->stack_addr,
+						  (size_t)n,
+						  cut};
+
+		p->opts.sample_fn(p->opts.sample_ctx, &info);
+	}
 	if (!cacheable)
 		return 0;
 

@@ -159,6 +159,31 @@ typedef void (*pyperf_progress_fn_t)(void *ctx, uint64_t done, uint64_t total);
 typedef void (*pyperf_stack_fn_t)(void *ctx, const struct pyperf_sample *sample,
 				  const uint32_t *frames, size_t nr, enum pyperf_stack_cut cut);
 
+/*
+ * One sample as the tree counts it, for writers that go sample by sample
+ * (pyperf/script.h). Everything is borrowed for the call.
+ */
+struct pyperf_sample_info {
+	const struct pyperf_profile *profile; /* for pyperf_profile__frame() */
+	const struct pyperf_sample *sample;
+	const char *event; /* the event it counts under */
+	const char *comm;  /* its thread's name at the time */
+	int32_t pid, tid;
+	/* the stack in the profile's view, leaf first, the [truncated] frame
+	 * last when @cut is not PYPERF_CUT_NONE (as pyperf_stack_fn_t) */
+	const uint32_t *frames;
+	/* per frame, the address sampled (a frame a view made stands for
+	 * that of the frame it replaced; 0 for [truncated]) and the same in
+	 * its object's space (perf's map_ip) */
+	const uint64_t *ips;
+	const uint64_t *addrs;
+	size_t nr;
+	enum pyperf_stack_cut cut;
+};
+
+/* Samples weighed by off-CPU time are not passed. */
+typedef void (*pyperf_sample_fn_t)(void *ctx, const struct pyperf_sample_info *info);
+
 struct pyperf_profile_opts {
 	size_t sz;
 	/* Keep only these (NULL/0: all). */
@@ -210,9 +235,13 @@ struct pyperf_profile_opts {
 	 * copied. An off-CPU interval is kept by the time it began. */
 	const struct pyperf_time_range *time_ranges;
 	size_t nr_time_ranges;
+	/* Called with each sample the tree counts, in time order (see
+	 * pyperf_sample_fn_t); makes reading slower, as stack_fn. */
+	pyperf_sample_fn_t sample_fn;
+	void *sample_ctx;
 	size_t : 0;
 };
-#define pyperf_profile_opts__last_field nr_time_ranges
+#define pyperf_profile_opts__last_field sample_ctx
 
 /**
  * pyperf_profile__new() - an empty profile.
