@@ -10,7 +10,7 @@ void pp_foldtab_init(struct pp_foldtab *t)
 	pp_arena_init(&t->arena, 256 * 1024);
 }
 
-int pp_foldtab_add(struct pp_foldtab *t, const char *s, size_t n, uint64_t w)
+long pp_foldtab_index(struct pp_foldtab *t, const char *s, size_t n)
 {
 	uint64_t h = hash_bytes(s, n, HASH_SEED);
 	char *copy;
@@ -21,10 +21,8 @@ int pp_foldtab_add(struct pp_foldtab *t, const char *s, size_t n, uint64_t w)
 	for (j = h & (t->slots_cap - 1); t->slots[j].idx; j = (j + 1) & (t->slots_cap - 1)) {
 		struct pp_folded_line *l = &t->lines[t->slots[j].idx - 1];
 
-		if (t->slots[j].hash == h && l->len == n && !memcmp(l->text, s, n)) {
-			l->weight = l->weight + w < l->weight ? UINT64_MAX : l->weight + w;
-			return 0;
-		}
+		if (t->slots[j].hash == h && l->len == n && !memcmp(l->text, s, n))
+			return (long)t->slots[j].idx - 1;
 	}
 	if (PP_GROW(t->lines, t->cap, t->nr + 1))
 		return -ENOMEM;
@@ -33,8 +31,20 @@ int pp_foldtab_add(struct pp_foldtab *t, const char *s, size_t n, uint64_t w)
 		return -ENOMEM;
 	memcpy(copy, s, n);
 	copy[n] = 0;
-	t->lines[t->nr] = (struct pp_folded_line){copy, n, w};
+	t->lines[t->nr] = (struct pp_folded_line){copy, n, 0};
 	t->slots[j] = (struct pp_hslot){h, (uint32_t)++t->nr};
+	return (long)t->nr - 1;
+}
+
+int pp_foldtab_add(struct pp_foldtab *t, const char *s, size_t n, uint64_t w)
+{
+	long i = pp_foldtab_index(t, s, n);
+	struct pp_folded_line *l;
+
+	if (i < 0)
+		return (int)i;
+	l = &t->lines[i];
+	l->weight = l->weight + w < l->weight ? UINT64_MAX : l->weight + w;
 	return 0;
 }
 

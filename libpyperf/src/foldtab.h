@@ -30,6 +30,9 @@ struct pp_foldtab {
 void pp_foldtab_init(struct pp_foldtab *t);
 /* Adds @w to the line @s (@n bytes), copying it if new; weights saturate. */
 int pp_foldtab_add(struct pp_foldtab *t, const char *s, size_t n, uint64_t w);
+/* The index of line @s (@n bytes) in t->lines, added with weight 0 if new;
+ * -ENOMEM. */
+long pp_foldtab_index(struct pp_foldtab *t, const char *s, size_t n);
 /* Writes the lines in ascending byte order. Return: 0 or -EIO. */
 int pp_foldtab_write(struct pp_foldtab *t, FILE *out);
 void pp_foldtab_free(struct pp_foldtab *t);

@@ -219,6 +219,7 @@ static const char *const format_names[] = {
     [PYPERF_FORMAT_SPEEDSCOPE] = "speedscope",
     [PYPERF_FORMAT_PPROF] = "pprof",
     [PYPERF_FORMAT_JSON] = "json",
+    [PYPERF_FORMAT_SCRIPT] = "script",
 };
 
 PYPERF_API int pyperf_format__parse(const char *name)

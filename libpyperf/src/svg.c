@@ -29,6 +29,7 @@ struct fnode {
 	const char *name; /* interned: equal names are equal pointers */
 	uint8_t kind;	  /* enum pyperf_frame_kind of the first frame merged */
 	uint64_t self, total;
+	uint64_t bself, btotal; /* the same in the baseline (differential graphs) */
 };
 
 struct fslot {
@@ -52,6 +53,8 @@ struct svg {
 	double scale; /* pixels per unit of weight */
 	unsigned max_depth;
 	const char *unit;
+	uint64_t btotal;  /* the baseline's total (differential graphs) */
+	double max_delta; /* the largest |change| of a frame's self share */
 };
 
 static bool fslot_hash(const void *slot, const void *ctx, uint64_t *hash)
@@ -93,7 +96,8 @@ static uint32_t child(struct svg *g, uint32_t parent, const char *name, uint8_t 
 }
 
 /* Merges the subtree of profile thread node @thread under flame node @at. */
-static int merge_thread(struct svg *g, uint32_t thread, uint32_t at, uint64_t ev_total)
+static int merge_thread(struct svg *g, struct pyperf_profile *p, struct pp_labels *labels,
+			uint32_t thread, uint32_t at, uint64_t ev_total, bool base)
 {
 	/* pairs (profile node, flame node) */
 	size_t sp = 0;
@@ -104,21 +108,24 @@ static int merge_thread(struct svg *g, uint32_t thread, uint32_t at, uint64_t ev
 	g->stack[sp++] = at;
 	while (sp) {
 		uint32_t fn = g->stack[--sp], pn = g->stack[--sp];
-		const struct pyperf_node *n = pyperf_profile__node(g->p, pn);
+		const struct pyperf_node *n = pyperf_profile__node(p, pn);
+		uint64_t w = g->o.period ? n->self_period : n->self_samples;
 
-		g->nodes[fn].self += g->o.period ? n->self_period : n->self_samples;
-		for (uint32_t c = n->first_child; c;
-		     c = pyperf_profile__node(g->p, c)->next_sibling) {
-			const struct pyperf_node *cn = pyperf_profile__node(g->p, c);
+		if (base)
+			g->nodes[fn].bself += w;
+		else
+			g->nodes[fn].self += w;
+		for (uint32_t c = n->first_child; c; c = pyperf_profile__node(p, c)->next_sibling) {
+			const struct pyperf_node *cn = pyperf_profile__node(p, c);
 			const char *label;
 			uint32_t f;
 
 			if (!pp_keep(cn->total_period, ev_total, g->o.percent_limit))
 				continue;
-			label = pp_label(&g->labels, cn->frame);
+			label = pp_label(labels, cn->frame);
 			label = label ? pp_strtab_intern(&g->names, label, strlen(label)) : NULL;
 			f = label ? child(g, fn, label,
-					  (uint8_t)pyperf_profile__frame(g->p, cn->frame)->kind)
+					  (uint8_t)pyperf_profile__frame(p, cn->frame)->kind)
 				  : 0;
 			if (!f || PP_GROW(g->stack, g->stack_cap, sp + 2))
 				return -ENOMEM;
@@ -143,11 +150,15 @@ static int finish(struct svg *g)
 	uint32_t *kids = NULL;
 	size_t cap = 0;
 
-	for (size_t i = 0; i < g->nr_nodes; i++)
+	for (size_t i = 0; i < g->nr_nodes; i++) {
 		g->nodes[i].total = g->nodes[i].self;
+		g->nodes[i].btotal = g->nodes[i].bself;
+	}
 	/* children are created after their parents: one backward pass */
-	for (size_t i = g->nr_nodes; i-- > 1;)
+	for (size_t i = g->nr_nodes; i-- > 1;) {
 		g->nodes[g->nodes[i].parent].total += g->nodes[i].total;
+		g->nodes[g->nodes[i].parent].btotal += g->nodes[i].btotal;
+	}
 	sort_g = g;
 	for (size_t i = 0; i < g->nr_nodes; i++) {
 		size_t k = 0;
@@ -252,6 +263,32 @@ static void fitted_text(struct pp_out *o, const char *name, double width)
 	pp_out_lit(o, "..");
 }
 
+/* The change of a frame's self weight: shares of each side's total in
+ * percentage points, or (diff_absolute) units of weight. */
+static double self_delta(const struct svg *g, const struct fnode *n)
+{
+	if (g->o.diff_absolute)
+		return (double)n->self - (double)n->bself;
+	return (g->total ? 100.0 * (double)n->self / (double)g->total : 0) -
+	       (g->btotal ? 100.0 * (double)n->bself / (double)g->btotal : 0);
+}
+
+/* Differential graphs (flamegraph.pl's --diff colours): red where the
+ * frame's own time grew, blue where it shrank, white where it held,
+ * saturated by the change against the largest one. */
+static void diff_colour(const struct svg *g, const struct fnode *n, char *buf, size_t size)
+{
+	double d = self_delta(g, n), s = g->max_delta > 0 ? fabs(d) / g->max_delta : 0;
+	int v = 255 - (int)(200 * MIN(1.0, s));
+
+	if (d > 0)
+		snprintf(buf, size, "rgb(255,%d,%d)", v, v);
+	else if (d < 0)
+		snprintf(buf, size, "rgb(%d,%d,255)", v, v);
+	else
+		snprintf(buf, size, "rgb(250,250,250)");
+}
+
 static void colour(const struct fnode *n, char *buf, size_t size)
 {
 	/* three stable pseudo-random numbers from the name: a frame keeps
@@ -327,9 +364,19 @@ static int draw(struct svg *g, struct pp_out *o, unsigned height)
 		uint64_t cx = it.x;
 
 		/* a few hundred thousand of these: no printf */
-		colour(n, fill, sizeof(fill));
+		if (g->o.baseline)
+			diff_colour(g, n, fill, sizeof(fill));
+		else
+			colour(n, fill, sizeof(fill));
 		pp_out_lit(o, "<g class=\"");
 		pp_out_str(o, kind_class(n->kind));
+		/* a frame the baseline lacks */
+		if (g->o.baseline && !n->btotal)
+			pp_out_lit(o, " new");
+		if (g->o.baseline) {
+			pp_out_lit(o, "\" data-d=\"");
+			pp_out_fixed(o, self_delta(g, n), 4);
+		}
 		pp_out_lit(o, "\"><title>");
 		xml_escape(o, n->name, strlen(n->name));
 		pp_out_lit(o, " (");
@@ -338,7 +385,24 @@ static int draw(struct svg *g, struct pp_out *o, unsigned height)
 		pp_out_str(o, g->unit);
 		pp_out_lit(o, ", ");
 		pp_out_fixed(o, g->total ? 100.0 * (double)n->total / (double)g->total : 0, 2);
-		pp_out_lit(o, "%)</title><rect x=\"");
+		if (g->o.baseline) {
+			double bs = g->btotal ? 100.0 * (double)n->btotal / (double)g->btotal : 0;
+			double d = self_delta(g, n);
+
+			pp_out_lit(o, "%; baseline ");
+			pp_out_int(o, (int64_t)n->btotal);
+			pp_out_lit(o, ", ");
+			pp_out_fixed(o, bs, 2);
+			pp_out_str(o, g->o.diff_absolute ? "%; self " : "%; self share ");
+			pp_out_str(o, d >= 0 ? "+" : "-");
+			pp_out_fixed(o, fabs(d), 2);
+			if (!g->o.diff_absolute)
+				pp_out_lit(o, " points");
+			pp_out_str(o, n->btotal ? "" : "; new");
+			pp_out_lit(o, ")</title><rect x=\"");
+		} else {
+			pp_out_lit(o, "%)</title><rect x=\"");
+		}
 		pp_out_fixed(o, x, 2);
 		pp_out_lit(o, "\" y=\"");
 		pp_out_fixed(o, y, 1);
@@ -438,6 +502,10 @@ static const char script[] =
     "  if (q.get('f')) { var f = frames.filter(function (g) { return g.fname === q.get('f'); });\n"
     "    if (f.length) zoom(f[0]); }\n"
     "  if (q.get('s')) search(q.get('s'));\n"
+    "  var ch = document.getElementById('changed');\n"
+    "  if (ch) ch.addEventListener('click', function () {\n"
+    "    if (searching !== null) clearSearch(); else changed(0.25); });\n"
+    "  if (q.get('d')) changed(+q.get('d'));\n"
     "  svg.setAttribute('data-ready', '1');\n"
     "}\n"
     "function fit(g, w) {\n"
@@ -478,10 +546,13 @@ static const char script[] =
     "  var re;\n"
     "  try { re = new RegExp(term); } catch (e) { matchedText.textContent = 'Bad expression'; "
     "return 0; }\n"
+    "  return mark(function (g) { return re.test(g.fname); }, term);\n"
+    "}\n"
+    "function mark(hit, term) {\n"
     "  clearSearch(); searching = term;\n"
     "  var spans = [];\n"
     "  frames.forEach(function (g) {\n"
-    "    if (!re.test(g.fname)) return;\n"
+    "    if (!hit(g)) return;\n"
     "    g.classList.add('match');\n"
     "    g.querySelector('rect').setAttribute('fill', 'rgb(230,0,230)');\n"
     "    spans.push([g.x0, g.x0 + g.w0]);\n"
@@ -498,13 +569,21 @@ static const char script[] =
     "  svg.setAttribute('data-matches', spans.length);\n"
     "  return spans.length;\n"
     "}\n"
+    "function changed(k) {\n"
+    "  var max = 0;\n"
+    "  frames.forEach(function (g) { max = Math.max(max, Math.abs(+g.getAttribute('data-d'))); "
+    "});\n"
+    "  return mark(function (g) { return max > 0 && Math.abs(+g.getAttribute('data-d')) >= k * "
+    "max; }, 'changed');\n"
+    "}\n"
     "function clearSearch() {\n"
     "  frames.forEach(function (g) { g.classList.remove('match'); "
     "g.querySelector('rect').setAttribute('fill', g.fill0); });\n"
     "  searching = null; matchedText.textContent = ' '; searchBtn.textContent = 'Search';\n"
     "  svg.removeAttribute('data-matches');\n"
     "}\n"
-    "window.pyperf = {search: search, clearSearch: clearSearch, zoom: function (name) {\n"
+    "window.pyperf = {search: search, changed: changed, clearSearch: clearSearch, zoom: "
+    "function (name) {\n"
     "  var f = frames.filter(function (g) { return g.fname === name; }); if (f.length) "
     "zoom(f[0]);\n"
     "  return f.length; }, reset: reset};\n"
@@ -514,12 +593,17 @@ static void legend(struct svg *g, double x, double y)
 {
 	static const struct {
 		const char *name, *fill;
-	} keys[] = {{"Python", "rgb(90,165,228)"},
-		    {"native", "rgb(228,95,25)"},
-		    {"kernel", "rgb(242,155,40)"},
-		    {"JIT", "rgb(90,210,85)"}};
+	} kinds[] = {{"Python", "rgb(90,165,228)"},
+		     {"native", "rgb(228,95,25)"},
+		     {"kernel", "rgb(242,155,40)"},
+		     {"JIT", "rgb(90,210,85)"}},
+	  changes[] = {{"grew", "rgb(255,55,55)"},
+		       {"shrank", "rgb(55,55,255)"},
+		       {"same", "rgb(250,250,250)"},
+		       {"new", "none\" stroke=\"#222"}};
+	const __typeof__(kinds[0]) *keys = g->o.baseline ? changes : kinds;
 
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
 		fprintf(g->out,
 			"<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/>"
 			"<text x=\"%.1f\" y=\"%.1f\" class=\"small\">%s</text>\n",
@@ -532,7 +616,10 @@ static int write_svg(struct svg *g, struct pp_out *o)
 {
 	unsigned width = g->o.width, height;
 	const char *cmd = pyperf_profile__command(g->p);
-	const char *title = g->o.title ? g->o.title : g->o.icicle ? "Icicle Graph" : "Flame Graph";
+	const char *title = g->o.title	    ? g->o.title
+			    : g->o.baseline ? "Differential Flame Graph"
+			    : g->o.icicle   ? "Icicle Graph"
+					    : "Flame Graph";
 
 	g->scale = g->total ? (double)(width - 2 * PAD_X) / (double)g->total : 0;
 	g->max_depth = max_depth(g);
@@ -554,6 +641,8 @@ static int write_svg(struct svg *g, struct pp_out *o)
 		"#frames text { pointer-events: none; font-size: %dpx; }\n"
 		".hide { display: none; }\n"
 		".parent { opacity: 0.5; }\n"
+		".new > rect { stroke: #222; stroke-width: 0.8; stroke-dasharray: 2 1; }\n"
+		"#changed { text-anchor: end; cursor: pointer; fill: #225; }\n"
 		"</style>\n"
 		"<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n"
 		"<rect x=\"0\" y=\"0\" width=\"100%%\" height=\"100%%\" fill=\"#f6f6f2\"/>\n",
@@ -596,6 +685,9 @@ static int write_svg(struct svg *g, struct pp_out *o)
 		"<text id=\"matched\" x=\"%d\" y=\"%d\"> </text>\n",
 		PAD_X, FONT_SIZE * 2, width - PAD_X, FONT_SIZE * 2, PAD_X, height - FONT_SIZE,
 		width - PAD_X, height - FONT_SIZE);
+	if (g->o.baseline)
+		fprintf(g->out, "<text id=\"changed\" x=\"%d\" y=\"%d\">Changed</text>\n",
+			width - PAD_X - 80, FONT_SIZE * 2);
 	legend(g, width - PAD_X - LEGEND_W, FONT_SIZE * 3 + 2);
 	fputs("<g id=\"frames\">\n", g->out);
 	if (draw(g, o, height))
@@ -606,12 +698,54 @@ static int write_svg(struct svg *g, struct pp_out *o)
 	return ferror(g->out) ? -EIO : 0;
 }
 
+/* Merges the first event of @p into the graph (@base: as the baseline). */
+static int merge_profile(struct svg *g, struct pyperf_profile *p, struct pp_labels *labels,
+			 bool base)
+{
+	uint32_t ev = pp_first_event_node(p);
+
+	if (ev) {
+		const struct pyperf_node *en = pyperf_profile__node(p, ev);
+		const char *evname = pp_label(labels, en->frame);
+
+		if (!evname)
+			return -ENOMEM;
+		if (g->o.period)
+			g->unit = pp_event_in_ns(p, ev) ? "ns" : "events";
+		for (uint32_t t = en->first_child; t;
+		     t = pyperf_profile__node(p, t)->next_sibling) {
+			const struct pyperf_node *tn = pyperf_profile__node(p, t);
+			const struct pyperf_frame *tf = pyperf_profile__frame(p, tn->frame);
+			const char *comm = pp_label(labels, tn->frame), *name;
+			char buf[512];
+			uint32_t at;
+
+			if (!pp_keep(tn->total_period, en->total_period, g->o.percent_limit))
+				continue;
+			if (!comm)
+				return -ENOMEM;
+			if (g->o.tid)
+				snprintf(buf, sizeof(buf), "%s-%d/%d", comm, tf->pid, tf->tid);
+			else if (g->o.pid)
+				snprintf(buf, sizeof(buf), "%s-%d", comm, tf->pid);
+			else
+				snprintf(buf, sizeof(buf), "%s", comm);
+			name = pp_strtab_intern(&g->names, buf, strlen(buf));
+			at = name ? child(g, 0, name, PYPERF_FRAME_THREAD) : 0;
+			if (!at || merge_thread(g, p, labels, t, at, en->total_period, base))
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 PYPERF_API int pyperf_profile__write_svg(struct pyperf_profile *p, FILE *out,
 					 const struct pyperf_svg_opts *opts)
 {
 	PYPERF_OPTS(pyperf_svg_opts, defaults);
 	struct svg g = {0};
-	uint32_t ev;
+	struct pp_labels blabels;
+	bool blabels_init = false;
 	int ret = -ENOMEM;
 
 	if (!OPTS_VALID(opts, pyperf_svg_opts))
@@ -636,42 +770,22 @@ PYPERF_API int pyperf_profile__write_svg(struct pyperf_profile *p, FILE *out,
 	g.nodes[0] = (struct fnode){0, 0, 0, "all", PYPERF_FRAME_EVENT};
 	g.nr_nodes = 1;
 	g.unit = "samples";
-	ev = pp_first_event_node(p);
-	if (ev) {
-		const struct pyperf_node *en = pyperf_profile__node(p, ev);
-		const char *evname = pp_label(&g.labels, en->frame);
-
-		if (!evname)
+	if (merge_profile(&g, p, &g.labels, false))
+		goto out;
+	if (g.o.baseline) {
+		pyperf_profile__finish(g.o.baseline);
+		if (pp_labels_init(&blabels, g.o.baseline))
 			goto out;
-		if (g.o.period)
-			g.unit = pp_event_in_ns(p, ev) ? "ns" : "events";
-		for (uint32_t t = en->first_child; t;
-		     t = pyperf_profile__node(p, t)->next_sibling) {
-			const struct pyperf_node *tn = pyperf_profile__node(p, t);
-			const struct pyperf_frame *tf = pyperf_profile__frame(p, tn->frame);
-			const char *comm = pp_label(&g.labels, tn->frame), *name;
-			char buf[512];
-			uint32_t at;
-
-			if (!pp_keep(tn->total_period, en->total_period, g.o.percent_limit))
-				continue;
-			if (!comm)
-				goto out;
-			if (g.o.tid)
-				snprintf(buf, sizeof(buf), "%s-%d/%d", comm, tf->pid, tf->tid);
-			else if (g.o.pid)
-				snprintf(buf, sizeof(buf), "%s-%d", comm, tf->pid);
-			else
-				snprintf(buf, sizeof(buf), "%s", comm);
-			name = pp_strtab_intern(&g.names, buf, strlen(buf));
-			at = name ? child(&g, 0, name, PYPERF_FRAME_THREAD) : 0;
-			if (!at || merge_thread(&g, t, at, en->total_period))
-				goto out;
-		}
+		blabels_init = true;
+		if (merge_profile(&g, g.o.baseline, &blabels, true))
+			goto out;
 	}
 	if (finish(&g))
 		goto out;
 	g.total = g.nodes[0].total;
+	g.btotal = g.nodes[0].btotal;
+	for (size_t i = 1; g.o.baseline && i < g.nr_nodes; i++)
+		g.max_delta = MAX(g.max_delta, fabs(self_delta(&g, &g.nodes[i])));
 	{
 		struct pp_out *o = pp_malloc(sizeof(*o));
 
@@ -683,6 +797,8 @@ out:
 	free(g.slots);
 	free(g.stack);
 	pp_labels_free(&g.labels);
+	if (blabels_init)
+		pp_labels_free(&blabels);
 	pp_strtab_free(&g.names);
 	return pyperf_err(ret);
 }

@@ -17,8 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <pyperf/data.h>
+#include <pyperf/diff.h>
 #include <pyperf/output.h>
 #include <pyperf/profile.h>
+#include <pyperf/script.h>
 #include <pyperf/symbols.h>
 #include <pyperf/time_range.h>
 #include <pyperf/unwind.h>
@@ -89,8 +91,24 @@ static void usage(FILE *f)
 	    "\n"
 	    "Output format:\n"
 	    "      --format FORMAT     tree (default: perf report's entries with call graphs),\n"
-	    "                          hierarchy, collapsed, svg, speedscope, pprof or json\n"
+	    "                          hierarchy, collapsed, svg, speedscope, pprof, json, or\n"
+	    "                          script: every sample in time order as perf script\n"
+	    "                          prints it (comm pid/tid [cpu] time: period event:,\n"
+	    "                          then its stack in the --view; --reltime counts times\n"
+	    "                          from the first sample, --ns prints nanoseconds)\n"
 	    "  -o, --output FILE       write there instead of stdout (pprof: needed on a tty)\n"
+	    "\n"
+	    "Comparison (perf diff, difffolded.pl, differential flame graphs):\n"
+	    "      --baseline FILE     compare -i's files (the new profile) with FILE (repeat\n"
+	    "                          to merge): the text report is perf diff's (baseline\n"
+	    "                          share and its change per symbol, largest change\n"
+	    "                          first); --collapsed writes 'STACK BASE NEW' lines\n"
+	    "                          (flamegraph.pl's differential input), the baseline\n"
+	    "                          scaled to the new total; --format svg colours the new\n"
+	    "                          flame graph by change (red grew, blue shrank). The\n"
+	    "                          python and mixed views match frames by function and\n"
+	    "                          file, so runs whose addresses moved compare\n"
+	    "      --diff-absolute     counts of samples, not shares of each side's total\n"
 	    "\n"
 	    "Report (as perf report --stdio):\n"
 	    "      --stdio             accepted for perf compatibility\n"
@@ -163,6 +181,9 @@ enum {
 	OPT_TITLE,
 	OPT_TIME,
 	OPT_RELTIME,
+	OPT_NS,
+	OPT_BASELINE,
+	OPT_DIFF_ABSOLUTE,
 };
 
 static const struct option long_opts[] = {
@@ -179,6 +200,9 @@ static const struct option long_opts[] = {
     {"comm", required_argument, NULL, OPT_COMM},
     {"time", required_argument, NULL, OPT_TIME},
     {"reltime", no_argument, NULL, OPT_RELTIME},
+    {"ns", no_argument, NULL, OPT_NS},
+    {"baseline", required_argument, NULL, OPT_BASELINE},
+    {"diff-absolute", no_argument, NULL, OPT_DIFF_ABSOLUTE},
     {"percent-limit", required_argument, NULL, OPT_PERCENT_LIMIT},
     {"stdio", no_argument, NULL, OPT_STDIO},
     {"hierarchy", no_argument, NULL, OPT_HIERARCHY},
@@ -449,6 +473,40 @@ static int fold_perf_script(const char **inputs, int nr_inputs, const char *outp
  * Why a report may look flat: a recording without call chains, or Python
  * programs that named no function for perf.
  */
+/* Reads @inputs into @prof, saying what went wrong. Return: 0, or -1 when
+ * a file could not be read in full. */
+static int load(struct pyperf_profile *prof, const char **inputs, int nr_inputs,
+		struct progress *prog_state)
+{
+	int status = 0;
+
+	for (int i = 0; i < nr_inputs; i++) {
+		struct pyperf_error err;
+		char msg[700];
+		int ret;
+
+		clock_gettime(CLOCK_MONOTONIC, &prog_state->start);
+		prog_state->name = inputs[i];
+		prog_state->last_pct = -1;
+		ret = pyperf_profile__add_file(prof, inputs[i], &err);
+		progress_done(prog_state);
+		if (ret) {
+			pyperf_error__format(&err, msg, sizeof(msg));
+			fprintf(stderr, "%s: %s\n", prog, msg);
+			if (ret == -ENOENT && !strcmp(inputs[i], "perf.data"))
+				fprintf(stderr,
+					"%s: record a profile first: pyperf-record -- COMMAND "
+					"(or pass -i FILE)\n",
+					prog);
+			else if (ret == -EBADMSG)
+				fprintf(stderr,
+					"%s: reporting the samples read before the damage\n", prog);
+			status = -1;
+		}
+	}
+	return status;
+}
+
 /* The span of every input's samples, for --time's shares and --reltime. */
 static int sample_time_bounds(const char **inputs, int nr_inputs, uint64_t *first, uint64_t *last)
 {
@@ -531,7 +589,12 @@ int main(int argc, char **argv)
 	const char **comms = NULL;
 	char *comm_arg = NULL;
 	const char *time_arg = NULL;
-	bool reltime = false;
+	bool reltime = false, script_ns = false;
+	PYPERF_OPTS(pyperf_diff_opts, dopts);
+	const char **base_inputs = NULL;
+	int nr_base = 0;
+	struct pyperf_profile *base = NULL;
+	struct pyperf_script *script = NULL;
 	struct pyperf_time_range *ranges = NULL;
 	uint64_t first_time = 0, last_time = 0;
 	int ret;
@@ -581,6 +644,21 @@ int main(int argc, char **argv)
 			break;
 		case OPT_RELTIME:
 			reltime = true;
+			break;
+		case OPT_NS:
+			script_ns = true;
+			break;
+		case OPT_BASELINE: {
+			const char **n = realloc(base_inputs, (nr_base + 1) * sizeof(*base_inputs));
+
+			if (!n)
+				FAIL(EXIT_INPUT);
+			base_inputs = n;
+			base_inputs[nr_base++] = optarg;
+			break;
+		}
+		case OPT_DIFF_ABSOLUTE:
+			dopts.absolute = true;
 			break;
 		case OPT_PID: {
 			int n = parse_ints(optarg, &pids);
@@ -828,6 +906,16 @@ int main(int argc, char **argv)
 	if (pyperf_format__is_binary(format) && !output && isatty(STDOUT_FILENO))
 		FAIL(bad_usage("--format %s writes binary data: use -o FILE or a pipe",
 			       pyperf_format__name(format)));
+	if (nr_base && format != PYPERF_FORMAT_TREE && format != PYPERF_FORMAT_HIERARCHY &&
+	    format != PYPERF_FORMAT_COLLAPSED && format != PYPERF_FORMAT_SVG)
+		FAIL(bad_usage(
+		    "--baseline compares in the text report, --collapsed or --format svg, "
+		    "not --format %s",
+		    pyperf_format__name(format)));
+	if (nr_base && (time_arg || perf_script_input))
+		FAIL(bad_usage("--baseline takes perf.data files without --time%s", ""));
+	if (dopts.absolute && !nr_base)
+		FAIL(bad_usage("--diff-absolute goes with --baseline%s", ""));
 	if (perf_script_input && time_arg)
 		FAIL(bad_usage("--time needs perf.data input (perf script --time %s ... filters "
 			       "the text)",
@@ -844,8 +932,10 @@ int main(int argc, char **argv)
 	}
 	if (quiet)
 		pyperf_set_print(NULL);
-	if (reltime && !time_arg)
-		FAIL(bad_usage("--reltime goes with --time%s", ""));
+	if (reltime && !time_arg && format != PYPERF_FORMAT_SCRIPT)
+		FAIL(bad_usage("--reltime goes with --time or --format script%s", ""));
+	if (script_ns && format != PYPERF_FORMAT_SCRIPT)
+		FAIL(bad_usage("--ns goes with --format script%s", ""));
 	if (time_arg) {
 		struct pyperf_error err;
 		size_t nr = 0;
@@ -870,6 +960,22 @@ int main(int argc, char **argv)
 		popts.nr_time_ranges = nr;
 	}
 
+	if (format == PYPERF_FORMAT_SCRIPT) {
+		PYPERF_OPTS(pyperf_script_opts, scopts, .reltime = reltime, .ns = script_ns);
+
+		/* written while the files are read: the output opens first */
+		if (output && !(out = fopen(output, "w"))) {
+			fprintf(stderr, "%s: cannot write %s: %s\n", prog, output, strerror(errno));
+			FAIL(EXIT_USAGE);
+		}
+		script = pyperf_script__new(out, &scopts);
+		if (!script) {
+			fprintf(stderr, "%s: out of memory\n", prog);
+			FAIL(EXIT_INPUT);
+		}
+		popts.sample_fn = pyperf_script__sample;
+		popts.sample_ctx = script;
+	}
 	syms = pyperf_symbols__new(&sopts);
 	popts.progress = on_progress;
 	popts.progress_ctx = &prog_state;
@@ -879,31 +985,21 @@ int main(int argc, char **argv)
 		FAIL(EXIT_INPUT);
 	}
 	prog_state.enabled = !quiet && isatty(STDERR_FILENO);
-	for (int i = 0; i < nr_inputs; i++) {
-		struct pyperf_error err;
-		char msg[700];
-
-		clock_gettime(CLOCK_MONOTONIC, &prog_state.start);
-		prog_state.name = inputs[i];
-		prog_state.last_pct = -1;
-		ret = pyperf_profile__add_file(prof, inputs[i], &err);
-		progress_done(&prog_state);
-		if (ret) {
-			pyperf_error__format(&err, msg, sizeof(msg));
-			fprintf(stderr, "%s: %s\n", prog, msg);
-			if (ret == -ENOENT && !strcmp(inputs[i], "perf.data"))
-				fprintf(stderr,
-					"%s: record a profile first: pyperf-record -- COMMAND "
-					"(or pass -i FILE)\n",
-					prog);
-			else if (ret == -EBADMSG)
-				fprintf(stderr,
-					"%s: reporting the samples read before the damage\n", prog);
-			status = EXIT_INPUT;
-		}
-	}
+	if (load(prof, inputs, nr_inputs, &prog_state))
+		status = EXIT_INPUT;
 	if (!pyperf_profile__stats(prof)->files)
 		FAIL(EXIT_INPUT);
+	if (nr_base) {
+		base = pyperf_profile__new(syms, &popts);
+		if (!base) {
+			fprintf(stderr, "%s: out of memory\n", prog);
+			FAIL(EXIT_INPUT);
+		}
+		if (load(base, base_inputs, nr_base, &prog_state))
+			status = EXIT_INPUT;
+		if (!pyperf_profile__stats(base)->files)
+			FAIL(EXIT_INPUT);
+	}
 	/* A filter that keeps nothing is a mistake, not an empty profile. */
 	if ((popts.nr_pids || popts.nr_tids || popts.nr_comms) &&
 	    !pyperf_profile__stats(prof)->samples) {
@@ -933,14 +1029,24 @@ int main(int argc, char **argv)
 		FAIL(EXIT_USAGE);
 	}
 
-	if (output) {
+	if (output && !script) {
 		out = fopen(output, "w");
 		if (!out) {
 			fprintf(stderr, "%s: cannot write %s: %s\n", prog, output, strerror(errno));
 			FAIL(EXIT_USAGE);
 		}
 	}
-	switch (format) {
+	switch (base ? -1 : (int)format) {
+	case -1:
+		if (format == PYPERF_FORMAT_COLLAPSED)
+			ret = pyperf_diff__write_collapsed(base, prof, out, &copts, &dopts);
+		else if (format == PYPERF_FORMAT_SVG) {
+			svgopts.baseline = base;
+			svgopts.diff_absolute = dopts.absolute;
+			ret = pyperf_profile__write_svg(prof, out, &svgopts);
+		} else
+			ret = pyperf_diff__write_report(base, prof, out, &dopts);
+		break;
 	case PYPERF_FORMAT_COLLAPSED:
 		ret = pyperf_profile__write_collapsed(prof, out, &copts);
 		break;
@@ -956,6 +1062,9 @@ int main(int argc, char **argv)
 	case PYPERF_FORMAT_JSON:
 		ret = pyperf_profile__write_json(prof, out, &jopts);
 		break;
+	case PYPERF_FORMAT_SCRIPT:
+		ret = pyperf_script__finish(script);
+		break;
 	default:
 		ret = pyperf_profile__write_report(prof, out, &ropts);
 		break;
@@ -966,6 +1075,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: cannot write %s: %s\n", prog, output, strerror(errno));
 		ret = -EIO;
 	}
+	out = stdout;
 	if (stats)
 		print_stats(prof);
 	if (!quiet) {
@@ -997,5 +1107,10 @@ out:
 	free(comms);
 	free(comm_arg);
 	free(ranges);
+	free(base_inputs);
+	pyperf_profile__free(base);
+	pyperf_script__free(script);
+	if (out && out != stdout)
+		fclose(out);
 	return status;
 }

@@ -179,9 +179,17 @@ struct pyperf_svg_opts {
 	unsigned width;	      /* image width in pixels; 0: 1200 */
 	double min_width;     /* frames narrower (pixels) are left out; 0: 0.1 */
 	double percent_limit; /* leave out nodes under this % of the total */
+	/* A differential flame graph (pyperf/diff.h): widths from the
+	 * profile, colours from the change of each frame's self share
+	 * against this profile's (red grew, blue shrank, saturation by
+	 * size), frames the baseline lacks outlined, hover text with both
+	 * figures, a "Changed" button that highlights the frames that
+	 * changed most. Borrowed; built with the same options. */
+	struct pyperf_profile *baseline;
+	bool diff_absolute; /* changes in counts, not shares of each total */
 	size_t : 0;
 };
-#define pyperf_svg_opts__last_field percent_limit
+#define pyperf_svg_opts__last_field diff_absolute
 
 /**
  * pyperf_profile__write_svg() - an interactive flame graph: one SVG file
@@ -279,6 +287,7 @@ enum pyperf_format {
 	PYPERF_FORMAT_SPEEDSCOPE, /* speedscope JSON */
 	PYPERF_FORMAT_PPROF,	  /* gzipped profile.proto */
 	PYPERF_FORMAT_JSON,	  /* JSON call tree */
+	PYPERF_FORMAT_SCRIPT,	  /* one entry per sample, as perf script (pyperf/script.h) */
 };
 
 /**
