@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <pyperf/profile.h>
 #include "internal.h"
+#include "timeline.h"
 #include "machine_internal.h"
 #include "symbols_internal.h"
 #include "outfmt.h"
@@ -92,6 +93,7 @@ struct pyperf_profile {
 	int32_t *pids, *tids;
 	const char **comms;
 	struct pyperf_time_range *time_ranges;
+	struct pp_timeline timeline;
 	unsigned max_stack;	/* frames kept, as the view shows them */
 	unsigned max_raw;	/* frames read from a callchain before the view */
 	bool raw_outer;		/* max_stack_outer, applied to raw chains */
@@ -254,6 +256,7 @@ PYPERF_API void pyperf_profile__free(struct pyperf_profile *p)
 	free(p->tids);
 	free(p->comms);
 	free(p->time_ranges);
+	pp_timeline_free(&p->timeline);
 	free(p->stack_ip);
 	free(p->stack_addr);
 	free(p->frames);
@@ -1251,6 +1254,9 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 		if (p->chains[j].hash == h && c->gen == gen && c->thread_node == tn &&
 		    c->nr == nr_ips && c->cpumode == cpumode && !memcmp(c->ips, ips, nr_ips * 8)) {
 			count_sample(p, c->leaf, s->period);
+			if (p->opts.timeline &&
+			    pp_timeline_add(&p->timeline, tn, c->leaf, s->time, s->period))
+				return -ENOMEM;
 			p->stats.unresolved_frames += c->unresolved;
 			p->stats.samples_python += c->python;
 			p->stats.samples_no_callchain += c->no_callchain;
@@ -1283,6 +1289,8 @@ static int add_sample(struct pyperf_profile *p, struct pyperf_machine *m,
 	p->stats.samples_no_callchain += no_callchain;
 	count_sample(p, leaf, s->period);
 	count_cut(p, cut);
+	if (p->opts.timeline && pp_timeline_add(&p->timeline, tn, leaf, s->time, s->period))
+		return -ENOMEM;
 	if (p->opts.stack_fn)
 		p->opts.stack_fn(p->opts.stack_ctx, s, p->stack, (size_t)n, cut);
 	if (p->opts.sample_fn) {
@@ -1858,4 +1866,11 @@ pyperf_profile__time_ranges(const struct pyperf_profile *p, size_t *nr)
 {
 	*nr = p->opts.nr_time_ranges;
 	return p->time_ranges;
+}
+
+PYPERF_API const struct pyperf_sample_run *pyperf_profile__timeline(const struct pyperf_profile *p,
+								    size_t *nr)
+{
+	*nr = p->timeline.nr;
+	return p->timeline.runs;
 }

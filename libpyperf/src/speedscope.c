@@ -2,10 +2,11 @@
 /*
  * speedscope's file format (https://www.speedscope.app/file-format-schema.json):
  * frames shared by every profile, and one "sampled" profile per thread
- * whose samples are stacks of frame indices, outermost first. The profile
- * is already aggregated, so each distinct stack is one sample weighing
- * what it weighed in total; samples keep the order in which their stacks
- * were first seen, so speedscope's time-ordered view stays close to time.
+ * whose samples are stacks of frame indices, outermost first. In time
+ * order, the samples are the profile's timeline (runs of one stack, merged
+ * while the stack stays the same), so Time Order shows the phases; else
+ * each distinct stack is one sample weighing what it weighed in total, in
+ * the order its stack was first seen.
  * jansson writes the document; the sample stacks and weights, long runs of
  * integers, are streamed into it (pp_out, outfmt.h).
  */
@@ -41,6 +42,7 @@ struct swriter {
 	} * profs;
 	size_t nr_profs, profs_cap;
 	bool period;
+	bool time_order;
 	double pct;
 };
 
@@ -155,6 +157,65 @@ static int push_int(struct swriter *w, int64_t v)
 	return 0;
 }
 
+/* Leaf @leaf's stack under @thread into w->ints: depth, frames outermost
+ * first, then @weight. */
+static int push_stack(struct swriter *w, uint32_t thread, uint32_t leaf, uint64_t weight)
+{
+	size_t depth = 0;
+
+	for (uint32_t up = leaf; up != thread; up = pyperf_profile__node(w->p, up)->parent) {
+		if (PP_GROW(w->path, w->path_cap, depth + 1))
+			return -ENOMEM;
+		w->path[depth++] = pyperf_profile__node(w->p, up)->frame;
+	}
+	if (push_int(w, (int64_t)depth))
+		return -ENOMEM;
+	while (depth--) {
+		int64_t fi = frame_of(w, w->path[depth]);
+
+		if (fi < 0 || push_int(w, fi))
+			return -ENOMEM;
+	}
+	return push_int(w, (int64_t)weight);
+}
+
+/* The samples of @thread in time order: its runs, those in a stack the
+ * percent limit cuts left out (as the aggregate leaves them out), runs
+ * that follow each other in one stack merged. */
+static int time_ordered(struct swriter *w, uint32_t thread, uint64_t total, size_t *n,
+			uint64_t *sum)
+{
+	size_t nr = 0, last_weight = 0;
+	const struct pyperf_sample_run *runs = pyperf_profile__timeline(w->p, &nr);
+	uint32_t last = 0;
+
+	*n = 0;
+	for (size_t i = 0; i < nr; i++) {
+		const struct pyperf_sample_run *r = &runs[i];
+		uint64_t weight = w->period ? r->period : r->samples;
+		bool kept = true;
+
+		if (r->thread != thread || !weight)
+			continue;
+		for (uint32_t up = r->node; up != thread && kept;
+		     up = pyperf_profile__node(w->p, up)->parent)
+			kept = pp_keep(pyperf_profile__node(w->p, up)->total_period, total, w->pct);
+		if (!kept)
+			continue;
+		*sum += weight;
+		if (last == r->node) {
+			w->ints[last_weight] += (int64_t)weight;
+			continue;
+		}
+		if (push_stack(w, thread, r->node, weight))
+			return -ENOMEM;
+		last = r->node;
+		last_weight = w->nr_ints - 1;
+		(*n)++;
+	}
+	return 0;
+}
+
 /* The profile of one thread: its samples into w->ints, the rest in meta. */
 static int thread_profile(struct swriter *w, uint32_t thread, uint64_t total, const char *unit)
 {
@@ -166,8 +227,18 @@ static int thread_profile(struct swriter *w, uint32_t thread, uint64_t total, co
 	char name[512];
 	size_t n;
 
-	if (!comm || collect(w, thread, total, &n) ||
-	    PP_GROW(w->profs, w->profs_cap, w->nr_profs + 1))
+	if (!comm || PP_GROW(w->profs, w->profs_cap, w->nr_profs + 1))
+		return -ENOMEM;
+	if (w->time_order) {
+		size_t first = w->nr_ints;
+
+		if (time_ordered(w, thread, total, &n, &sum))
+			return -ENOMEM;
+		w->profs[w->nr_profs] = (struct sprofile){NULL, first, n};
+		sp = &w->profs[w->nr_profs];
+		goto meta;
+	}
+	if (collect(w, thread, total, &n))
 		return -ENOMEM;
 	sp = &w->profs[w->nr_profs];
 	*sp = (struct sprofile){NULL, w->nr_ints, n};
@@ -178,26 +249,12 @@ static int thread_profile(struct swriter *w, uint32_t thread, uint64_t total, co
 	for (size_t i = 0; i < n; i++) {
 		const struct pyperf_node *leaf = pyperf_profile__node(w->p, w->leaves[i]);
 		uint64_t weight = w->period ? leaf->self_period : leaf->self_samples;
-		size_t depth = 0;
 
-		for (uint32_t up = w->leaves[i]; up != thread;
-		     up = pyperf_profile__node(w->p, up)->parent) {
-			if (PP_GROW(w->path, w->path_cap, depth + 1))
-				return -ENOMEM;
-			w->path[depth++] = pyperf_profile__node(w->p, up)->frame;
-		}
-		if (push_int(w, (int64_t)depth))
-			return -ENOMEM;
-		while (depth--) {
-			int64_t fi = frame_of(w, w->path[depth]);
-
-			if (fi < 0 || push_int(w, fi))
-				return -ENOMEM;
-		}
-		if (push_int(w, (int64_t)weight))
+		if (push_stack(w, thread, w->leaves[i], weight))
 			return -ENOMEM;
 		sum += weight;
 	}
+meta:
 	snprintf(name, sizeof(name), "%s %d/%d", comm, tf->pid, tf->tid);
 	sp->meta = json_object();
 	w->nr_profs++;
@@ -262,6 +319,10 @@ PYPERF_API int pyperf_profile__write_speedscope(struct pyperf_profile *p, FILE *
 	w.p = p;
 	w.period = OPTS_GET(opts, period, false);
 	w.pct = OPTS_GET(opts, percent_limit, 0.0);
+	w.time_order = OPTS_GET(opts, time_order, false);
+	if (w.time_order && !pyperf_profile__timeline(p, &(size_t){0}) &&
+	    pyperf_profile__stats(p)->samples)
+		return pyperf_err(-EINVAL);
 	if (pp_labels_init(&w.labels, p))
 		return pyperf_err(-ENOMEM);
 	w.frame_index = pp_calloc(pyperf_profile__nr_frames(p) + 1, sizeof(*w.frame_index));

@@ -17,6 +17,9 @@
 #define FONT_W 0.59			/* average glyph width, in font sizes (Verdana) */
 #define PAD_X 10			/* left and right margins */
 #define PAD_TOP (FONT_SIZE * 4)		/* title, subtitle and buttons */
+#define TL_ROW_H 12			/* a thread's strip in the timeline */
+#define TL_ROWS 8			/* strips at most (the rest in the last) */
+#define TL_BUCKETS 200			/* columns of the timeline */
 #define PAD_BOTTOM (FONT_SIZE * 2 + 10) /* the details line */
 #define LEGEND_W 240			/* pixels */
 #define STR_(x) #x
@@ -55,6 +58,11 @@ struct svg {
 	const char *unit;
 	uint64_t btotal;  /* the baseline's total (differential graphs) */
 	double max_delta; /* the largest |change| of a frame's self share */
+	/* the timeline (opts.timeline): profile node -> flame node, flame
+	 * node -> its index among the drawn frames + 1 */
+	uint32_t *flame_of, *drawn;
+	size_t nr_drawn;
+	unsigned tl_rows, tl_top; /* strips drawn; pixels the timeline takes */
 };
 
 static bool fslot_hash(const void *slot, const void *ctx, uint64_t *hash)
@@ -111,10 +119,13 @@ static int merge_thread(struct svg *g, struct pyperf_profile *p, struct pp_label
 		const struct pyperf_node *n = pyperf_profile__node(p, pn);
 		uint64_t w = g->o.period ? n->self_period : n->self_samples;
 
-		if (base)
+		if (base) {
 			g->nodes[fn].bself += w;
-		else
+		} else {
 			g->nodes[fn].self += w;
+			if (g->flame_of)
+				g->flame_of[pn] = fn;
+		}
 		for (uint32_t c = n->first_child; c; c = pyperf_profile__node(p, c)->next_sibling) {
 			const struct pyperf_node *cn = pyperf_profile__node(p, c);
 			const char *label;
@@ -359,10 +370,12 @@ static int draw(struct svg *g, struct pp_out *o, unsigned height)
 		struct item it = st[--sp];
 		const struct fnode *n = &g->nodes[it.node];
 		double x = PAD_X + (double)it.x * g->scale, w = (double)n->total * g->scale;
-		double y = g->o.icicle ? PAD_TOP + (double)it.depth * FRAME_H
+		double y = g->o.icicle ? PAD_TOP + g->tl_top + (double)it.depth * FRAME_H
 				       : height - PAD_BOTTOM - (double)(it.depth + 1) * FRAME_H;
 		uint64_t cx = it.x;
 
+		if (g->drawn)
+			g->drawn[it.node] = (uint32_t)++g->nr_drawn;
 		/* a few hundred thousand of these: no printf */
 		if (g->o.baseline)
 			diff_colour(g, n, fill, sizeof(fill));
@@ -481,7 +494,8 @@ static const char script[] =
     "    g.x0 = +r.getAttribute('x'); g.w0 = +r.getAttribute('width');\n"
     "    g.y0 = +r.getAttribute('y'); g.fill0 = r.getAttribute('fill');\n"
     "    g.fname = t.substring(0, t.lastIndexOf(' ('));\n"
-    "    g.addEventListener('mouseover', function () { details.textContent = t; });\n"
+    "    g.addEventListener('mouseover', function () {\n"
+    "      details.textContent = g.querySelector('title').textContent; });\n"
     "    g.addEventListener('mouseout', function () { details.textContent = ' '; });\n"
     "    g.addEventListener('click', function () { zoom(g); });\n"
     "  });\n"
@@ -506,6 +520,8 @@ static const char script[] =
     "  if (ch) ch.addEventListener('click', function () {\n"
     "    if (searching !== null) clearSearch(); else changed(0.25); });\n"
     "  if (q.get('d')) changed(+q.get('d'));\n"
+    "  initTimeline();\n"
+    "  if (q.get('t')) { var tr = q.get('t').split(','); timeRange(+tr[0], +tr[1]); }\n"
     "  svg.setAttribute('data-ready', '1');\n"
     "}\n"
     "function fit(g, w) {\n"
@@ -576,13 +592,70 @@ static const char script[] =
     "  return mark(function (g) { return max > 0 && Math.abs(+g.getAttribute('data-d')) >= k * "
     "max; }, 'changed');\n"
     "}\n"
+    "var tl = null;\n"
+    "function initTimeline() {\n"
+    "  var g = document.getElementById('timeline'); if (!g) return;\n"
+    "  tl = {t0: +g.getAttribute('data-t0'), t1: +g.getAttribute('data-t1'), n: "
+    "+g.getAttribute('data-buckets'),\n"
+    "    x: +g.getAttribute('data-x'), cw: +g.getAttribute('data-cw'), min: "
+    "+g.getAttribute('data-min'), cells: [],\n"
+    "    parent: document.getElementById('tlparent').textContent.split(' ').map(Number)};\n"
+    "  frames.forEach(function () { tl.cells.push([]); });\n"
+    "  document.getElementById('tldata').textContent.split(' ').forEach(function (c) {\n"
+    "    if (!c) return; var a = c.split(/[:=]/); tl.cells[+a[0]].push([+a[1], +a[2]]); });\n"
+    "  var down = null, sel = document.getElementById('tlsel');\n"
+    "  function col(e) { var p = svg.createSVGPoint(); p.x = e.clientX; p.y = e.clientY;\n"
+    "    p = p.matrixTransform(svg.getScreenCTM().inverse());\n"
+    "    return Math.max(0, Math.min(tl.n - 1, Math.floor((p.x - tl.x) / tl.cw))); }\n"
+    "  g.addEventListener('mousedown', function (e) { down = col(e); e.preventDefault(); });\n"
+    "  g.addEventListener('mousemove', function (e) { if (down === null) return; var c = col(e);\n"
+    "    showSel(Math.min(down, c), Math.max(down, c)); });\n"
+    "  g.addEventListener('mouseup', function (e) { if (down === null) return; var c = col(e);\n"
+    "    var a = Math.min(down, c), b = Math.max(down, c); down = null;\n"
+    "    var s = (tl.t1 - tl.t0) / 1e9 / tl.n; timeRange(a * s, (b + 1) * s); });\n"
+    "}\n"
+    "function showSel(a, b) { var sel = document.getElementById('tlsel');\n"
+    "  sel.setAttribute('x', (tl.x + a * tl.cw).toFixed(2)); sel.setAttribute('width', ((b - a + "
+    "1) * "
+    "tl.cw).toFixed(2));\n"
+    "  sel.classList.remove('hide'); }\n"
+    "function timeRange(start, stop) {\n"
+    "  if (!tl) return 0;\n"
+    "  var s = (tl.t1 - tl.t0) / 1e9 / tl.n, a = Math.max(0, Math.floor(start / s + 1e-9)),\n"
+    "      b = Math.min(tl.n - 1, Math.ceil(stop / s - 1e-9) - 1);\n"
+    "  if (b < a) b = a;\n"
+    "  var tot = frames.map(function (g, i) { var v = 0; tl.cells[i].forEach(function (c) {\n"
+    "    if (c[0] >= a && c[0] <= b) v += c[1]; }); return v; });\n"
+    "  for (var i = frames.length - 1; i > 0; i--) if (tl.parent[i] >= 0) tot[tl.parent[i]] += "
+    "tot[i];\n"
+    "  var cursor = frames.map(function (g) { return 0; }), scale = tot[0] > 0 ? fullW / tot[0] : "
+    "0;\n"
+    "  reset();\n"
+    "  frames.forEach(function (g, i) {\n"
+    "    var p = tl.parent[i], x = p < 0 ? padX : frames[p].x0 + cursor[p], w = tot[i] * scale;\n"
+    "    if (p >= 0) cursor[p] += w;\n"
+    "    g.x0 = x; g.w0 = w; g.classList.toggle('hide', w < tl.min || (p >= 0 && "
+    "frames[p].classList.contains('hide')));\n"
+    "    place(g, x, w);\n"
+    "    var ti = g.querySelector('title');\n"
+    "    ti.textContent = ti.textContent.replace(/\\((\\d+) (\\S+), [0-9.]+%\\)$/, function (m, n, "
+    "u) {\n"
+    "      return '(' + Math.round(tot[i]) + ' ' + u + ', ' + (tot[0] > 0 ? 100 * tot[i] / tot[0] "
+    ": "
+    "0).toFixed(2) + '%)'; });\n"
+    "  });\n"
+    "  showSel(a, b);\n"
+    "  svg.setAttribute('data-range', (a * s).toFixed(3) + ',' + ((b + 1) * s).toFixed(3));\n"
+    "  return tot[0];\n"
+    "}\n"
     "function clearSearch() {\n"
     "  frames.forEach(function (g) { g.classList.remove('match'); "
     "g.querySelector('rect').setAttribute('fill', g.fill0); });\n"
     "  searching = null; matchedText.textContent = ' '; searchBtn.textContent = 'Search';\n"
     "  svg.removeAttribute('data-matches');\n"
     "}\n"
-    "window.pyperf = {search: search, changed: changed, clearSearch: clearSearch, zoom: "
+    "window.pyperf = {search: search, changed: changed, timeRange: timeRange, clearSearch: "
+    "clearSearch, zoom: "
     "function (name) {\n"
     "  var f = frames.filter(function (g) { return g.fname === name; }); if (f.length) "
     "zoom(f[0]);\n"
@@ -612,6 +685,154 @@ static void legend(struct svg *g, double x, double y)
 	}
 }
 
+/* The strip (top-level frame: a comm) of drawn flame node @fn. */
+static unsigned strip_of(const struct svg *g, uint32_t fn)
+{
+	uint32_t top = fn;
+	unsigned row = 0;
+
+	while (top && g->nodes[top].parent)
+		top = g->nodes[top].parent;
+	for (uint32_t c = g->nodes[0].first_child; c && c != top; c = g->nodes[c].next_sibling)
+		row++;
+	return MIN(row, g->tl_rows - 1);
+}
+
+/*
+ * The timeline above the flame graph: per strip, the weight sampled in
+ * each of TL_BUCKETS columns of the recording's span (FlameScope's heat
+ * map, one row per thread name), and the same per drawn frame for the
+ * page's script, which redraws the flame graph for a range (a drag over
+ * the strips, or ?t=START,STOP in seconds from the first sample).
+ */
+static int timeline(struct svg *g, struct pp_out *o)
+{
+	size_t nr = 0, cells = g->nr_drawn * TL_BUCKETS;
+	const struct pyperf_sample_run *runs = pyperf_profile__timeline(g->p, &nr);
+	uint64_t t0 = UINT64_MAX, t1 = 0, *strip = NULL, max = 0;
+	double *w = NULL, span, x0 = PAD_X, cw = (g->o.width - 2.0 * PAD_X) / TL_BUCKETS;
+	bool first = true;
+	int ret = -ENOMEM;
+
+	for (size_t i = 0; i < nr; i++) {
+		t0 = MIN(t0, runs[i].start);
+		t1 = MAX(t1, runs[i].end);
+	}
+	if (!nr || t1 <= t0)
+		return 0;
+	span = (double)(t1 - t0) + 1;
+	w = pp_calloc(cells ? cells : 1, sizeof(*w));
+	strip = pp_calloc((size_t)g->tl_rows * TL_BUCKETS, sizeof(*strip));
+	if (!w || !strip)
+		goto out;
+	for (size_t i = 0; i < nr; i++) {
+		const struct pyperf_sample_run *r = &runs[i];
+		uint32_t fn = r->node < pyperf_profile__nr_nodes(g->p) ? g->flame_of[r->node] : 0;
+		double weight = g->o.period ? (double)r->period : (double)r->samples;
+		size_t b0 = (size_t)((double)(r->start - t0) / span * TL_BUCKETS),
+		       b1 = (size_t)((double)(r->end - t0) / span * TL_BUCKETS);
+
+		/* the nearest frame drawn (cut or too narrow ones are not) */
+		while (fn && !g->drawn[fn])
+			fn = g->nodes[fn].parent;
+		if (!fn)
+			continue;
+		/* a run's samples spread evenly over the columns it spans */
+		for (size_t b = b0; b <= b1 && b < TL_BUCKETS; b++) {
+			double part = weight / (double)(b1 - b0 + 1);
+
+			w[(size_t)(g->drawn[fn] - 1) * TL_BUCKETS + b] += part;
+			strip[strip_of(g, fn) * TL_BUCKETS + b] += (uint64_t)(part + 0.5);
+		}
+	}
+	for (size_t i = 0; i < (size_t)g->tl_rows * TL_BUCKETS; i++)
+		max = MAX(max, strip[i]);
+	fprintf(g->out,
+		"<g id=\"timeline\" data-t0=\"%" PRIu64 "\" data-t1=\"%" PRIu64
+		"\" data-buckets=\"%d\" data-x=\"%.2f\" data-cw=\"%.4f\" data-min=\"%.3f\">\n"
+		"<text x=\"%d\" y=\"%u\" class=\"small\">Time (%.3f s; drag to select a "
+		"range)</text>\n",
+		t0, t1, TL_BUCKETS, x0, cw, g->o.min_width, PAD_X, PAD_TOP + 2,
+		(double)(t1 - t0) / 1e9);
+	pp_out_init(o, g->out);
+	for (unsigned row = 0; row < g->tl_rows; row++) {
+		double y = PAD_TOP + 6 + row * TL_ROW_H;
+
+		for (unsigned b = 0; b < TL_BUCKETS; b++) {
+			uint64_t v = strip[row * TL_BUCKETS + b];
+
+			pp_out_lit(o, "<rect class=\"cell\" x=\"");
+			pp_out_fixed(o, x0 + b * cw, 2);
+			pp_out_lit(o, "\" y=\"");
+			pp_out_fixed(o, y, 1);
+			pp_out_lit(o, "\" width=\"");
+			pp_out_fixed(o, cw, 2);
+			pp_out_lit(o, "\" height=\"");
+			pp_out_int(o, TL_ROW_H - 2);
+			pp_out_lit(o, "\" data-v=\"");
+			pp_out_int(o, (int64_t)v);
+			/* FlameScope's reds, darker with more samples */
+			pp_out_lit(o, "\" fill=\"rgb(");
+			pp_out_int(o, v ? 255 : 238);
+			pp_out_lit(o, ",");
+			pp_out_int(o, v ? 235 - (int64_t)(200 * v / (max ? max : 1)) : 238);
+			pp_out_lit(o, ",");
+			pp_out_int(o, v ? 215 - (int64_t)(200 * v / (max ? max : 1)) : 238);
+			pp_out_lit(o, ")\"/>\n");
+		}
+	}
+	pp_out_lit(o, "<rect id=\"tlsel\" class=\"hide\" y=\"");
+	pp_out_int(o, PAD_TOP + 4);
+	pp_out_lit(o, "\" height=\"");
+	pp_out_int(o, g->tl_rows * TL_ROW_H + 2);
+	pp_out_lit(o, "\" fill=\"rgba(0,0,160,0.18)\" stroke=\"#225\"/>\n");
+	/* per drawn frame, in drawing order: its drawn parent and its own
+	 * weight per column, as "frame:column=weight" */
+	pp_out_lit(o, "<desc id=\"tldata\">");
+	for (size_t n = 1; n < g->nr_nodes; n++) {
+		if (!g->drawn[n])
+			continue;
+		for (unsigned b = 0; b < TL_BUCKETS; b++) {
+			double v = w[(size_t)(g->drawn[n] - 1) * TL_BUCKETS + b];
+
+			if (v <= 0)
+				continue;
+			if (!first)
+				pp_out_lit(o, " ");
+			first = false;
+			pp_out_int(o, g->drawn[n] - 1);
+			pp_out_lit(o, ":");
+			pp_out_int(o, b);
+			pp_out_lit(o, "=");
+			pp_out_fixed(o, v, 2);
+		}
+	}
+	pp_out_lit(o, "</desc>\n<desc id=\"tlparent\">");
+	{
+		/* drawing order is depth first: parents come first */
+		uint32_t *parent_of = pp_calloc(g->nr_drawn + 1, sizeof(*parent_of));
+
+		if (!parent_of)
+			goto out;
+		for (size_t n = 0; n < g->nr_nodes; n++)
+			if (g->drawn[n])
+				parent_of[g->drawn[n] - 1] =
+				    n ? g->drawn[g->nodes[n].parent] : 0; /* index + 1, 0: none */
+		for (size_t i = 0; i < g->nr_drawn; i++) {
+			if (i)
+				pp_out_lit(o, " ");
+			pp_out_int(o, (int64_t)parent_of[i] - 1);
+		}
+		free(parent_of);
+	}
+	pp_out_lit(o, "</desc>\n</g>\n");
+	ret = 0;
+out:
+	free(w);
+	free(strip);
+	return ret;
+}
+
 static int write_svg(struct svg *g, struct pp_out *o)
 {
 	unsigned width = g->o.width, height;
@@ -622,8 +843,17 @@ static int write_svg(struct svg *g, struct pp_out *o)
 					    : "Flame Graph";
 
 	g->scale = g->total ? (double)(width - 2 * PAD_X) / (double)g->total : 0;
+	if (g->flame_of) {
+		size_t nr = 0;
+
+		pyperf_profile__timeline(g->p, &nr);
+		for (uint32_t c = g->nodes[0].first_child; nr && c; c = g->nodes[c].next_sibling)
+			g->tl_rows++;
+		g->tl_rows = MIN(g->tl_rows, TL_ROWS);
+		g->tl_top = g->tl_rows ? g->tl_rows * TL_ROW_H + 12 : 0;
+	}
 	g->max_depth = max_depth(g);
-	height = PAD_TOP + PAD_BOTTOM + (g->max_depth + 1) * FRAME_H;
+	height = PAD_TOP + g->tl_top + PAD_BOTTOM + (g->max_depth + 1) * FRAME_H;
 	fprintf(g->out,
 		"<?xml version=\"1.0\" standalone=\"no\"?>\n"
 		"<svg version=\"1.1\" width=\"%u\" height=\"%u\" viewBox=\"0 0 %u %u\" "
@@ -694,7 +924,12 @@ static int write_svg(struct svg *g, struct pp_out *o)
 		return -ENOMEM;
 	if (pp_out_finish(o))
 		return -EIO;
-	fputs("</g>\n</svg>\n", g->out);
+	fputs("</g>\n", g->out);
+	if (g->tl_rows && timeline(g, o))
+		return -ENOMEM;
+	if (pp_out_finish(o))
+		return -EIO;
+	fputs("</svg>\n", g->out);
 	return ferror(g->out) ? -EIO : 0;
 }
 
@@ -770,6 +1005,11 @@ PYPERF_API int pyperf_profile__write_svg(struct pyperf_profile *p, FILE *out,
 	g.nodes[0] = (struct fnode){0, 0, 0, "all", PYPERF_FRAME_EVENT};
 	g.nr_nodes = 1;
 	g.unit = "samples";
+	if (g.o.timeline) {
+		g.flame_of = pp_calloc(pyperf_profile__nr_nodes(p) + 1, sizeof(*g.flame_of));
+		if (!g.flame_of)
+			goto out;
+	}
 	if (merge_profile(&g, p, &g.labels, false))
 		goto out;
 	if (g.o.baseline) {
@@ -781,6 +1021,8 @@ PYPERF_API int pyperf_profile__write_svg(struct pyperf_profile *p, FILE *out,
 			goto out;
 	}
 	if (finish(&g))
+		goto out;
+	if (g.flame_of && !(g.drawn = pp_calloc(g.nr_nodes + 1, sizeof(*g.drawn))))
 		goto out;
 	g.total = g.nodes[0].total;
 	g.btotal = g.nodes[0].btotal;
@@ -794,6 +1036,8 @@ PYPERF_API int pyperf_profile__write_svg(struct pyperf_profile *p, FILE *out,
 	}
 out:
 	free(g.nodes);
+	free(g.flame_of);
+	free(g.drawn);
 	free(g.slots);
 	free(g.stack);
 	pp_labels_free(&g.labels);

@@ -2,9 +2,11 @@
 FIRST seconds of CPU, then second_phase() for SECOND seconds, with a
 different call path each (first_phase -> spin_a, second_phase -> spin_b).
 
-Ground truth: the order (first, then second) and each phase's CPU time and
-its start and end on CLOCK_MONOTONIC (perf's clock), in seconds.
-usage: python phases.py [FIRST=0.6] [SECOND=1.2]
+CYCLES times over (first, second, first, second...).
+
+Ground truth: the order and each phase's CPU time, and the phases' starts
+and ends on CLOCK_MONOTONIC (perf's clock), in seconds (boundaries=...).
+usage: python phases.py [FIRST=0.6] [SECOND=1.2] [CYCLES=1]
 """
 import sys, time
 
@@ -36,13 +38,16 @@ def second_phase(seconds):
 def main():
     first = float(sys.argv[1]) if len(sys.argv) > 1 else 0.6
     second = float(sys.argv[2]) if len(sys.argv) > 2 else 1.2
-    t0 = time.clock_gettime(time.CLOCK_MONOTONIC)
-    first_phase(first)
-    t1 = time.clock_gettime(time.CLOCK_MONOTONIC)
-    second_phase(second)
-    t2 = time.clock_gettime(time.CLOCK_MONOTONIC)
-    print(f'ground-truth phases: first={first:.3f} second={second:.3f} '
-          f'first_start={t0:.6f} first_end={t1:.6f} second_end={t2:.6f}', file=sys.stderr)
+    cycles = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    marks = [time.clock_gettime(time.CLOCK_MONOTONIC)]
+    for _ in range(cycles):
+        first_phase(first)
+        marks.append(time.clock_gettime(time.CLOCK_MONOTONIC))
+        second_phase(second)
+        marks.append(time.clock_gettime(time.CLOCK_MONOTONIC))
+    print(f'ground-truth phases: first={first:.3f} second={second:.3f} first_start={marks[0]:.6f} '
+          f'first_end={marks[1]:.6f} second_end={marks[2]:.6f} '
+          f'boundaries={",".join(f"{m:.6f}" for m in marks)}', file=sys.stderr)
 
 
 if __name__ == '__main__':

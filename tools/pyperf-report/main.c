@@ -136,6 +136,12 @@ static void usage(FILE *f)
 	    "      --minwidth PX       svg: leave out frames narrower than PX pixels (0.1)\n"
 	    "      --width PX          svg: image width (1200)\n"
 	    "      --title TEXT        svg: title\n"
+	    "      --no-time-order     svg: no timeline (by default a heat map of samples\n"
+	    "                          over time per thread name sits above the flame graph:\n"
+	    "                          drag over it, or open file.svg?t=START,STOP (seconds\n"
+	    "                          from the first sample), to redraw the flame graph for\n"
+	    "                          that range); speedscope: one sample per distinct\n"
+	    "                          stack (smaller) instead of the samples in time order\n"
 	    "\n"
 	    "Messages:\n"
 	    "  -q, --quiet             no warnings or progress\n"
@@ -184,6 +190,7 @@ enum {
 	OPT_NS,
 	OPT_BASELINE,
 	OPT_DIFF_ABSOLUTE,
+	OPT_NO_TIME_ORDER,
 };
 
 static const struct option long_opts[] = {
@@ -203,6 +210,7 @@ static const struct option long_opts[] = {
     {"ns", no_argument, NULL, OPT_NS},
     {"baseline", required_argument, NULL, OPT_BASELINE},
     {"diff-absolute", no_argument, NULL, OPT_DIFF_ABSOLUTE},
+    {"no-time-order", no_argument, NULL, OPT_NO_TIME_ORDER},
     {"percent-limit", required_argument, NULL, OPT_PERCENT_LIMIT},
     {"stdio", no_argument, NULL, OPT_STDIO},
     {"hierarchy", no_argument, NULL, OPT_HIERARCHY},
@@ -589,7 +597,7 @@ int main(int argc, char **argv)
 	const char **comms = NULL;
 	char *comm_arg = NULL;
 	const char *time_arg = NULL;
-	bool reltime = false, script_ns = false;
+	bool reltime = false, script_ns = false, no_time_order = false;
 	PYPERF_OPTS(pyperf_diff_opts, dopts);
 	const char **base_inputs = NULL;
 	int nr_base = 0;
@@ -659,6 +667,9 @@ int main(int argc, char **argv)
 		}
 		case OPT_DIFF_ABSOLUTE:
 			dopts.absolute = true;
+			break;
+		case OPT_NO_TIME_ORDER:
+			no_time_order = true;
 			break;
 		case OPT_PID: {
 			int n = parse_ints(optarg, &pids);
@@ -976,6 +987,11 @@ int main(int argc, char **argv)
 		popts.sample_fn = pyperf_script__sample;
 		popts.sample_ctx = script;
 	}
+	/* the order of samples, for speedscope's Time Order and the SVG's
+	 * timeline */
+	if (!no_time_order && !nr_base &&
+	    (format == PYPERF_FORMAT_SPEEDSCOPE || format == PYPERF_FORMAT_SVG))
+		popts.timeline = ssopts.time_order = svgopts.timeline = true;
 	syms = pyperf_symbols__new(&sopts);
 	popts.progress = on_progress;
 	popts.progress_ctx = &prog_state;

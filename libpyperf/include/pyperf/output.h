@@ -187,9 +187,16 @@ struct pyperf_svg_opts {
 	 * changed most. Borrowed; built with the same options. */
 	struct pyperf_profile *baseline;
 	bool diff_absolute; /* changes in counts, not shares of each total */
+	/* A timeline above the flame graph: per thread name a strip of the
+	 * samples in each of 200 columns of the recording's span, darker
+	 * with more (FlameScope's heat map); dragging over it, or opening
+	 * file.svg?t=START,STOP (seconds from the first sample), redraws the
+	 * flame graph for that range. Needs a profile built with
+	 * opts.timeline; not with a baseline. */
+	bool timeline;
 	size_t : 0;
 };
-#define pyperf_svg_opts__last_field diff_absolute
+#define pyperf_svg_opts__last_field timeline
 
 /**
  * pyperf_profile__write_svg() - an interactive flame graph: one SVG file
@@ -216,9 +223,13 @@ struct pyperf_speedscope_opts {
 	const char *name;     /* profile name; default: the recorded command */
 	bool period;	      /* weights by period (time for clock events) */
 	double percent_limit; /* leave out nodes under this % of the total */
+	/* samples in time order (runs of equal stacks merged), so that
+	 * speedscope's Time Order view shows the program's phases; needs a
+	 * profile built with opts.timeline */
+	bool time_order;
 	size_t : 0;
 };
-#define pyperf_speedscope_opts__last_field percent_limit
+#define pyperf_speedscope_opts__last_field time_order
 
 /**
  * pyperf_profile__write_speedscope() - a speedscope file

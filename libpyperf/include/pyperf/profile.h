@@ -181,6 +181,18 @@ struct pyperf_sample_info {
 	enum pyperf_stack_cut cut;
 };
 
+/*
+ * Consecutive samples of one thread in one stack (opts.timeline): the
+ * profile's samples in time order, compactly. A thread that goes
+ * unsampled for 10 ms starts a new run, so that idle gaps show.
+ */
+struct pyperf_sample_run {
+	uint64_t start, end; /* times of its first and last samples (ns) */
+	uint32_t node;	     /* the stack's leaf node */
+	uint32_t thread;     /* its thread node */
+	uint64_t samples, period;
+};
+
 /* Samples weighed by off-CPU time are not passed. */
 typedef void (*pyperf_sample_fn_t)(void *ctx, const struct pyperf_sample_info *info);
 
@@ -239,9 +251,13 @@ struct pyperf_profile_opts {
 	 * pyperf_sample_fn_t); makes reading slower, as stack_fn. */
 	pyperf_sample_fn_t sample_fn;
 	void *sample_ctx;
+	/* Keep the order of the samples (pyperf_profile__timeline()), for
+	 * time-ordered speedscope files and the SVG's timeline. On-CPU
+	 * samples only. */
+	bool timeline;
 	size_t : 0;
 };
-#define pyperf_profile_opts__last_field sample_ctx
+#define pyperf_profile_opts__last_field timeline
 
 /**
  * pyperf_profile__new() - an empty profile.
@@ -371,6 +387,15 @@ PYPERF_API void pyperf_profile__time_range(const struct pyperf_profile *p, uint6
  */
 PYPERF_API const struct pyperf_time_range *
 pyperf_profile__time_ranges(const struct pyperf_profile *p, size_t *nr);
+
+/**
+ * pyperf_profile__timeline() - the samples in time order as runs (see
+ * struct pyperf_sample_run), each file's after the one before; none unless
+ * the profile was built with opts.timeline. Borrowed, valid until the next
+ * add.
+ */
+PYPERF_API const struct pyperf_sample_run *pyperf_profile__timeline(const struct pyperf_profile *p,
+								    size_t *nr);
 
 #ifdef __cplusplus
 }
