@@ -705,12 +705,27 @@ static unsigned strip_of(const struct svg *g, uint32_t fn)
  * page's script, which redraws the flame graph for a range (a drag over
  * the strips, or ?t=START,STOP in seconds from the first sample).
  */
+struct tl_cell {
+	uint32_t frame, bucket; /* drawn index, column */
+	double w;
+};
+
+static int cmp_cells(const void *a, const void *b)
+{
+	const struct tl_cell *x = a, *y = b;
+
+	if (x->frame != y->frame)
+		return x->frame < y->frame ? -1 : 1;
+	return x->bucket < y->bucket ? -1 : x->bucket > y->bucket;
+}
+
 static int timeline(struct svg *g, struct pp_out *o)
 {
-	size_t nr = 0, cells = g->nr_drawn * TL_BUCKETS;
+	size_t nr = 0, nr_cells = 0, cells_cap = 0;
+	struct tl_cell *cells = NULL;
 	const struct pyperf_sample_run *runs = pyperf_profile__timeline(g->p, &nr);
 	uint64_t t0 = UINT64_MAX, t1 = 0, *strip = NULL, max = 0;
-	double *w = NULL, span, x0 = PAD_X, cw = (g->o.width - 2.0 * PAD_X) / TL_BUCKETS;
+	double span, x0 = PAD_X, cw = (g->o.width - 2.0 * PAD_X) / TL_BUCKETS;
 	bool first = true;
 	int ret = -ENOMEM;
 
@@ -721,9 +736,8 @@ static int timeline(struct svg *g, struct pp_out *o)
 	if (!nr || t1 <= t0)
 		return 0;
 	span = (double)(t1 - t0) + 1;
-	w = pp_calloc(cells ? cells : 1, sizeof(*w));
 	strip = pp_calloc((size_t)g->tl_rows * TL_BUCKETS, sizeof(*strip));
-	if (!w || !strip)
+	if (!strip)
 		goto out;
 	for (size_t i = 0; i < nr; i++) {
 		const struct pyperf_sample_run *r = &runs[i];
@@ -741,7 +755,11 @@ static int timeline(struct svg *g, struct pp_out *o)
 		for (size_t b = b0; b <= b1 && b < TL_BUCKETS; b++) {
 			double part = weight / (double)(b1 - b0 + 1);
 
-			w[(size_t)(g->drawn[fn] - 1) * TL_BUCKETS + b] += part;
+			/* one cell per run and column, merged once sorted: a
+			 * dense frames x columns table would be far larger */
+			if (PP_GROW(cells, cells_cap, nr_cells + 1))
+				goto out;
+			cells[nr_cells++] = (struct tl_cell){g->drawn[fn] - 1, (uint32_t)b, part};
 			strip[strip_of(g, fn) * TL_BUCKETS + b] += (uint64_t)(part + 0.5);
 		}
 	}
@@ -789,23 +807,23 @@ static int timeline(struct svg *g, struct pp_out *o)
 	/* per drawn frame, in drawing order: its drawn parent and its own
 	 * weight per column, as "frame:column=weight" */
 	pp_out_lit(o, "<desc id=\"tldata\">");
-	for (size_t n = 1; n < g->nr_nodes; n++) {
-		if (!g->drawn[n])
-			continue;
-		for (unsigned b = 0; b < TL_BUCKETS; b++) {
-			double v = w[(size_t)(g->drawn[n] - 1) * TL_BUCKETS + b];
+	if (nr_cells)
+		qsort(cells, nr_cells, sizeof(*cells), cmp_cells);
+	for (size_t i = 0; i < nr_cells;) {
+		size_t j = i;
+		double v = 0;
 
-			if (v <= 0)
-				continue;
-			if (!first)
-				pp_out_lit(o, " ");
-			first = false;
-			pp_out_int(o, g->drawn[n] - 1);
-			pp_out_lit(o, ":");
-			pp_out_int(o, b);
-			pp_out_lit(o, "=");
-			pp_out_fixed(o, v, 2);
-		}
+		for (; j < nr_cells && !cmp_cells(&cells[i], &cells[j]); j++)
+			v += cells[j].w;
+		if (!first)
+			pp_out_lit(o, " ");
+		first = false;
+		pp_out_int(o, cells[i].frame);
+		pp_out_lit(o, ":");
+		pp_out_int(o, cells[i].bucket);
+		pp_out_lit(o, "=");
+		pp_out_fixed(o, v, 2);
+		i = j;
 	}
 	pp_out_lit(o, "</desc>\n<desc id=\"tlparent\">");
 	{
@@ -828,7 +846,7 @@ static int timeline(struct svg *g, struct pp_out *o)
 	pp_out_lit(o, "</desc>\n</g>\n");
 	ret = 0;
 out:
-	free(w);
+	free(cells);
 	free(strip);
 	return ret;
 }
