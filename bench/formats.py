@@ -26,7 +26,8 @@ BIN = os.environ.get('PYPERF_BIN') or os.path.join(BUILD, 'out/bin')
 WORK = os.path.join(BUILD, 'bench')
 SRC = os.path.join(TOP, 'bench/formats_workload.c')
 TARGET = 500_000
-FORMATS = ['collapsed', 'tree', 'hierarchy', 'svg', 'speedscope', 'pprof', 'json']
+FORMATS = ['collapsed', 'tree', 'hierarchy', 'svg', 'svg --no-time-order', 'speedscope', 'speedscope --no-time-order',
+           'pprof', 'json']
 
 
 def log(msg):
@@ -54,7 +55,7 @@ def recording():
 
 def run_once(data, fmt, out):
     """(wall, CPU) seconds of one whole command."""
-    cmd = [os.path.join(BIN, 'pyperf-report'), '-q', '-i', data, '--format', fmt, '-o', out]
+    cmd = [os.path.join(BIN, 'pyperf-report'), '-q', '-i', data, '--format', *fmt.split(), '-o', out]
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     _, status, ru = os.wait4(p.pid, 0)
@@ -79,7 +80,7 @@ def main():
     stacks = len(folded.splitlines())
     times = {f: [] for f in FORMATS}
     base = {f: [] for f in FORMATS}  # --collapsed run next to each run of f
-    outs = {f: os.path.join(out_dir, f'out.{f}') for f in FORMATS}
+    outs = {f: os.path.join(out_dir, f'out.{f.replace(" ", "")}') for f in FORMATS}
     run_once(data, 'collapsed', outs['collapsed'])  # warm the page cache
     for i in range(runs):
         log(f'run {i + 1}/{runs}')
