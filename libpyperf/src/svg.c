@@ -915,7 +915,20 @@ static int write_svg(struct svg *g, struct pp_out *o)
 		    (size_t)MAX(0.0, (width - 2.0 * LEGEND_W) / ((FONT_SIZE - 2) * FONT_W));
 		const char *c = cmd ? pp_utf8_clean(&g->labels.arena, cmd, strlen(cmd)) : NULL;
 
-		snprintf(sub, sizeof(sub), "%s%s%" PRIu64 " %s", c ? c : "", c ? " — " : "",
+		size_t nr_ranges;
+		const struct pyperf_time_range *r = pyperf_profile__time_ranges(g->p, &nr_ranges);
+		char when[256] = "";
+
+		/* --time: which part of the recording this is */
+		if (nr_ranges) {
+			int n = snprintf(when, sizeof(when), "time ");
+
+			pyperf_time_range__format(r, nr_ranges, when + n, sizeof(when) - (size_t)n);
+			n = (int)strlen(when);
+			snprintf(when + n, sizeof(when) - (size_t)n, " — ");
+		}
+		/* (first, as the end is what gets cut) */
+		snprintf(sub, sizeof(sub), "%s%s%s%" PRIu64 " %s", when, c ? c : "", c ? " — " : "",
 			 g->total, g->unit);
 		if (utf8_chars(sub) > room && room > 3) {
 			xml_escape(o, sub, utf8_prefix(sub, room - 3));

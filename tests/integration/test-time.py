@@ -46,6 +46,10 @@ def compare_ranges(name, data):
     check(re.search(r"^# Samples: .* of event '.*' \(time slices: 10%/2\)$", head, re.M) and
           re.search(r'^# Time: \d+\.\d{6},\d+\.\d{6} \(\d+ samples outside left out\)$', head, re.M),
           f'{name}: the header names the range kept')
+    svg = pyperf_report('-i', data, '--time', '10%/2', '--format', 'svg').stdout
+    js = pyperf_report('-i', data, '--time', '10%/2', '--format', 'json').stdout
+    check(re.search(r'id="subtitle"[^>]*>time \d+\.\d{6},\d+\.\d{6} ', svg) and '"time_ranges":[[' in js,
+          f'{name}: so do the SVG\'s subtitle and the JSON')
 
 
 def test():
