@@ -397,9 +397,13 @@ static int header_line(struct folder *f, struct span l, struct span comm, struct
 	}
 	if (match_event(l, &period, &event)) {
 		if (!f->event_filter) {
-			f->event_filter = pp_strndup(event.s, event.n);
+			/* the bytes as they are: the text may hold NULs, which
+			 * Perl compares like any byte (strndup would stop) */
+			f->event_filter = pp_malloc(event.n + 1);
 			if (!f->event_filter)
 				return -ENOMEM;
+			memcpy(f->event_filter, event.s, event.n);
+			f->event_filter[event.n] = 0;
 			f->event_filter_len = event.n;
 		} else if (event.n != f->event_filter_len ||
 			   memcmp(event.s, f->event_filter, event.n)) {

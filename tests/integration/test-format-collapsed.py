@@ -137,6 +137,16 @@ def test():
                     a, b = set(want.splitlines()), set(ours.stdout.splitlines())
                     print('    only oracle:', sorted(a - b)[:3], '\n    only ours:', sorted(b - a)[:3])
 
+        # NUL bytes are bytes like any other to the script: an event name
+        # holding one was copied short, read past its copy and folded
+        # wrongly ("zz;main 10" for the script's 20).
+        g = ('zz 1 1.0: 10 cpu\0clock: \n\t1 main (/x)\n\nzz 1 1.0: 10 cpu\0clock: \n\t1 main (/x)\n\n' +
+             generated(9).replace('cycles:', 'cpu\0clock:').replace('main', 'ma\0in'))
+        ours = ours_script('-', stdin=g.encode())
+        want = fold_text(g).encode()
+        check(ours.stdout == want and b'\0' in want,
+              f'NUL bytes in event and function names: identical ({len(want.splitlines())} stacks)')
+
         # Damaged text: named by file and line, the rest kept, exit 2.
         lines = text.split('\n')
         lines.insert(3, 'this is not perf script output')
