@@ -1333,9 +1333,10 @@ static bool is_sched_switch(const struct pyperf_profile *p, const struct pyperf_
 {
 	if (attr->type != PERF_TYPE_TRACEPOINT)
 		return false;
-	if (p->tracing)
-		return tp_formats_is_sched_switch(p->tracing, attr->config);
-	/* no tracing data: trust the event's name */
+	if (tp_formats_is_sched_switch(p->tracing, attr->config))
+		return true;
+	/* no tracing data, or its sched_switch format damaged (the records
+	 * are switches still, with their state unknown): the event's name */
 	return attr->name && !strncmp(attr->name, "sched:sched_switch", 18);
 }
 

@@ -37,6 +37,7 @@ struct tp_formats {
 		char text[8];
 	} states[MAX_STATES];
 	size_t nr_states;
+	bool damaged; /* sched_switch's format was refused */
 };
 
 struct cursor {
@@ -118,6 +119,237 @@ static void find_sched_switch(struct tp_formats *f)
 		f->sw = NULL;
 }
 
+/* ---- checking a format before libtraceevent reads it ----------------------------- */
+
+static bool ident_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static bool ident_char(char c)
+{
+	return ident_start(c) || (c >= '0' && c <= '9');
+}
+
+#define MAX_FIELDS 64
+
+struct fmt_check {
+	const char *p, *end;
+	const char *field[MAX_FIELDS];
+	size_t field_len[MAX_FIELDS];
+	size_t nr_fields;
+};
+
+static bool field_declared(const struct fmt_check *k, const char *name, size_t n)
+{
+	for (size_t i = 0; i < k->nr_fields; i++)
+		if (k->field_len[i] == n && !memcmp(k->field[i], name, n))
+			return true;
+	return false;
+}
+
+/* Whether [@p, @e) is a C type of words libtraceevent knows (a damaged
+ * one made it leak): scalars, pid_t-like names, pointers, __data_loc. */
+static bool type_words(const char *p, const char *e)
+{
+	static const char *const words[] = {
+	    "unsigned", "signed", "char",     "short", "int",	     "long",	 "bool",
+	    "_Bool",	"const",  "volatile", "u8",    "u16",	     "u32",	 "u64",
+	    "s8",	"s16",	  "s32",      "s64",   "__data_loc", "__rel_loc"};
+	bool any = false;
+
+	while (p < e) {
+		const char *w = p;
+		size_t n;
+		bool known = false;
+
+		if (*p == ' ' || *p == '*' || *p == '[' || *p == ']') {
+			p++;
+			continue;
+		}
+		while (p < e && ident_char(*p))
+			p++;
+		n = (size_t)(p - w);
+		if (!n || !ident_start(*w))
+			return false;
+		for (size_t i = 0; i < ARRAY_SIZE(words) && !known; i++)
+			known = strlen(words[i]) == n && !memcmp(w, words[i], n);
+		known = known || (n > 2 && !memcmp(w + n - 2, "_t", 2)) ||
+			(n > 3 && (!memcmp(w, "__u", 3) || !memcmp(w, "__s", 3)));
+		if (!known)
+			return false;
+		any = true;
+	}
+	return any;
+}
+
+/* "\tfield:TYPE NAME[N];\toffset:N;\tsize:N;\tsigned:N;": remembers NAME. */
+static bool check_field_line(struct fmt_check *k, const char *l, const char *e)
+{
+	const char *semi = memchr(l, ';', (size_t)(e - l)), *n;
+	static const char *const keys[] = {"offset:", "size:", "signed:"};
+	const char *q;
+
+	if (!semi || k->nr_fields == MAX_FIELDS)
+		return false;
+	q = semi;
+	if (q > l && q[-1] == ']') { /* an array: NAME[N] */
+		while (q > l && q[-1] != '[')
+			q--;
+		if (q == l)
+			return false;
+		q--;
+	}
+	for (n = q; n > l && ident_char(n[-1]); n--)
+		;
+	if (n == q || !ident_start(*n) || !type_words(l, n))
+		return false;
+	k->field[k->nr_fields] = n;
+	k->field_len[k->nr_fields++] = (size_t)(q - n);
+	q = semi + 1;
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		size_t kl = strlen(keys[i]);
+
+		while (q < e && (*q == ' ' || *q == '\t'))
+			q++;
+		if ((size_t)(e - q) < kl || memcmp(q, keys[i], kl))
+			return false;
+		q += kl;
+		if (q < e && *q == '-')
+			q++;
+		if (q >= e || *q < '0' || *q > '9')
+			return false;
+		while (q < e && *q >= '0' && *q <= '9')
+			q++;
+		if (q >= e || *q++ != ';')
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The print format's arguments: string and number literals, operators,
+ * balanced brackets, helpers (__print_flags...) and REC->FIELD for
+ * declared fields only.
+ */
+static bool check_print_args(const struct fmt_check *k, const char *p, const char *e)
+{
+	char stack[64];
+	size_t depth = 0;
+
+	while (p < e) {
+		char c = *p;
+
+		if (c == ' ' || c == '\t' || c == '\n') {
+			p++;
+		} else if (c == '"') {
+			for (p++; p < e && *p != '"'; p++)
+				if (*p == '\\' && p + 1 < e)
+					p++;
+			if (p >= e)
+				return false;
+			p++;
+		} else if (c >= '0' && c <= '9') {
+			while (p < e && (ident_char(*p)))
+				p++; /* 123, 0x1f, 1UL */
+		} else if (ident_start(c)) {
+			const char *w = p;
+
+			while (p < e && ident_char(*p))
+				p++;
+			if ((size_t)(p - w) == 3 && !memcmp(w, "REC", 3)) {
+				const char *f;
+
+				if (e - p < 3 || p[0] != '-' || p[1] != '>' || !ident_start(p[2]))
+					return false;
+				for (f = p += 2; p < e && ident_char(*p); p++)
+					;
+				if (!field_declared(k, f, (size_t)(p - f)))
+					return false;
+			} else if (!((p - w) > 8 && !memcmp(w, "__print_", 8)) &&
+				   !((p - w) > 6 && !memcmp(w, "__get_", 6)) &&
+				   !((size_t)(p - w) == 6 && !memcmp(w, "sizeof", 6))) {
+				return false;
+			}
+		} else if (c == '(' || c == '[' || c == '{') {
+			if (depth == sizeof(stack))
+				return false;
+			stack[depth++] = c == '(' ? ')' : c == '[' ? ']' : '}';
+			p++;
+		} else if (c == ')' || c == ']' || c == '}') {
+			if (!depth || stack[--depth] != c)
+				return false;
+			p++;
+		} else if (strchr(",|&^~!?:+-*/%<>=.", c)) {
+			p++;
+		} else {
+			return false;
+		}
+	}
+	return !depth;
+}
+
+/*
+ * Whether a format is one libtraceevent can be given: "name:", "ID:",
+ * "format:", field lines, then "print fmt:" with a quoted format and
+ * checked arguments. libtraceevent trusts what it parses: a print format
+ * naming a field the format does not declare (one byte changed) makes it
+ * follow a NULL field, and perf crashes on such files as well.
+ */
+static bool format_is_sane(const char *text, size_t len)
+{
+	struct fmt_check k = {text, text + len, {0}, {0}, 0};
+	const char *p = text, *end = text + len, *fmt = NULL;
+
+	unsigned line = 0;
+
+	if (memchr(text, 0, len))
+		return false;
+	for (; p < end; line++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end;
+		const char *q;
+
+		if (line == 0) { /* name: NAME */
+			if (le - p < 7 || memcmp(p, "name: ", 6))
+				return false;
+		} else if (line == 1) { /* ID: digits */
+			if (le - p < 5 || memcmp(p, "ID: ", 4))
+				return false;
+			for (q = p + 4; q < le; q++)
+				if (*q < '0' || *q > '9')
+					return false;
+		} else if (line == 2) {
+			if (le - p != 7 || memcmp(p, "format:", 7))
+				return false;
+		} else if (le - p >= 7 && !memcmp(p, "\tfield:", 7)) {
+			if (!check_field_line(&k, p + 7, le))
+				return false;
+		} else if (le - p >= 10 && !memcmp(p, "print fmt:", 10)) {
+			fmt = p + 10;
+			break; /* it runs to the end */
+		} else if (le > p) {
+			return false;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (!fmt || !k.nr_fields)
+		return false;
+	while (fmt < end && *fmt == ' ')
+		fmt++;
+	if (fmt >= end || *fmt != '"')
+		return false;
+	return check_print_args(&k, fmt, end);
+}
+
+/* Whether the format text is that of @name ("name: sched_switch\n"). */
+static bool format_named(const char *text, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	return len > 6 + n && !memcmp(text, "name: ", 6) && !memcmp(text + 6, name, n) &&
+	       text[6 + n] == '\n';
+}
+
 struct tp_formats *tp_formats_parse(const void *buf, size_t size, const char *source,
 				    struct pyperf_error *err)
 {
@@ -180,10 +412,17 @@ struct tp_formats *tp_formats_parse(const void *buf, size_t size, const char *so
 		for (uint64_t j = 0; j < count && !c.bad; j++) {
 			len = take_u64(&c);
 			b = take(&c, len);
-			/* An event whose format libtraceevent cannot parse is
-			 * skipped: the others still decode. */
-			if (b && sys)
+			/* Only sched_switch is decoded, so only its format is
+			 * parsed, and only when it checks out: a damaged one
+			 * leaves switches undecodable, the rest of the report
+			 * whole. */
+			if (!b || !sys || strcmp(sys, "sched") ||
+			    !format_named((const char *)b, len, "sched_switch"))
+				continue;
+			if (format_is_sane((const char *)b, len))
 				tep_parse_event(f->tep, (const char *)b, len, sys);
+			else
+				f->damaged = true;
 		}
 	}
 	/* kallsyms, printk formats and saved cmdlines follow; not needed. */
@@ -197,6 +436,11 @@ bad:
 			 (size_t)(c.p - (const uint8_t *)buf), size);
 	tp_formats_free(f);
 	return NULL;
+}
+
+bool tp_formats_damaged(const struct tp_formats *f)
+{
+	return f && f->damaged;
 }
 
 bool tp_formats_is_sched_switch(struct tp_formats *f, uint64_t id)

@@ -40,6 +40,10 @@ struct tp_switch {
 int tp_formats_sched_switch(struct tp_formats *f, uint64_t id, const void *raw, size_t size,
 			    struct tp_switch *out);
 
+/* Whether the format of sched_switch was there but damaged (refused
+ * before libtraceevent read it): its records cannot be decoded. */
+bool tp_formats_damaged(const struct tp_formats *f);
+
 /* Is tracepoint @id "sched:sched_switch"? */
 bool tp_formats_is_sched_switch(struct tp_formats *f, uint64_t id);
 

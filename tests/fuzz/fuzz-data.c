@@ -225,10 +225,12 @@ static uint64_t iterate(const uint8_t *buf, size_t size, bool ordered)
 static void pipeline(const uint8_t *buf, size_t size)
 {
 	PYPERF_OPTS(pyperf_symbols_opts, sopts, .buildid_dir = "", .symfs = symfs,
-		    .no_kernel = true);
-	/* The view follows from the size, so that all three get inputs
-	 * without spending input bytes on it. */
-	PYPERF_OPTS(pyperf_profile_opts, popts, .view = (enum pyperf_view)(size % 3));
+		    .no_kernel = true, .table_cache = "");
+	/* The view and the weight follow from the size, so that all get
+	 * inputs without spending input bytes on them (the time weights
+	 * decode sched_switch through libtraceevent). */
+	PYPERF_OPTS(pyperf_profile_opts, popts, .view = (enum pyperf_view)(size % 3),
+		    .weight = (enum pyperf_weight)(size / 3 % 4));
 	PYPERF_OPTS(pyperf_report_opts, hier, .hierarchy = true, .show_nr_samples = true);
 	struct pyperf_symbols *syms;
 	struct pyperf_profile *prof;

@@ -191,6 +191,22 @@ for off, typ, size in records(comp):
         b[off + 8 + size // 2] ^= 0x5a
         break
 save('compressed-bitflip.data', bytes(b))
+# sched_switch's format with one byte changed, in a field's declaration and
+# in the print format: libtraceevent followed the undeclared field and
+# crashed. Padded so that the harness reads them weighed by off-CPU time
+# (it picks the weight from the size).
+sched = open(os.path.join(out, 'sched-raw.data'), 'rb').read()
+decl = sched.find(b'field:long prev_state;')
+fmt = sched.find(b'__print_flags(REC->prev_state')
+assert decl > 0 and fmt > 0
+for name, at in (('crash-sched-field-renamed.data', decl + 11),
+                 ('crash-sched-print-renamed.data', fmt + 19)):
+    b = bytearray(sched)
+    assert b[at:at + 10] == b'prev_state'
+    b[at:at + 10] = b'prev_stafe'
+    while len(b) // 3 % 4 != 2:
+        b += b'\0'
+    save(name, bytes(b))
 EOF
 
 echo "perf maps:"

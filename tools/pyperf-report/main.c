@@ -1103,6 +1103,13 @@ int main(int argc, char **argv)
 				" samples were lost while recording (%" PRIu64
 				" ring buffer overruns); record with a larger -m or a lower -F\n",
 				prog, st->lost_samples, st->lost_chunks);
+		if (st->switches_undecoded)
+			fprintf(stderr,
+				"%s: warning: %" PRIu64 " of %" PRIu64
+				" context switches could not be "
+				"decoded (no usable sched_switch format in the recording); their "
+				"state shows as '?'\n",
+				prog, st->switches_undecoded, st->switches);
 		if (st->malformed_records)
 			fprintf(stderr, "%s: warning: %" PRIu64 " malformed records were skipped\n",
 				prog, st->malformed_records);
