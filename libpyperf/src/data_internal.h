@@ -81,8 +81,14 @@ struct pyperf_data {
 
 	/* records decompressed from PERF_RECORD_COMPRESSED */
 	void *zstd;
-	struct decomp_chunk *chunks; /* all kept until close: queued records point in */
+	/* Chunks oldest first; one is freed once no queued record points in
+	 * (data__release_chunks), so memory follows the reorder window, not
+	 * the file. */
+	struct decomp_chunk *chunks, *chunks_tail;
 	struct decomp_chunk *cur_chunk;
+	bool ordered;		/* read by pyperf_data__next_ordered() */
+	uint64_t inflate_limit; /* bytes one COMPRESSED record may give */
+	uint64_t chunk_bytes;	/* held in chunks now */
 	uint64_t chunk_pos;
 	uint64_t comp_offset; /* offset of the COMPRESSED record */
 	uint8_t *carry;	      /* a record split across COMPRESSED records */
@@ -119,5 +125,14 @@ int data__next_raw(struct pyperf_data *d, const void **p, uint64_t *offset,
 void data__handle_user_record(struct pyperf_data *d, const void *rec);
 /* The timestamp a record sorts by, or 0 when it has none. */
 uint64_t data__record_time(struct pyperf_data *d, const void *p);
+
+/* A writer on @fd (consumed; -1: in memory), @path naming it in errors. */
+struct pyperf_data_writer *pyperf_data_writer_open_fd(int fd, const char *path,
+						      struct pyperf_error *err);
+
+/* Frees the decompressed chunks that no queued record with a sequence
+ * number of @min_seq or more can point into (the queue's lowest; d->seq
+ * when it is empty). */
+void data__release_chunks(struct pyperf_data *d, uint64_t min_seq);
 
 #endif

@@ -185,6 +185,22 @@ static const void *stable(struct pyperf_data *d, const void *rec)
 	return copy;
 }
 
+/* Decompressed chunks whose records are all delivered go (data_read.c). */
+static void release_chunks(struct pyperf_data *d)
+{
+	uint64_t min_seq = d->seq;
+
+	if (!d->chunks)
+		return;
+	for (size_t i = 0; i < d->heap_len; i++)
+		min_seq = MIN(min_seq, d->heap[i].seq);
+	/* a run's records are in arrival order: its head is its lowest */
+	for (unsigned k = 0; k < d->nr_runs; k++)
+		if (d->runs[k].head < d->runs[k].len)
+			min_seq = MIN(min_seq, d->runs[k].q[d->runs[k].head].seq);
+	data__release_chunks(d, min_seq);
+}
+
 static void start_flush(struct pyperf_data *d, uint64_t limit)
 {
 	d->flushing = true;
@@ -194,6 +210,7 @@ static void start_flush(struct pyperf_data *d, uint64_t limit)
 PYPERF_API int pyperf_data__next_ordered(struct pyperf_data *d, const struct pyperf_record **out,
 					 struct pyperf_error *err)
 {
+	d->ordered = true;
 	for (;;) {
 		const void *p;
 		uint64_t off, t;
@@ -219,6 +236,7 @@ PYPERF_API int pyperf_data__next_ordered(struct pyperf_data *d, const struct pyp
 			}
 			d->flushing = false;
 			release_pages(d);
+			release_chunks(d);
 		}
 		if (d->input_done) {
 			if (d->pending_err) {

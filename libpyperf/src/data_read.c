@@ -62,8 +62,21 @@
 struct decomp_chunk {
 	struct decomp_chunk *next;
 	uint64_t len;
+	/* records from here were queued with sequence numbers below this;
+	 * UINT64_MAX while records still come from it */
+	uint64_t seq_end;
 	_Alignas(8) uint8_t data[];
 };
+
+/*
+ * What one COMPRESSED record may inflate to. perf record compresses one
+ * ring-buffer read at a time and notes the buffer's size in the
+ * COMPRESSED feature (comp_mmap_len); perf report gives each record that
+ * much room and fails beyond it. A record that gives more is damaged or
+ * a decompression bomb (kilobytes that become gigabytes). Without the
+ * feature, and above it, a fixed ceiling applies.
+ */
+#define INFLATE_CEILING ((uint64_t)64 << 20)
 
 static const char *const record_names[PYPERF_RECORD_TYPE_MAX] = {
     [PYPERF_RECORD_MMAP] = "MMAP",
@@ -873,6 +886,7 @@ PYPERF_API void pyperf_data__close(struct pyperf_data *d)
 		n = c->next;
 		free(c);
 	}
+	d->chunks = d->chunks_tail = d->cur_chunk = NULL;
 #ifdef HAVE_ZSTD
 	if (d->zstd)
 		ZSTD_freeDStream(d->zstd);
@@ -1533,27 +1547,69 @@ int data__decode(struct pyperf_data *d, const void *p, uint64_t size, uint64_t o
 
 /* ---- compressed records --------------------------------------------------------- */
 
+/* No more records come from the current chunk: it may go once the
+ * records queued from it are delivered. */
+static void chunk_done(struct pyperf_data *d)
+{
+	struct decomp_chunk *c = d->cur_chunk;
+
+	if (!c)
+		return;
+	c->seq_end = d->seq;
+	d->cur_chunk = NULL;
+	if (!d->ordered)
+		data__release_chunks(d, d->seq); /* file order: nothing points in */
+}
+
+void data__release_chunks(struct pyperf_data *d, uint64_t min_seq)
+{
+	while (d->chunks && d->chunks->seq_end <= min_seq) {
+		struct decomp_chunk *c = d->chunks;
+
+		d->chunks = c->next;
+		if (!d->chunks)
+			d->chunks_tail = NULL;
+		d->chunk_bytes -= c->len;
+		free(c);
+	}
+}
+
 #ifdef HAVE_ZSTD
+static uint64_t inflate_limit(struct pyperf_data *d)
+{
+	uint64_t size = 0;
+	const uint8_t *f = pyperf_data__feature(d, PYPERF_FEAT_COMPRESSED, &size);
+	uint32_t mmap_len = f && size >= 20 ? load_u32(f + 16) : 0;
+
+	return mmap_len ? MIN((uint64_t)mmap_len, INFLATE_CEILING) : INFLATE_CEILING;
+}
+
 static int decompress(struct pyperf_data *d, const uint8_t *src, uint64_t len,
 		      struct pyperf_error *err)
 {
 	ZSTD_inBuffer in = {src, len, 0};
-	size_t cap = MAX(len * 8, (uint64_t)256 * 1024) + d->carry_len;
-	struct decomp_chunk *c = pp_malloc(sizeof(*c) + cap);
+	uint64_t limit, carried = d->carry_len;
+	size_t cap;
+	struct decomp_chunk *c;
 
+	if (!d->inflate_limit)
+		d->inflate_limit = inflate_limit(d);
+	limit = d->inflate_limit;
+	cap = (size_t)MIN(MAX(len * 8, (uint64_t)256 * 1024), limit) + carried;
+	c = pp_malloc(sizeof(*c) + cap);
 	if (!c)
-		return pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, d->name, "out of memory");
+		return pyperf_error_set(err, -ENOMEM, d->comp_offset, d->name, "out of memory");
 	if (!d->zstd) {
 		d->zstd = ZSTD_createDStream();
 		if (!d->zstd || ZSTD_isError(ZSTD_initDStream(d->zstd))) {
 			free(c);
-			return pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, d->name,
+			return pyperf_error_set(err, -ENOMEM, d->comp_offset, d->name,
 						"cannot set up zstd");
 		}
 	}
-	if (d->carry_len)
-		memcpy(c->data, d->carry, d->carry_len);
-	c->len = d->carry_len;
+	if (carried)
+		memcpy(c->data, d->carry, carried);
+	c->len = carried;
 	d->carry_len = 0;
 	while (in.pos < in.size) {
 		ZSTD_outBuffer out = {c->data, cap, c->len};
@@ -1562,11 +1618,23 @@ static int decompress(struct pyperf_data *d, const uint8_t *src, uint64_t len,
 		if (c->len == cap) {
 			struct decomp_chunk *n;
 
-			cap *= 2;
+			if (cap - carried >= limit) {
+				free(c);
+				return pyperf_error_set(
+				    err, -EBADMSG, d->comp_offset, d->name,
+				    "COMPRESSED record of %" PRIu64 " bytes inflates to more than "
+				    "%" PRIu64 " bytes, the most one may give%s; damaged (or a "
+				    "decompression bomb): not read further",
+				    len + 8, limit,
+				    limit < INFLATE_CEILING ? " in this file (its compression "
+							      "header's buffer size)"
+							    : "");
+			}
+			cap = (size_t)MIN((uint64_t)cap * 2, limit + carried);
 			n = pp_realloc(c, sizeof(*c) + cap);
 			if (!n) {
 				free(c);
-				return pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, d->name,
+				return pyperf_error_set(err, -ENOMEM, d->comp_offset, d->name,
 							"out of memory");
 			}
 			c = n;
@@ -1577,14 +1645,21 @@ static int decompress(struct pyperf_data *d, const uint8_t *src, uint64_t len,
 		if (ZSTD_isError(r)) {
 			free(c);
 			return pyperf_error_set(err, -EBADMSG, d->comp_offset, d->name,
-						"compressed record does not decompress: %s",
+						"COMPRESSED record does not decompress: %s",
 						ZSTD_getErrorName(r));
 		}
 		c->len = out.pos;
 	}
-	d->stats.compressed_bytes += c->len;
-	c->next = d->chunks;
-	d->chunks = c;
+	d->stats.compressed_bytes += c->len - carried;
+	chunk_done(d);
+	c->seq_end = UINT64_MAX;
+	c->next = NULL;
+	if (d->chunks_tail)
+		d->chunks_tail->next = c;
+	else
+		d->chunks = c;
+	d->chunks_tail = c;
+	d->chunk_bytes += c->len;
 	d->cur_chunk = c;
 	d->chunk_pos = 0;
 	return 0;
@@ -1603,7 +1678,7 @@ static int carry_tail(struct pyperf_data *d)
 		memcpy(d->carry, c->data + d->chunk_pos, rem);
 	}
 	d->carry_len = rem;
-	d->cur_chunk = NULL;
+	chunk_done(d);
 	return 0;
 }
 

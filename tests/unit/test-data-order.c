@@ -17,6 +17,7 @@
 #include <string.h>
 #include <pyperf/data.h>
 #include "check.h"
+#include "data_internal.h"
 
 #define MAX_RECS 60000
 
@@ -245,9 +246,82 @@ TEST(runs_drain_and_refill_across_rounds)
 	check_script(&s);
 }
 
+/*
+ * Records decompressed from COMPRESSED records are freed once delivered:
+ * memory follows the reorder window, not the file (all of it was kept
+ * until close, so a file of many compressed records filled memory).
+ */
+TEST(compressed_chunks_freed_as_delivered)
+{
+	struct perf_event_attr attr = {
+	    .type = PERF_TYPE_SOFTWARE,
+	    .size = sizeof(attr),
+	    .config = PERF_COUNT_SW_CPU_CLOCK,
+	    .sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME,
+	};
+	struct pyperf_data_writer *w = pyperf_data_writer__open(NULL, NULL);
+	struct pyperf_data *d;
+	const struct pyperf_record *r;
+	const void *buf;
+	void *copy;
+	size_t size, n = 0, nr = 400000, most = 0;
+	uint64_t id = 1, last = 0;
+	bool sorted = true;
+
+	REQUIRE(w && !pyperf_data_writer__add_attr(w, &attr, sizeof(attr), &id, 1, "cpu-clock"));
+	if (pyperf_data_writer__set_compression(w, 1, 0) == -EOPNOTSUPP) {
+		pyperf_data_writer__close(w);
+		return; /* no zstd here */
+	}
+	for (size_t i = 0; i < nr; i++) {
+		struct {
+			struct perf_event_header h;
+			uint64_t ip;
+			uint32_t pid, tid;
+			uint64_t time;
+		} sample = {{PERF_RECORD_SAMPLE, PERF_RECORD_MISC_USER, sizeof(sample)},
+			    0x400000 + (i * 2654435761u) % 4096,
+			    1,
+			    1,
+			    1000 + i};
+		struct perf_event_header round = {PYPERF_RECORD_FINISHED_ROUND, 0, sizeof(round)};
+
+		REQUIRE(!pyperf_data_writer__write(w, &sample, sizeof(sample)));
+		if (i % 2000 == 1999)
+			REQUIRE(!pyperf_data_writer__write(w, &round, sizeof(round)));
+	}
+	REQUIRE(!pyperf_data_writer__finish(w));
+	buf = pyperf_data_writer__buffer(w, &size);
+	copy = malloc(size);
+	REQUIRE(copy);
+	memcpy(copy, buf, size);
+	pyperf_data_writer__close(w);
+	d = pyperf_data__open_mem(copy, size, "compressed.data", NULL, NULL);
+	REQUIRE(d);
+	while (pyperf_data__next_ordered(d, &r, NULL) == 1) {
+		if (r->type != PERF_RECORD_SAMPLE)
+			continue;
+		sorted = sorted && r->sample.time >= last;
+		last = r->sample.time;
+		n++;
+		most = MAX(most, (size_t)d->chunk_bytes);
+	}
+	CHECK_EQ(n, nr);
+	CHECK(sorted);
+	/* 12.8 MB were decompressed; a few 256 KiB batches are held at a time */
+	CHECK(pyperf_data__stats(d)->compressed_bytes >= nr * 32);
+	if (most > 4 << 20)
+		CHECK_FAIL_("%zu bytes of decompressed records held at once", most);
+	printf("  %zu of %" PRIu64 " decompressed bytes held at most (file: %zu bytes)\n", most,
+	       pyperf_data__stats(d)->compressed_bytes, size);
+	pyperf_data__close(d);
+	free(copy);
+}
+
 int main(void)
 {
 	return RUN(CASE(two_cpus_sorted_stretches), CASE(sixteen_cpus_more_stretches_than_runs),
 		   CASE(shuffled_rounds_with_equal_times), CASE(no_rounds_everything_at_the_end),
-		   CASE(runs_drain_and_refill_across_rounds));
+		   CASE(runs_drain_and_refill_across_rounds),
+		   CASE(compressed_chunks_freed_as_delivered));
 }

@@ -322,6 +322,27 @@ def compressed_record_size_0():
                                  text='inside this COMPRESSED record has size 0', requires='zstd')
 
 
+def zstd_rle_frame(blocks, byte):
+    """A zstd frame of @blocks RLE blocks, each 128 KiB of @byte from 4 bytes
+    (RFC 8878: no content size, a 128 KiB window): a decompression bomb."""
+    out = struct.pack('<I', 0xFD2FB528) + bytes([0x00, 7 << 3])
+    for i in range(blocks):
+        header = (1 if i == blocks - 1 else 0) | (1 << 1) | ((128 * 1024) << 3)
+        out += struct.pack('<I', header)[:3] + bytes([byte])
+    return out
+
+
+@case
+def compressed_bomb():
+    # 2.4 KB that inflate to 75 MB (records of an unknown type, 2056 bytes
+    # each: all of it would be read and skipped). The file has no
+    # COMPRESSED feature: the fixed ceiling, 64 MiB per record, applies.
+    recs = records()
+    recs.insert(2, rec(COMPRESSED, zstd_rle_frame(600, 0x08)))
+    return perf_data(recs), dict(stage='read', code='EBADMSG', offset=offsets(recs)[2], records=2,
+                                 text='inflates to more than 67108864 bytes', requires='zstd')
+
+
 def expected_text(exp):
     lines = [f'stage {exp["stage"]}', f'code {exp["code"]}',
              f'offset {exp["offset"] if exp["offset"] is not None else "none"}',
