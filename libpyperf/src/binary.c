@@ -15,6 +15,7 @@
 #include <pyperf/record.h>
 #include "binary.h"
 #include "internal.h"
+#include "untrusted.h"
 
 int binary_resolve(const char *cmd, char *out, size_t size)
 {
@@ -48,16 +49,14 @@ int binary_resolve(const char *cmd, char *out, size_t size)
  * ($ORIGIN expanded), LD_LIBRARY_PATH and the usual directories. */
 static int needed_library(const char *path, const char *needle, char *out, size_t size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = -ENOENT;
-	Elf *elf;
+	int fd, ret = -ENOENT;
+	Elf *elf = pyperf_elf_open(path, &fd);
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
 	char name[256] = "", runpath[PATH_MAX] = "", origin[PATH_MAX];
 
-	if (fd < 0)
+	if (!elf)
 		return -errno;
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	while (elf && (scn = elf_nextscn(elf, scn))) {
 		Elf_Data *data;
 
@@ -83,8 +82,7 @@ static int needed_library(const char *path, const char *needle, char *out, size_
 				snprintf(runpath, sizeof(runpath), "%s", s);
 		}
 	}
-	if (elf)
-		elf_end(elf);
+	elf_end(elf);
 	close(fd);
 	if (!name[0])
 		return -ENOENT;
@@ -192,18 +190,16 @@ PYPERF_API int pyperf_python_version(const char *path)
  */
 PYPERF_API int pyperf_binary_has_frame_pointers(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	Elf *elf;
+	int fd;
+	Elf *elf = pyperf_elf_open(path, &fd);
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
 	GElf_Ehdr eh;
 	size_t total = 0, with_fp = 0, phnum;
 	int ret = -EBADMSG;
 
-	if (fd < 0)
+	if (!elf)
 		return pyperf_err(-errno);
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || !gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64 ||
 	    elf_getphdrnum(elf, &phnum))
 		goto out;
@@ -256,8 +252,7 @@ PYPERF_API int pyperf_binary_has_frame_pointers(const char *path)
 	else
 		ret = with_fp * 2 > total ? 1 : 0;
 out:
-	if (elf)
-		elf_end(elf);
+	elf_end(elf);
 	close(fd);
 	return pyperf_err(ret);
 }

@@ -286,5 +286,5 @@ out:
 	free(f.buf);
 	free(f.path);
 	pp_arena_free(&f.arena);
-	return pyperf_err(ret);
+	return pyperf_err(pp_write_done(p, out, ret));
 }

@@ -97,6 +97,11 @@ void pyperf__fail_alloc_after(unsigned long n)
 	fail_countdown = n;
 }
 
+unsigned long pyperf__alloc_countdown(void)
+{
+	return fail_countdown;
+}
+
 static bool alloc_should_fail(void)
 {
 	if (likely(!fail_countdown))

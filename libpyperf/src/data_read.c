@@ -16,6 +16,7 @@
 #include <zstd.h>
 #endif
 #include "data_internal.h"
+#include "untrusted.h"
 
 #define PERF_MAGIC2 0x32454c4946524550ULL /* "PERFILE2" */
 #define PERF_MAGIC1 0x454c494646524550ULL /* "PERFFILE" */
@@ -795,19 +796,14 @@ PYPERF_API struct pyperf_data *pyperf_data__open(const char *path,
 		pyperf_error_set(err, -EINVAL, PYPERF_NO_OFFSET, path, "invalid argument");
 		return pyperf_err_ptr(-EINVAL);
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		e = errno;
-		pyperf_error_set(err, -e, PYPERF_NO_OFFSET, path, "cannot open: %s", strerror(e));
-		return pyperf_err_ptr(-e);
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-		close(fd);
-		pyperf_error_set(err, -e, PYPERF_NO_OFFSET, path,
-				 "not a regular file; pipe-mode input is not supported yet");
-		return pyperf_err_ptr(-e);
-	}
+	/* perf's rule: a file of another user (it could be made to say
+	 * anything to a root reader) only with force; never a FIFO, which
+	 * would hold the open for ever (pipe mode is not read yet). */
+	fd = pyperf_open_untrusted(
+	    path, PP_OPEN_FOLLOW | (OPTS_GET(opts, force, false) ? PP_OPEN_ANY_OWNER : 0), &st,
+	    err);
+	if (fd < 0)
+		return pyperf_err_ptr(fd);
 	d = data_new(path);
 	if (!d) {
 		close(fd);
@@ -815,6 +811,24 @@ PYPERF_API struct pyperf_data *pyperf_data__open(const char *path,
 		return pyperf_err_ptr(-ENOMEM);
 	}
 	d->size = st.st_size;
+	if (d->size && !pyperf_file_mappable(&st)) {
+		/* someone else's file: read, since a mapping dies with SIGBUS
+		 * when its owner truncates it */
+		ssize_t n;
+
+		d->owned = pp_malloc(d->size);
+		n = d->owned ? pyperf_read_full(fd, d->owned, d->size) : -ENOMEM;
+		close(fd);
+		if (n < 0) {
+			pyperf_error_set(err, (int)n, PYPERF_NO_OFFSET, path, "cannot read: %s",
+					 strerror((int)-n));
+			pyperf_data__close(d);
+			return pyperf_err_ptr((int)n);
+		}
+		d->size = (size_t)n; /* it may have shrunk: what was read */
+		d->base = d->owned;
+		return finish_open(d, opts, err);
+	}
 	if (d->size) {
 		d->map = mmap(NULL, d->size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (d->map == MAP_FAILED) {

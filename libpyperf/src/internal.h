@@ -78,6 +78,9 @@ char *pp_strdup(const char *s);
 char *pp_strndup(const char *s, size_t n);
 /* Test hook: the @n-th allocation from now fails (0 disables). */
 void pyperf__fail_alloc_after(unsigned long n);
+/* What is left of that count: armed with ULONG_MAX, the allocations made
+ * since are ULONG_MAX minus this. */
+unsigned long pyperf__alloc_countdown(void);
 
 /* Grows *@arr so that it holds at least @need elements of @elem bytes. */
 int pp_grow(void **arr, size_t *cap, size_t need, size_t elem);

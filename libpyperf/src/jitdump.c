@@ -20,6 +20,7 @@
 #include "internal.h"
 #include "jitdump.h"
 #include "symtab.h"
+#include "untrusted.h"
 
 #define JITDUMP_MAGIC 0x4A695444u
 #define JIT_CODE_LOAD 0
@@ -107,6 +108,8 @@ static int append_eh(uint8_t **sec, size_t *len, size_t *cap, uint64_t base, con
 	size_t at = *len;
 	int enc = -1;
 
+	if (!eh_len)
+		return 0; /* an empty record: nothing to copy (and *sec may be NULL) */
 	if (PP_GROW(*sec, *cap, *len + eh_len))
 		return -ENOMEM;
 	memcpy(*sec + at, eh, eh_len);
@@ -117,7 +120,13 @@ static int append_eh(uint8_t **sec, size_t *len, size_t *cap, uint64_t base, con
 			break;
 		if (rlen > (uint64_t)(end - p - 4))
 			return -EBADMSG;
+		/* Every record holds its id; an FDE also the 4-byte start
+		 * rewritten below, which must lie inside the record (and so
+		 * inside the section: one that ends the section exactly would
+		 * otherwise be written past). */
 		id = load_u32(p + 4);
+		if (id != 0 && rlen < 8)
+			return -EBADMSG;
 		if (id == 0) {
 			cie = p;
 			enc = cie_fde_encoding(p, end);
@@ -180,6 +189,65 @@ static uint8_t *build_image(const uint8_t *sec, size_t len, uint64_t base, size_
 	return img;
 }
 
+/*
+ * The latest code loaded at each start address, for JIT_CODE_MOVE: a
+ * hash index over the table's entries (index + 1 in the slot), so that a
+ * dump of many moves costs one probe each, not a scan of every load.
+ */
+struct starts {
+	struct pp_hslot *slots;
+	size_t cap, used;
+};
+
+static uint32_t *starts_slot(struct starts *h, const struct symtab *tab, uint64_t start)
+{
+	uint64_t hv = hash_u64(start);
+	size_t j;
+
+	for (j = hv & (h->cap - 1); h->slots[j].idx; j = (j + 1) & (h->cap - 1))
+		if (h->slots[j].hash == hv && tab->syms[h->slots[j].idx - 1].start == start)
+			break;
+	h->slots[j].hash = hv;
+	return &h->slots[j].idx;
+}
+
+static int starts_set(struct starts *h, const struct symtab *tab, uint64_t start, size_t idx)
+{
+	uint32_t *slot;
+
+	if ((h->used + 1) * 2 > h->cap && pp_hslots_grow(&h->slots, &h->cap, 64))
+		return -ENOMEM;
+	slot = starts_slot(h, tab, start);
+	if (!*slot)
+		h->used++;
+	*slot = (uint32_t)idx + 1;
+	return 0;
+}
+
+static const struct pyperf_symbol *starts_get(struct starts *h, const struct symtab *tab,
+					      uint64_t start)
+{
+	uint64_t hv = hash_u64(start);
+
+	if (!h->cap)
+		return NULL;
+	for (size_t j = hv & (h->cap - 1); h->slots[j].idx; j = (j + 1) & (h->cap - 1))
+		if (h->slots[j].hash == hv && tab->syms[h->slots[j].idx - 1].start == start)
+			return &tab->syms[h->slots[j].idx - 1];
+	return NULL;
+}
+
+/* Adds a code region and remembers it as the latest at its start. */
+static int add_code(struct jitdump *j, struct starts *h, uint64_t vma, uint64_t size,
+		    const char *name, size_t len)
+{
+	if (vma + size < vma)
+		return -EBADMSG;
+	if (symtab_add(&j->tab, vma, vma + size, name, len))
+		return -ENOMEM;
+	return starts_set(h, &j->tab, vma, j->tab.nr - 1);
+}
+
 struct jitdump *jitdump_parse(const void *buf, size_t size)
 {
 	const uint8_t *d = buf, *p, *end = d + size;
@@ -187,10 +255,14 @@ struct jitdump *jitdump_parse(const void *buf, size_t size)
 	size_t pending_len = 0, sec_len = 0, sec_cap = 0, img_size;
 	uint8_t *sec = NULL;
 	uint64_t base = 0;
+	struct starts starts = {0};
 	struct jitdump *j;
+	int ret;
 
-	if (size < 40 || load_u32(d) != JITDUMP_MAGIC || load_u32(d + 8) > size)
+	if (size < 40 || load_u32(d) != JITDUMP_MAGIC || load_u32(d + 8) > size) {
+		errno = EBADMSG;
 		return NULL;
+	}
 	j = pp_calloc(1, sizeof(*j));
 	if (!j)
 		return NULL;
@@ -214,18 +286,24 @@ struct jitdump *jitdump_parse(const void *buf, size_t size)
 			const char *name = (const char *)p + 56;
 			size_t max = len - 56;
 
-			if (!memchr(name, 0, max) || strlen(name) + 1 + code_size > max) {
+			if (!memchr(name, 0, max) || code_size > max - strlen(name) - 1) {
 				j->bad_records++;
 			} else {
-				if (symtab_add(&j->tab, vma, vma + code_size, name, strlen(name)))
+				ret = add_code(j, &starts, vma, code_size, name, strlen(name));
+				if (ret == -ENOMEM)
 					goto nomem;
-				if (pending) {
+				if (ret)
+					j->bad_records++;
+				if (!ret && pending) {
 					if (!sec_len)
 						base = vma; /* pc-relative fields must reach the
 							       code */
-					if (append_eh(&sec, &sec_len, &sec_cap, base, pending,
-						      pending_len, vma) == -ENOMEM)
+					ret = append_eh(&sec, &sec_len, &sec_cap, base, pending,
+							pending_len, vma);
+					if (ret == -ENOMEM)
 						goto nomem;
+					if (ret)
+						j->bad_records++;
 				}
 			}
 			pending = NULL;
@@ -233,65 +311,69 @@ struct jitdump *jitdump_parse(const void *buf, size_t size)
 			/* code moved: a new region under the old name */
 			uint64_t vma = load_u64(p + 24), old = load_u64(p + 32),
 				 code_size = load_u64(p + 48);
+			const struct pyperf_symbol *from = starts_get(&starts, &j->tab, old);
 
-			for (size_t i = 0; i < j->tab.nr; i++) {
-				if (j->tab.syms[i].start == old) {
-					if (symtab_add(&j->tab, vma, vma + code_size,
-						       j->tab.syms[i].name,
-						       strlen(j->tab.syms[i].name)))
-						goto nomem;
-					break;
-				}
+			if (from) {
+				/* the name lives in the table's arena: it stays put
+				 * while the table grows */
+				ret = add_code(j, &starts, vma, code_size, from->name,
+					       strlen(from->name));
+				if (ret == -ENOMEM)
+					goto nomem;
+				if (ret)
+					j->bad_records++;
 			}
 		}
 		p += len;
 	}
+	free(starts.slots);
+	starts.slots = NULL;
 	if (symtab_finish(&j->tab, SYMTAB_LAST_WINS))
 		goto nomem;
 	if (sec_len) {
 		j->image = build_image(sec, sec_len, base, &img_size);
-		if (j->image) {
-			elf_version(EV_CURRENT);
-			j->elf = elf_memory((char *)j->image, img_size);
-			if (j->elf)
-				j->cfi = dwarf_getcfi_elf(j->elf);
-		}
+		if (!j->image)
+			goto nomem;
+		elf_version(EV_CURRENT);
+		j->elf = elf_memory((char *)j->image, img_size);
+		if (!j->elf)
+			goto nomem; /* the image is ours and well formed: only memory fails */
+		j->cfi = dwarf_getcfi_elf(j->elf);
 	}
 	free(sec);
 	return j;
 nomem:
+	free(starts.slots);
 	free(sec);
 	jitdump_free(j);
+	errno = ENOMEM;
 	return NULL;
 }
 
-struct jitdump *jitdump_load(const char *path, bool force)
+size_t jitdump_bad_records(const struct jitdump *j)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | (force ? 0 : O_NOFOLLOW));
-	struct stat st;
-	struct jitdump *j = NULL;
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
+	return j->bad_records;
+}
 
-	if (fd < 0)
+struct jitdump *jitdump_load(const char *path, bool force, struct stat *st,
+			     struct pyperf_error *err)
+{
+	struct jitdump *j;
+	char *buf;
+	size_t len;
+	int ret;
+
+	ret = pyperf_read_untrusted(path, force ? PP_OPEN_ANY_OWNER | PP_OPEN_FOLLOW : 0,
+				    PP_MAX_JIT_FILE, &buf, &len, st, err);
+	if (ret) {
+		errno = -ret;
 		return NULL;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    (!force && st.st_uid != geteuid() && st.st_uid != 0))
-		goto out;
-	for (;;) {
-		ssize_t n;
-
-		if (PP_GROW(buf, cap, len + 65536))
-			goto out;
-		n = read(fd, buf + len, cap - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
 	}
 	j = jitdump_parse(buf, len);
-out:
+	if (!j)
+		pyperf_error_set(err, -errno, PYPERF_NO_OFFSET, path,
+				 errno == ENOMEM ? "out of memory" : "not a jitdump");
 	free(buf);
-	close(fd);
 	return j;
 }
 

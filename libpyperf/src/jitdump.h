@@ -9,10 +9,19 @@
 struct jitdump;
 struct symtab;
 
-/* Parses a jitdump image (a trailing partial record is ignored). */
+struct stat;
+struct pyperf_error;
+
+/* Parses a jitdump image (a trailing partial record is ignored). NULL
+ * with errno EBADMSG (not a jitdump) or ENOMEM. */
 struct jitdump *jitdump_parse(const void *buf, size_t size);
-/* Reads one the way perf maps are read: regular file, ours unless @force. */
-struct jitdump *jitdump_load(const char *path, bool force);
+/* Reads one the way perf maps are read (untrusted.h: regular file, ours
+ * unless @force); @st (may be NULL) gets the file's stat, @err (may be
+ * NULL) why it was not read. NULL with errno set. */
+struct jitdump *jitdump_load(const char *path, bool force, struct stat *st,
+			     struct pyperf_error *err);
+/* Records skipped as malformed. */
+size_t jitdump_bad_records(const struct jitdump *j);
 void jitdump_free(struct jitdump *j);
 /* The code regions as symbols. */
 struct symtab *jitdump_symtab(struct jitdump *j);

@@ -333,5 +333,5 @@ out:
 	free(w.order);
 	free(w.stack);
 	pp_labels_free(&w.labels);
-	return pyperf_err(ret);
+	return pyperf_err(pp_write_done(p, out, ret));
 }

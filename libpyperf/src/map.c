@@ -15,11 +15,14 @@
 #include <unistd.h>
 #include <pyperf/map.h>
 #include "internal.h"
+#include "untrusted.h"
 #include "symtab.h"
+#include "sysinfo.h"
 
 struct pyperf_map_table {
 	struct symtab tab;
 	size_t bad_lines;
+	size_t bytes; /* of text parsed */
 };
 
 /* Hex digits, with an optional 0x; returns the number of bytes used (0 if none). */
@@ -81,6 +84,7 @@ PYPERF_API struct pyperf_map_table *pyperf_map_table__parse(const char *text, si
 	if (!t)
 		return NULL;
 	symtab_init(&t->tab);
+	t->bytes = len;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', end - p);
 		const char *le = nl ? nl : end;
@@ -113,71 +117,19 @@ PYPERF_API struct pyperf_map_table *pyperf_map_table__load(const char *path,
 							   struct pyperf_error *err)
 {
 	struct pyperf_map_table *t;
-	struct stat st;
-	bool force;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int fd, e;
+	char *buf;
+	size_t len;
+	int ret;
 
 	if (!path || !OPTS_VALID(opts, pyperf_map_load_opts)) {
 		pyperf_error_set(err, -EINVAL, PYPERF_NO_OFFSET, path, "invalid argument");
 		return pyperf_err_ptr(-EINVAL);
 	}
-	force = OPTS_GET(opts, force, false);
-	/* O_NONBLOCK: opening a fifo planted at the path must not hang. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (force ? 0 : O_NOFOLLOW));
-	if (fd < 0) {
-		e = errno;
-		if (e == ELOOP) {
-			pyperf_error_set(err, -EPERM, PYPERF_NO_OFFSET, path,
-					 "is a symlink; not read (use --force to read it anyway)");
-			return pyperf_err_ptr(-EPERM);
-		}
-		pyperf_error_set(err, -e, PYPERF_NO_OFFSET, path, "cannot open: %s", strerror(e));
-		return pyperf_err_ptr(-e);
-	}
-	if (fstat(fd, &st) < 0) {
-		e = errno;
-		close(fd);
-		pyperf_error_set(err, -e, PYPERF_NO_OFFSET, path, "cannot stat: %s", strerror(e));
-		return pyperf_err_ptr(-e);
-	}
-	if (!S_ISREG(st.st_mode) || (!force && st.st_uid != geteuid() && st.st_uid != 0)) {
-		close(fd);
-		pyperf_error_set(
-		    err, -EPERM, PYPERF_NO_OFFSET, path,
-		    S_ISREG(st.st_mode)
-			? "is owned by another user (uid %u); not read, since it could "
-			  "rename frames (use --force to read it anyway)"
-			: "is not a regular file; not read%.0u",
-		    (unsigned)st.st_uid);
-		return pyperf_err_ptr(-EPERM);
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (PP_GROW(buf, cap, len + 65536)) {
-			free(buf);
-			close(fd);
-			pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, path, "out of memory");
-			return pyperf_err_ptr(-ENOMEM);
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			e = errno;
-			free(buf);
-			close(fd);
-			pyperf_error_set(err, -e, PYPERF_NO_OFFSET, path, "read failed: %s",
-					 strerror(e));
-			return pyperf_err_ptr(-e);
-		}
-		if (n == 0)
-			break;
-		len += n;
-	}
-	close(fd);
+	ret = pyperf_read_untrusted(
+	    path, OPTS_GET(opts, force, false) ? PP_OPEN_ANY_OWNER | PP_OPEN_FOLLOW : 0,
+	    PP_MAX_JIT_FILE, &buf, &len, NULL, err);
+	if (ret)
+		return pyperf_err_ptr(ret);
 	t = pyperf_map_table__parse(buf, len);
 	free(buf);
 	if (!t)
@@ -220,6 +172,11 @@ struct symtab *pyperf_map_table__symtab(struct pyperf_map_table *t)
 	return &t->tab;
 }
 
+size_t pyperf_map_table__bytes(const struct pyperf_map_table *t)
+{
+	return t->bytes;
+}
+
 /* ---- writing ---------------------------------------------------------------------- */
 
 struct pyperf_map_writer {
@@ -245,37 +202,10 @@ struct pyperf_map_writer {
  */
 bool pyperf_left_by_dead_process(const struct stat *st, int pid)
 {
-	struct timespec real, boot;
-	unsigned long long start_ticks = 0;
-	char buf[1024], path[64], *p;
 	double started;
-	ssize_t n;
-	int fd;
 
-	if (pid)
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	else
-		snprintf(path, sizeof(path), "/proc/self/stat");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
+	if (pyperf_process_started(pid, &started))
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	/* field 22, counted after the parenthesised command name */
-	p = strrchr(buf, ')');
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu", &start_ticks) != 1)
-		return false;
-	if (clock_gettime(CLOCK_REALTIME, &real) || clock_gettime(CLOCK_BOOTTIME, &boot))
-		return false;
-	started = (double)real.tv_sec + real.tv_nsec / 1e9 -
-		  ((double)boot.tv_sec + boot.tv_nsec / 1e9) +
-		  (double)start_ticks / (double)sysconf(_SC_CLK_TCK);
 	return (double)st->st_mtim.tv_sec + st->st_mtim.tv_nsec / 1e9 < started - 1.0;
 }
 
@@ -327,13 +257,16 @@ static int open_map(struct pyperf_map_writer *w, pid_t pid, struct pyperf_error 
 	}
 	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1) {
 		close(fd);
-		return pyperf_error_set(
-		    err, -EPERM, PYPERF_NO_OFFSET, path,
-		    !S_ISREG(st.st_mode)     ? "is not a regular file; not written%.0u"
-		    : st.st_uid != geteuid() ? "is owned by another user (uid %u); not written "
-					       "(someone may have planted it: remove it)"
-					     : "has other hard links; not written%.0u",
-		    (unsigned)st.st_uid);
+		if (!S_ISREG(st.st_mode))
+			return pyperf_error_set(err, -EPERM, PYPERF_NO_OFFSET, path,
+						"is not a regular file; not written");
+		if (st.st_uid != geteuid())
+			return pyperf_error_set(err, -EPERM, PYPERF_NO_OFFSET, path,
+						"is owned by another user (uid %u); not written "
+						"(someone may have planted it: remove it)",
+						(unsigned)st.st_uid);
+		return pyperf_error_set(err, -EPERM, PYPERF_NO_OFFSET, path,
+					"has other hard links; not written");
 	}
 	if ((w->truncate || (st.st_size && pyperf_left_by_dead_process(&st, 0))) &&
 	    ftruncate(fd, 0) < 0) {
@@ -410,14 +343,13 @@ static int copy_map(const char *from, int to, struct pyperf_error *err)
 	char buf[65536];
 	size_t have = 0;
 	struct stat st;
-	int fd = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK), ret = 0;
+	int fd = pyperf_open_untrusted(from, 0, &st, err), ret = 0;
 
+	if (fd == -ENOENT)
+		return 0;
 	if (fd < 0)
-		return errno == ENOENT
-			   ? 0
-			   : pyperf_error_set(err, -errno, PYPERF_NO_OFFSET, from,
-					      "cannot read the parent's map: %s", strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		return fd;
+	if (st.st_uid != geteuid()) {
 		close(fd);
 		return pyperf_error_set(err, -EPERM, PYPERF_NO_OFFSET, from,
 					"the parent's map is not a file of ours; not copied");

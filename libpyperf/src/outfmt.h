@@ -39,6 +39,20 @@ const char *pp_label_file(struct pp_labels *l, uint32_t id);
 /* "python", "native", "kernel", "jit", "thread", "event" */
 const char *pp_kind_name(enum pyperf_frame_kind k);
 
+/*
+ * -ENOMEM when an allocation failed somewhere behind the profile (its own
+ * tables, the symbols, the unwinder) and it went on without what the
+ * memory was for: names, stacks or states may be missing, so neither the
+ * profile nor any output of it may pass for complete. Else 0.
+ */
+int pp_profile_check(const struct pyperf_profile *p);
+/*
+ * How every writer ends: @ret if it failed, -EIO if the stream did (the
+ * buffered rest is flushed first: a full disk shows only then), else
+ * pp_profile_check().
+ */
+int pp_write_done(const struct pyperf_profile *p, FILE *out, int ret);
+
 /* The totals of every node, without ordering siblings as
  * pyperf_profile__finish() does: for writers that sort their own lines. */
 void pp_profile_totals(struct pyperf_profile *p);

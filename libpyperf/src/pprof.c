@@ -417,5 +417,5 @@ out:
 	free(w.path);
 	pp_labels_free(&w.labels);
 	pp_arena_free(&w.arena);
-	return pyperf_err(ret);
+	return pyperf_err(pp_write_done(p, out, ret));
 }

@@ -146,6 +146,9 @@ struct pyperf_profile {
 	uint32_t native_frame;	     /* "[native]" + 1 */
 	uint32_t truncated_frame;    /* "[truncated]" + 1 */
 	const char *command;	     /* of the first file that has one (interned) */
+	/* An allocation failed where the profile went on without what it
+	 * was for (the command, tracing formats): see pp_profile_check(). */
+	bool nomem;
 	uint64_t time_min, time_max; /* of the samples added; 0, 0 if none */
 
 	/* off-CPU time of the file being read */
@@ -1586,6 +1589,8 @@ PYPERF_API int pyperf_profile__add_data(struct pyperf_profile *p, struct pyperf_
 		for (size_t i = 0; argv && i < argc; i++)
 			len += strlen(argv[i]) + 1;
 		cmd = len ? pp_malloc(len) : NULL;
+		if (len && !cmd)
+			p->nomem = true;
 		if (cmd) {
 			char *w = cmd;
 
@@ -1597,6 +1602,8 @@ PYPERF_API int pyperf_profile__add_data(struct pyperf_profile *p, struct pyperf_
 				*w++ = i + 1 < argc ? ' ' : 0;
 			}
 			p->command = pp_strtab_intern(&p->strings, cmd, len - 1);
+			if (!p->command)
+				p->nomem = true;
 			free(cmd);
 		}
 	}
@@ -1636,10 +1643,14 @@ PYPERF_API int pyperf_profile__add_data(struct pyperf_profile *p, struct pyperf_
 		uint64_t size = 0;
 		const void *td = pyperf_data__feature(data, PYPERF_FEAT_TRACING_DATA, &size);
 
+		struct pyperf_error terr = {0};
+
 		tp_formats_free(p->tracing);
 		/* Without it (or when it is damaged) switches still count;
 		 * their state is unknown. */
-		p->tracing = td ? tp_formats_parse(td, size, pyperf_data__name(data), NULL) : NULL;
+		p->tracing = td ? tp_formats_parse(td, size, pyperf_data__name(data), &terr) : NULL;
+		if (td && !p->tracing && terr.code == -ENOMEM)
+			p->nomem = true;
 	}
 	while ((ret = pyperf_data__next_ordered(data, &rec, err)) > 0) {
 		if ((rec->sample.present & PYPERF_SAMPLE_TIME) && rec->sample.time > p->last_time)
@@ -1679,13 +1690,37 @@ PYPERF_API int pyperf_profile__add_data(struct pyperf_profile *p, struct pyperf_
 	p->stats.files++;
 	pyperf_machine__free(m);
 	memset(p->thread_memo, 0, sizeof(p->thread_memo)); /* its threads and comms are gone */
+	if (ret >= 0 && (ret = pp_profile_check(p)))
+		pyperf_error_set(err, ret, PYPERF_NO_OFFSET, pyperf_data__name(data),
+				 "out of memory");
 	return pyperf_err(ret < 0 ? ret : 0);
+}
+
+int pp_profile_check(const struct pyperf_profile *p)
+{
+	const struct pyperf_symbols_stats *ss = pyperf_symbols__stats(p->syms);
+
+	if (p->nomem || ss->alloc_failures ||
+	    (p->unwinder && pyperf_unwinder__stats(p->unwinder)->alloc_failures))
+		return -ENOMEM;
+	return 0;
+}
+
+int pp_write_done(const struct pyperf_profile *p, FILE *out, int ret)
+{
+	if (ret)
+		return ret;
+	/* what is still buffered must reach the file for its errors to show */
+	if (fflush(out) || ferror(out))
+		return -EIO;
+	return pp_profile_check(p);
 }
 
 PYPERF_API int pyperf_profile__add_file(struct pyperf_profile *p, const char *path,
 					struct pyperf_error *err)
 {
-	struct pyperf_data *d = pyperf_data__open(path, NULL, err);
+	PYPERF_OPTS(pyperf_data_open_opts, o, .force = p->opts.force);
+	struct pyperf_data *d = pyperf_data__open(path, &o, err);
 	int ret;
 
 	if (!d)

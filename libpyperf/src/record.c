@@ -34,11 +34,13 @@
 #include <pyperf/unwind.h>
 #include "callchain.h"
 #include "binary.h"
+#include "data_internal.h"
 #include "internal.h"
 #include "tracing.h"
 #include "buildid_cache.h"
 #include "symbols_internal.h"
 #include "sysinfo.h"
+#include "untrusted.h"
 
 #define DEFAULT_FREQ 4000
 #define DEFAULT_PAGES 128
@@ -85,6 +87,7 @@ struct pyperf_recorder {
 	bool freq_noted;
 	bool buildid_cache_failed; /* noted once; not tried again */
 	pid_t *attach_pids;
+	double *attach_started; /* when each started, CLOCK_REALTIME seconds */
 	size_t nr_attach;
 	/* Python processes launched or attached: did they name their frames? */
 	struct {
@@ -93,6 +96,7 @@ struct pyperf_recorder {
 		bool named, seen;
 	} py[64];
 	size_t nr_py;
+	double t0_real; /* the recording's start, CLOCK_REALTIME seconds */
 	volatile sig_atomic_t stop;
 	uint64_t first_time, last_time;
 	int time_off; /* byte offset of the time in a sample */
@@ -171,6 +175,14 @@ static void note(struct pyperf_recorder *r, const char *fmt, ...)
 		r->notes[len] = '\n';
 		r->notes[len + 1] = 0;
 	}
+}
+
+static double realtime_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static unsigned read_proc_uint(const char *path, unsigned fallback)
@@ -1056,6 +1068,7 @@ PYPERF_API int pyperf_recorder__launch(struct pyperf_recorder *r, char *const ar
 		goto kill_child;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	r->t0_real = realtime_now();
 	r->started = true;
 	if (write(r->go_fd, "x", 1) != 1) {
 		ret = pyperf_error_set(err, -errno, PYPERF_NO_OFFSET, NULL,
@@ -1098,12 +1111,15 @@ PYPERF_API int pyperf_recorder__attach(struct pyperf_recorder *r, const pid_t *p
 	if (!nr || r->started)
 		return pyperf_err(-EINVAL);
 	r->attach_pids = pp_calloc(nr, sizeof(*pids));
-	if (!r->attach_pids)
+	r->attach_started = pp_calloc(nr, sizeof(*r->attach_started));
+	if (!r->attach_pids || !r->attach_started)
 		return pyperf_err(-ENOMEM);
 	memcpy(r->attach_pids, pids, nr * sizeof(*pids));
 	r->nr_attach = nr;
-	for (size_t i = 0; i < nr; i++)
+	for (size_t i = 0; i < nr; i++) {
 		attach_python_note(r, pids[i]);
+		pyperf_process_started(pids[i], &r->attach_started[i]);
+	}
 	if (r->o.callgraph == PYPERF_CALLGRAPH_AUTO || r->o.callgraph == PYPERF_CALLGRAPH_FP) {
 		char exe[64], path[PATH_MAX];
 		ssize_t n;
@@ -1164,6 +1180,7 @@ PYPERF_API int pyperf_recorder__attach(struct pyperf_recorder *r, const pid_t *p
 	r->attached = true;
 	r->started = true;
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	r->t0_real = realtime_now();
 	perf_evlist__enable(r->evlist);
 	return 0;
 }
@@ -1739,43 +1756,30 @@ static int add_build_ids(struct pyperf_recorder *r, const struct hit_dso *hits, 
 	return ret;
 }
 
-/* Reads a whole file the safe way perf maps are read (not a symlink, ours). */
-static void *slurp_safe(const char *path, size_t *size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0)) {
-		close(fd);
-		return NULL;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (PP_GROW(buf, cap, len + 65536)) {
-			free(buf);
-			close(fd);
-			return NULL;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	*size = len;
-	return buf;
-}
-
 /*
  * Copies of perf maps and jitdumps: u32 version, u32 count, then per file
  * u32 kind (1 perf map, 2 jitdump), u32 pid, u64 size, a perf_header_string
  * with the original path, the bytes, padding to 8.
  */
+/*
+ * Whether a perf map or jitdump last written at @mtime can be recorded
+ * process @pid's: not when written before the process started, which
+ * makes it a dead process's with the same pid (pids wrap, /tmp keeps maps
+ * for ever). Processes attached to started when /proc said; every other
+ * recorded process started after the recording did. One second of slack
+ * for the clocks' granularity, as the map writer allows.
+ */
+static bool written_in_lifetime(const struct pyperf_recorder *r, pid_t pid,
+				const struct timespec *mtime)
+{
+	double started = r->t0_real;
+
+	for (size_t i = 0; i < r->nr_attach; i++)
+		if (r->attach_pids[i] == pid)
+			started = r->attach_started[i];
+	return (double)mtime->tv_sec + mtime->tv_nsec / 1e9 >= started - 1.0;
+}
+
 static int embed_files(struct pyperf_recorder *r, const pid_t *pids, size_t nr)
 {
 	uint8_t *buf = NULL;
@@ -1791,22 +1795,34 @@ static int embed_files(struct pyperf_recorder *r, const pid_t *pids, size_t nr)
 			size_t size = 0, plen, need;
 			uint32_t slen, pid32 = (uint32_t)pids[i];
 			uint64_t size64;
-			void *data;
+			struct pyperf_error ferr;
+			struct stat st;
+			char *data;
 
 			snprintf(path, sizeof(path),
 				 kind == 1 ? "/tmp/perf-%d.map" : "/tmp/jit-%d.dump", pids[i]);
 			for (size_t k = 0; k < r->nr_py; k++)
 				r->py[k].seen |= r->py[k].pid == pids[i];
-			data = slurp_safe(path, &size);
-			if (!data)
+			ret = pyperf_read_untrusted(path, 0, PP_MAX_JIT_FILE, &data, &size, &st,
+						    &ferr);
+			if (ret == -ENOMEM)
+				goto out;
+			if (ret) {
+				/* refused files are said; missing ones are normal */
+				if (ret != -ENOENT) {
+					r->stats.maps_refused++;
+					pr_warn("%s %s\n", path, ferr.text);
+				}
+				ret = 0;
 				continue;
-			for (size_t k = 0; k < r->nr_py; k++) {
-				struct stat st;
-
-				r->py[k].named |= r->py[k].pid == pids[i] && size &&
-						  !stat(path, &st) &&
-						  !pyperf_left_by_dead_process(&st, pids[i]);
 			}
+			if (!written_in_lifetime(r, pids[i], &st.st_mtim)) {
+				r->stats.maps_stale++;
+				free(data);
+				continue;
+			}
+			for (size_t k = 0; k < r->nr_py; k++)
+				r->py[k].named |= r->py[k].pid == pids[i] && size;
 			plen = strlen(path) + 1;
 			slen = (uint32_t)ALIGN_UP(plen, 8);
 			need = 16 + 4 + slen + ALIGN_UP(size, 8);
@@ -2034,6 +2050,7 @@ PYPERF_API void pyperf_recorder__free(struct pyperf_recorder *r)
 	pp_arena_free(&r->pass_arena[0]);
 	pp_arena_free(&r->pass_arena[1]);
 	free(r->attach_pids);
+	free(r->attach_started);
 	free(r->tracing);
 	free(r->sw_ids);
 	free(r);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <pyperf/output.h>
 #include "internal.h"
+#include "outfmt.h"
 #include "symbols_internal.h"
 
 #define HIERARCHY_INDENT 3
@@ -199,9 +200,14 @@ static bool has_key(const struct writer *w, enum pyperf_sort_key k)
 /* Dsos group by short name; addresses outside any map have none (NULL). */
 static const char *dso_key(struct writer *w, const struct pyperf_frame *f)
 {
+	const char *k;
+
 	if (!f->dso || f->dso->kind == PYPERF_DSO_UNKNOWN)
 		return NULL;
-	return intern(w, pyperf_dso__short_name(f->dso));
+	k = intern(w, pyperf_dso__short_name(f->dso));
+	if (!k)
+		w->err = -ENOMEM; /* NULL would group it with the unmapped */
+	return k;
 }
 
 /* The key of @leaf in @thread for keys[0..upto). */
@@ -2119,6 +2125,8 @@ PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 	}
 	for (uint32_t ev = root->first_child; ev && !ret; ev = N(&w, ev)->next_sibling)
 		ret = write_event(&w, ev, F(&w, ev));
+	if (!ret)
+		ret = w.err;
 	if (!ret && ferror(out))
 		ret = -EIO;
 	free(w.entries);
@@ -2143,5 +2151,5 @@ PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 	free(w.first_leaf);
 	pp_strtab_free(&w.names);
 	pp_arena_free(&w.arena);
-	return pyperf_err(ret);
+	return pyperf_err(pp_write_done(p, out, ret));
 }

@@ -394,5 +394,5 @@ out:
 	free(w.leaves);
 	free(w.path);
 	pp_labels_free(&w.labels);
-	return pyperf_err(ret);
+	return pyperf_err(pp_write_done(p, out, ret));
 }

@@ -459,20 +459,21 @@ static int draw(struct svg *g, struct pp_out *o, unsigned height)
 	return 0;
 }
 
-/* The deepest level with a frame wide enough to draw. */
-static unsigned max_depth(struct svg *g)
+/* The deepest level with a frame wide enough to draw: 0, or -ENOMEM. */
+static int max_depth(struct svg *g, unsigned *deepest)
 {
 	unsigned *depth = pp_calloc(g->nr_nodes, sizeof(*depth)), best = 0;
 
 	if (!depth)
-		return 0;
+		return -ENOMEM;
 	for (size_t i = 1; i < g->nr_nodes; i++) {
 		depth[i] = depth[g->nodes[i].parent] + 1;
 		if (depth[i] > best && (double)g->nodes[i].total * g->scale >= g->o.min_width)
 			best = depth[i];
 	}
 	free(depth);
-	return best;
+	*deepest = best;
+	return 0;
 }
 
 /* The page's script: zoom, search, details. Kept in one string so the
@@ -870,7 +871,8 @@ static int write_svg(struct svg *g, struct pp_out *o)
 		g->tl_rows = MIN(g->tl_rows, TL_ROWS);
 		g->tl_top = g->tl_rows ? g->tl_rows * TL_ROW_H + 12 : 0;
 	}
-	g->max_depth = max_depth(g);
+	if (max_depth(g, &g->max_depth))
+		return -ENOMEM;
 	height = PAD_TOP + g->tl_top + PAD_BOTTOM + (g->max_depth + 1) * FRAME_H;
 	fprintf(g->out,
 		"<?xml version=\"1.0\" standalone=\"no\"?>\n"
@@ -1075,5 +1077,5 @@ out:
 	if (blabels_init)
 		pp_labels_free(&blabels);
 	pp_strtab_free(&g.names);
-	return pyperf_err(ret);
+	return pyperf_err(pp_write_done(p, out, ret));
 }

@@ -23,6 +23,7 @@
 #include "buildid_cache.h"
 #include "symbols_internal.h"
 #include "symtab.h"
+#include "untrusted.h"
 #include "symcache.h"
 #include "jitdump.h"
 
@@ -347,16 +348,13 @@ static int elf_build_id(Elf *elf, uint8_t out[20])
 
 PYPERF_API int pyperf_read_build_id(const char *path, uint8_t out[20])
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
-	Elf *elf;
+	int fd, ret;
+	Elf *elf = pyperf_elf_open(path, &fd);
 
-	if (fd < 0)
+	if (!elf)
 		return pyperf_err(-errno);
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF) {
-		if (elf)
-			elf_end(elf);
+	if (elf_kind(elf) != ELF_K_ELF) {
+		elf_end(elf);
 		close(fd);
 		return pyperf_err(-EBADMSG);
 	}
@@ -377,13 +375,7 @@ static bool is_regular(const char *path)
 static bool elf_file_open(struct elf_file *f, const char *path, const struct pyperf_dso *d)
 {
 	memset(f, 0, sizeof(*f));
-	f->fd = -1;
-	if (!is_regular(path))
-		return false;
-	f->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (f->fd < 0)
-		return false;
-	f->elf = elf_begin(f->fd, ELF_C_READ_MMAP, NULL);
+	f->elf = pyperf_elf_open(path, &f->fd);
 	if (!f->elf || elf_kind(f->elf) != ELF_K_ELF || !gelf_getehdr(f->elf, &f->ehdr))
 		goto fail;
 	if (d->bid_size) {
@@ -598,6 +590,8 @@ static void synthesize_plt_got(struct pyperf_dso *d, struct elf_file *f)
 		size_t n = rsh.sh_size / rsh.sh_entsize;
 
 		refs = pp_calloc(n ? n : 1, sizeof(*refs));
+		if (!refs)
+			d->tab.nomem = true;
 		for (size_t i = 0; refs && i < n; i++) {
 			GElf_Rela r;
 
@@ -723,8 +717,10 @@ static void synthesize_plt(struct pyperf_dso *d, struct elf_file *f)
 		}
 	}
 	slots = pp_calloc(nr ? nr : 1, sizeof(*slots));
-	if (!slots)
+	if (!slots) {
+		d->tab.nomem = true;
 		return;
+	}
 	for (size_t i = 0; i < nr; i++) {
 		if (rel.sh_type == SHT_RELA) {
 			GElf_Rela r;
@@ -906,10 +902,12 @@ static int load_elf_saved(struct pyperf_dso *d, struct table_key *k)
 		return -1;
 	/* "run PATH\ndebug PATH\n", either may be empty */
 	nl = strchr(aux, '\n');
-	if (!strncmp(aux, "run ", 4) && nl && nl > aux + 4)
-		d->run_path = pp_strndup(aux + 4, (size_t)(nl - aux - 4));
-	if (nl && !strncmp(nl + 1, "debug ", 6) && nl[7] && nl[7] != '\n')
-		d->debug_path = pp_strndup(nl + 7, strcspn(nl + 7, "\n"));
+	if (!strncmp(aux, "run ", 4) && nl && nl > aux + 4 &&
+	    !(d->run_path = pp_strndup(aux + 4, (size_t)(nl - aux - 4))))
+		d->tab.nomem = true;
+	if (nl && !strncmp(nl + 1, "debug ", 6) && nl[7] && nl[7] != '\n' &&
+	    !(d->debug_path = pp_strndup(nl + 7, strcspn(nl + 7, "\n"))))
+		d->tab.nomem = true;
 	d->owner->stats.tables_mapped++;
 	k->len = 0; /* nothing to save */
 	return (int)d->tab.nr;
@@ -1002,10 +1000,10 @@ static int load_elf(struct pyperf_dso *d, struct table_key *k)
 		run_f = syms_f;
 	if (!run_f && d->bid_size)
 		warn_build_id_mismatch(d, &es);
-	if (run_f)
-		d->run_path = pp_strdup(run_f->path);
-	if (syms_f && syms_f != run_f)
-		d->debug_path = pp_strdup(syms_f->path);
+	if (run_f && !(d->run_path = pp_strdup(run_f->path)))
+		d->tab.nomem = true;
+	if (syms_f && syms_f != run_f && !(d->debug_path = pp_strdup(syms_f->path)))
+		d->tab.nomem = true;
 	if (syms_f) {
 		int n;
 
@@ -1156,7 +1154,9 @@ static const char *pick_kallsyms(struct pyperf_dso *d, char *buf, size_t size)
 	return "/proc/kallsyms";
 }
 
-/* Appends a hash and the length of what @path reads to the key. */
+/* Appends a hash and the length of what @path reads to the key; a file
+ * that does not exist (/proc/modules of a kernel without modules) is a
+ * fact of the key too. */
 static bool key_add_contents(struct table_key *k, const char *path)
 {
 	char buf[16384];
@@ -1165,9 +1165,15 @@ static bool key_add_contents(struct table_key *k, const char *path)
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return false;
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+	if (fd < 0) {
+		if (errno != ENOENT)
+			return false;
+		symcache_key_add(k->text, sizeof(k->text), &k->len, "%s absent\n", path);
+		return true;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+		if (n < 0)
+			continue;
 		h = hash_bytes(buf, (size_t)n, h);
 		total += (size_t)n;
 	}
@@ -1206,7 +1212,7 @@ static int load_kallsyms(struct pyperf_dso *d, struct table_key *k)
 	char pathbuf[PATH_MAX], line[1024];
 	const char *path, *aux;
 	FILE *f;
-	int added = 0;
+	int added = 0, fd;
 
 	if (k)
 		k->len = 0;
@@ -1220,16 +1226,22 @@ static int load_kallsyms(struct pyperf_dso *d, struct table_key *k)
 			d->owner->buildid_dir);
 		return 0;
 	}
-	if (k && kallsyms_table_key(path, k)) {
-		if (symcache_load(d->owner->table_cache, k->text, k->len, &d->tab, &aux)) {
-			d->owner->stats.tables_mapped++;
-			k->len = 0;
-			return (int)d->tab.nr;
-		}
+	if (k && !kallsyms_table_key(path, k))
+		k->len = 0; /* half a key would save a table no run can find */
+	if (k && k->len && symcache_load(d->owner->table_cache, k->text, k->len, &d->tab, &aux)) {
+		d->owner->stats.tables_mapped++;
+		k->len = 0;
+		return (int)d->tab.nr;
 	}
-	f = fopen(path, "re");
-	if (!f)
+	/* a file named on the command line or in the build-id cache: it may
+	 * be anyone's, but a FIFO there must not hang the report */
+	fd = pyperf_open_untrusted(path, PP_OPEN_FOLLOW | PP_OPEN_ANY_OWNER, NULL, NULL);
+	f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return 0;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		char *end, *name;
 		uint64_t addr = strtoull(line, &end, 16);
@@ -1250,7 +1262,7 @@ static int load_kallsyms(struct pyperf_dso *d, struct table_key *k)
 			&d->tab, addr, addr, name, (type >= 'a') ? STB_LOCAL : STB_GLOBAL,
 			(type == 't' || type == 'T' || type == 'w' || type == 'W') ? STT_FUNC
 										   : STT_OBJECT))
-			break;
+			break; /* the table says it (nomem) */
 		added++;
 	}
 	fclose(f);
@@ -1271,21 +1283,73 @@ static int load_kallsyms(struct pyperf_dso *d, struct table_key *k)
 
 /* ---- loading and lookup -------------------------------------------------------------- */
 
+static void jit_path(const struct pyperf_dso *d, char *path, size_t size)
+{
+	int pid = 0;
+
+	perf_map_pid(d->name, &pid);
+	snprintf(path, size, "/tmp/jit-%d.dump", pid);
+}
+
+/* A perf map or jitdump not read: counted, said once per dso, and an
+ * allocation failure remembered as the error it is. */
+static void jit_file_refused(struct pyperf_dso *d, const struct pyperf_error *err)
+{
+	if (err->code == -ENOMEM) {
+		d->owner->stats.alloc_failures++;
+	} else if (err->code != -ENOENT && !d->refusal_said) {
+		d->owner->stats.perf_maps_refused++;
+		d->refusal_said = true;
+		pr_warn("%s %s\n", err->source, err->text);
+	}
+}
+
+/* Reads /tmp/jit-PID.dump for the perf-map dso @d, in place of any jitdump
+ * it had. Returns its number of code regions, 0 when not read. */
 static int load_jitdump_file(struct pyperf_dso *d)
 {
 	char path[64];
+	struct pyperf_error err;
 	struct stat st;
-	int pid;
+	struct jitdump *j;
 
-	if (!perf_map_pid(d->name, &pid))
+	jit_path(d, path, sizeof(path));
+	j = jitdump_load(path, d->owner->force, &st, &err);
+	if (!j) {
+		jit_file_refused(d, &err);
 		return 0;
-	snprintf(path, sizeof(path), "/tmp/jit-%d.dump", pid);
-	d->jitdump = jitdump_load(path, d->owner->force);
-	if (!d->jitdump)
+	}
+	jitdump_free(d->jitdump);
+	d->jitdump = j;
+	d->jitdump_size = (uint64_t)st.st_size;
+	d->jitdump_mtime = st.st_mtim;
+	return (int)jitdump_symtab(j)->nr;
+}
+
+/* Reads the perf map of @d in place of what it had: its number of
+ * entries, 0 when not read. */
+static int load_perf_map_file(struct pyperf_dso *d)
+{
+	struct pyperf_error err;
+	struct pyperf_map_table *t;
+	PYPERF_OPTS(pyperf_map_load_opts, mo, .force = d->owner->force);
+
+	t = pyperf_map_table__load(d->name, &mo, &err);
+	if (!t) {
+		jit_file_refused(d, &err);
 		return 0;
-	if (!stat(path, &st))
-		d->jitdump_size = (uint64_t)st.st_size;
-	return (int)jitdump_symtab(d->jitdump)->nr;
+	}
+	pyperf_map_table__free(d->perf_map);
+	d->perf_map = t;
+	d->owner->stats.perf_map_bad_lines += pyperf_map_table__bad_lines(t);
+	/* the size read, not a later one: the file may still grow */
+	d->perf_map_size = pyperf_map_table__bytes(t);
+	return (int)pyperf_map_table__size(t);
+}
+
+static bool ts_after(struct timespec a, struct timespec b)
+{
+	return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
 }
 
 /* Whether /tmp/jit-PID.dump exists and was written after the perf map. */
@@ -1293,18 +1357,13 @@ static bool jitdump_is_newer(const struct pyperf_dso *d)
 {
 	char path[64];
 	struct stat jst, mst;
-	int pid;
 
-	if (!perf_map_pid(d->name, &pid))
-		return false;
-	snprintf(path, sizeof(path), "/tmp/jit-%d.dump", pid);
+	jit_path(d, path, sizeof(path));
 	if (stat(path, &jst))
 		return false;
 	if (stat(d->name, &mst))
 		return true;
-	return jst.st_mtim.tv_sec > mst.st_mtim.tv_sec ||
-	       (jst.st_mtim.tv_sec == mst.st_mtim.tv_sec &&
-		jst.st_mtim.tv_nsec > mst.st_mtim.tv_nsec);
+	return ts_after(jst.st_mtim, mst.st_mtim);
 }
 
 static void dso_load(struct pyperf_dso *d)
@@ -1326,47 +1385,28 @@ static void dso_load(struct pyperf_dso *d)
 	case PYPERF_DSO_KERNEL:
 		n = load_kallsyms(d, key);
 		break;
-	case PYPERF_DSO_PERF_MAP: {
-		struct pyperf_error err;
-		PYPERF_OPTS(pyperf_map_load_opts, mo, .force = s->force);
-
+	case PYPERF_DSO_PERF_MAP:
 		/* A process writes a perf map or a jitdump (CPython 3.13
 		 * -X perf_jit); /tmp keeps both kinds from dead processes with
 		 * the same pid. When both are there, the one written last is
 		 * the recorded process's. */
-		if (jitdump_is_newer(d)) {
-			n = load_jitdump_file(d);
-			if (n > 0)
-				break;
-			jitdump_free(d->jitdump);
-			d->jitdump = NULL;
-		}
-		d->perf_map = pyperf_map_table__load(d->name, &mo, &err);
-		if (!d->perf_map) {
-			if (err.code == -EPERM) {
-				s->stats.perf_maps_refused++;
-				pr_warn("%s %s\n", d->name, err.text);
-			}
-			/* No perf map: the runtime may write a jitdump instead
-			 * (CPython 3.13 -X perf_jit). */
-			n = load_jitdump_file(d);
+		if (jitdump_is_newer(d) && (n = load_jitdump_file(d)) > 0)
 			break;
-		}
-		s->stats.perf_map_bad_lines += pyperf_map_table__bad_lines(d->perf_map);
-		n = (int)pyperf_map_table__size(d->perf_map);
-		{
-			struct stat st;
-
-			if (!stat(d->name, &st))
-				d->perf_map_size = (uint64_t)st.st_size;
-		}
+		n = load_perf_map_file(d);
+		/* No perf map: the runtime may write a jitdump instead. */
+		if (!n && !d->perf_map && !d->jitdump)
+			n = load_jitdump_file(d);
 		break;
-	}
 	default:
 		break;
 	}
 	if (d->kind != PYPERF_DSO_PERF_MAP && symtab_finish(&d->tab, SYMTAB_KEEP))
 		n = 0;
+	if (d->tab.nomem) {
+		/* some symbols are missing: the report must not pass for whole */
+		s->stats.alloc_failures++;
+		n = 0;
+	}
 	if (key && key->len && n > 0) {
 		if (symcache_store(s->table_cache, key->text, key->len, &d->tab, key->aux))
 			s->stats.tables_saved++;
@@ -1425,8 +1465,7 @@ bool symbols_refresh_perf_map(struct pyperf_dso *d)
 	struct timespec ts;
 	uint64_t now;
 	struct stat st;
-	struct pyperf_map_table *t;
-	PYPERF_OPTS(pyperf_map_load_opts, mo, .force = d->owner->force);
+	char path[64];
 
 	if (d->kind != PYPERF_DSO_PERF_MAP || d->embedded)
 		return false;
@@ -1435,54 +1474,48 @@ bool symbols_refresh_perf_map(struct pyperf_dso *d)
 	if (now - d->perf_map_checked_ns < 5000000ULL)
 		return false;
 	d->perf_map_checked_ns = now;
-	if (!d->perf_map) {
-		/* a jitdump, or nothing yet */
-		char path[64];
-		int pid;
-		struct jitdump *j;
-
-		if (!perf_map_pid(d->name, &pid))
-			return false;
-		snprintf(path, sizeof(path), "/tmp/jit-%d.dump", pid);
-		if (stat(path, &st) || (uint64_t)st.st_size == d->jitdump_size) {
-			/* maybe the perf map appeared since */
-			if (!stat(d->name, &st)) {
-				d->loaded = false;
-				dso_load(d);
-				return d->perf_map != NULL;
-			}
-			return false;
-		}
-		j = jitdump_load(path, d->owner->force);
-		if (!j)
-			return false;
-		jitdump_free(d->jitdump);
-		d->jitdump = j;
-		d->jitdump_size = (uint64_t)st.st_size;
-		d->loaded = true;
-		return true;
-	}
-	if (stat(d->name, &st) || (uint64_t)st.st_size == d->perf_map_size)
-		return false;
-	t = pyperf_map_table__load(d->name, &mo, NULL);
-	if (!t)
-		return false;
-	pyperf_map_table__free(d->perf_map);
-	d->perf_map = t;
-	d->perf_map_size = (uint64_t)st.st_size;
 	d->loaded = true;
-	return true;
+	if (d->perf_map) {
+		/* re-read when it grew */
+		if (stat(d->name, &st) || (uint64_t)st.st_size == d->perf_map_size)
+			return false;
+		return load_perf_map_file(d) > 0;
+	}
+	jit_path(d, path, sizeof(path));
+	if (d->jitdump) {
+		/* re-read when it grew; a perf map of the same pid is another
+		 * (dead) process's unless written after the jitdump */
+		if (!stat(path, &st) && (uint64_t)st.st_size != d->jitdump_size)
+			return load_jitdump_file(d) > 0;
+		if (!stat(d->name, &st) && ts_after(st.st_mtim, d->jitdump_mtime) &&
+		    load_perf_map_file(d) > 0) {
+			jitdump_free(d->jitdump);
+			d->jitdump = NULL;
+			return true;
+		}
+		return false;
+	}
+	/* nothing yet: either may have appeared */
+	if (jitdump_is_newer(d) && load_jitdump_file(d) > 0)
+		return true;
+	return !stat(d->name, &st) && load_perf_map_file(d) > 0;
 }
 
 PYPERF_API const struct pyperf_symbol *pyperf_dso__find_symbol(struct pyperf_dso *d, uint64_t addr)
 {
+	const struct pyperf_symbol *sym;
+
 	if (unlikely(!d->loaded))
 		dso_load(d);
 	if (d->perf_map)
 		return pyperf_map_table__find(d->perf_map, addr);
 	if (d->jitdump)
 		return symtab_find(jitdump_symtab(d->jitdump), addr);
-	return symtab_find(&d->tab, addr);
+	sym = symtab_find(&d->tab, addr);
+	/* a mapped table makes the symbols it returns: that may fail */
+	if (unlikely(!sym && d->tab.nomem))
+		d->owner->stats.alloc_failures++;
+	return sym;
 }
 
 PYPERF_API size_t pyperf_dso__nr_symbols(struct pyperf_dso *d)

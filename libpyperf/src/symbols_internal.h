@@ -2,6 +2,7 @@
 #ifndef PYPERF_SYMBOLS_INTERNAL_H
 #define PYPERF_SYMBOLS_INTERNAL_H
 
+#include <time.h>
 #include <pyperf/symbols.h>
 #include "internal.h"
 #include "symtab.h"
@@ -21,11 +22,13 @@ struct pyperf_dso {
 	struct pyperf_map_table *perf_map;
 	struct jitdump *jitdump; /* JIT code named by a jitdump instead */
 	uint64_t jitdump_size;
+	struct timespec jitdump_mtime;
 	char *run_path;		      /* the ELF file with the code (after load) */
 	char *debug_path;	      /* the file symbols came from, if another */
 	uint64_t perf_map_size;	      /* bytes of the perf map when read */
 	uint64_t perf_map_checked_ns; /* last look for growth */
 	bool embedded;		      /* content given, not read from a file */
+	bool refusal_said;	      /* an unsafe perf map or jitdump was reported */
 	void *unwind;		      /* the unwinder's per-object state */
 	void (*unwind_free)(void *);
 	void *inlines;	     /* inlines.c's DWARF state, or NULL */

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "symcache.h"
+#include "untrusted.h"
 
 #define SYMCACHE_MAGIC "PYPFSYMT"
 #define SYMCACHE_VERSION 1
@@ -138,11 +139,11 @@ bool symcache_load(const char *dir, const char *key, size_t key_len, struct symt
 	if (!dir_usable(dir, false))
 		return false;
 	file_name(path, sizeof(path), dir, key, key_len);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = pyperf_open_untrusted(path, 0, &st, NULL);
 	if (fd < 0)
 		return false;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (size_t)st.st_size < sizeof(h) || pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+	if (st.st_uid != geteuid() || (size_t)st.st_size < sizeof(h) ||
+	    pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
 		close(fd);
 		return false;
 	}

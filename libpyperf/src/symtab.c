@@ -39,25 +39,28 @@ int symtab_add_elf(struct symtab *t, uint64_t start, uint64_t end, const char *n
 	char *n;
 
 	if (PP_GROW(t->syms, t->cap, t->nr + 1))
-		return -ENOMEM;
+		goto nomem;
 	if (PP_GROW(t->bind, mcap, t->nr + 1))
-		return -ENOMEM;
+		goto nomem;
 	mcap = t->meta_cap;
 	if (PP_GROW(t->type, mcap, t->nr + 1))
-		return -ENOMEM;
+		goto nomem;
 	mcap = t->meta_cap;
 	if (PP_GROW(t->order, mcap, t->nr + 1))
-		return -ENOMEM;
+		goto nomem;
 	t->meta_cap = mcap;
 	n = pp_arena_strdup(&t->names, name);
 	if (!n)
-		return -ENOMEM;
+		goto nomem;
 	t->syms[t->nr] = (struct pyperf_symbol){start, end, n};
 	t->bind[t->nr] = bind;
 	t->type[t->nr] = type;
 	t->order[t->nr] = t->next_order++;
 	t->nr++;
 	return 0;
+nomem:
+	t->nomem = true;
+	return -ENOMEM;
 }
 
 int symtab_add(struct symtab *t, uint64_t start, uint64_t end, const char *name, size_t len)
@@ -73,8 +76,10 @@ int symtab_add(struct symtab *t, uint64_t start, uint64_t end, const char *name,
 		return symtab_add_elf(t, start, end, buf, STB_GLOBAL, STT_FUNC);
 	}
 	heap = pp_strndup(name, len);
-	if (!heap)
+	if (!heap) {
+		t->nomem = true;
 		return -ENOMEM;
+	}
 	ret = symtab_add_elf(t, start, end, heap, STB_GLOBAL, STT_FUNC);
 	free(heap);
 	return ret;
@@ -104,6 +109,7 @@ static int permute(struct symtab *t, const uint32_t *idx)
 		free(b);
 		free(ty);
 		free(o);
+		t->nomem = true;
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < t->nr; i++) {
@@ -135,8 +141,10 @@ void symtab_sort(struct symtab *t)
 	if (sorted || !t->bind || t->map)
 		return;
 	idx = pp_calloc(t->nr, sizeof(*idx));
-	if (!idx)
-		return; /* unsorted lookups are still bounded; leave it */
+	if (!idx) {
+		t->nomem = true;
+		return;
+	}
 	for (size_t i = 0; i < t->nr; i++)
 		idx[i] = (uint32_t)i;
 	sort_ctx = t;
@@ -238,8 +246,10 @@ void symtab_fixup_perf(struct symtab *t, bool is_kallsyms)
 		t->syms[t->nr - 1].end = ALIGN_UP(t->syms[t->nr - 1].start, 4096) + 4096;
 
 	drop = pp_calloc(t->nr, sizeof(*drop));
-	if (!drop)
+	if (!drop) {
+		t->nomem = true;
 		return;
+	}
 	curr = 0;
 	for (size_t next = 1; next < t->nr; next++) {
 		if (t->syms[curr].start != t->syms[next].start) {
@@ -262,11 +272,15 @@ int symtab_finish(struct symtab *t, enum symtab_finish_mode mode)
 	if (t->map)
 		return 0; /* saved finished */
 	symtab_sort(t);
+	if (t->nomem)
+		return -ENOMEM;
 	if (mode == SYMTAB_LAST_WINS && t->nr > 1) {
 		bool *drop = pp_calloc(t->nr, sizeof(*drop));
 
-		if (!drop)
+		if (!drop) {
+			t->nomem = true;
 			return -ENOMEM;
+		}
 		for (size_t i = 0; i + 1 < t->nr; i++)
 			if (t->syms[i].start == t->syms[i + 1].start)
 				drop[i] = true;
@@ -275,8 +289,10 @@ int symtab_finish(struct symtab *t, enum symtab_finish_mode mode)
 	}
 	free(t->max_end);
 	t->max_end = pp_calloc(t->nr ? t->nr : 1, sizeof(*t->max_end));
-	if (!t->max_end)
+	if (!t->max_end) {
+		t->nomem = true;
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < t->nr; i++)
 		t->max_end[i] = MAX(i ? t->max_end[i - 1] : 0, t->syms[i].end);
 	/* The build-time arrays are no longer needed. */
@@ -317,15 +333,20 @@ static const struct pyperf_symbol *mapped_at(struct symtab *t, size_t i)
 	size_t j, off;
 
 	if ((t->made_used + 1) * 2 > t->made_cap &&
-	    pp_table_grow((void **)&t->made, &t->made_cap, 256, sizeof(*t->made), made_hash, NULL))
+	    pp_table_grow((void **)&t->made, &t->made_cap, 256, sizeof(*t->made), made_hash,
+			  NULL)) {
+		t->nomem = true;
 		return NULL;
+	}
 	for (j = hash_u64(i + 1) & (t->made_cap - 1); t->made[j].idx1;
 	     j = (j + 1) & (t->made_cap - 1))
 		if (t->made[j].idx1 == i + 1)
 			return t->made[j].sym;
 	s = pp_arena_alloc_raw(&t->names, sizeof(*s));
-	if (!s)
+	if (!s) {
+		t->nomem = true;
 		return NULL;
+	}
 	off = MIN(t->m_name[i], t->m_names_size - 1);
 	*s = (struct pyperf_symbol){t->m_start[i], t->m_end[i], t->m_names + off};
 	t->made[j] = (struct symtab_made){i + 1, s};

@@ -19,6 +19,9 @@ struct symtab {
 	size_t meta_cap;
 	uint32_t next_order;
 	uint64_t *max_end; /* running maximum of end, for overlapping symbols */
+	/* An allocation failed while building: symbols are missing or
+	 * unsorted, so lookups cannot be trusted (the owner reports it). */
+	bool nomem;
 	struct pp_arena names;
 	/*
 	 * A finished table mapped from the symbol cache (symcache.c): the
@@ -66,5 +69,7 @@ struct pyperf_symbol *symtab_find_start(struct symtab *t, uint64_t addr, uint8_t
 /* For symbols.c: the table inside a parsed perf map. */
 struct pyperf_map_table;
 struct symtab *pyperf_map_table__symtab(struct pyperf_map_table *t);
+/* The bytes of text the table was parsed from. */
+size_t pyperf_map_table__bytes(const struct pyperf_map_table *t);
 
 #endif

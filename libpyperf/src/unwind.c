@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <pyperf/unwind.h>
 #include "internal.h"
+#include "untrusted.h"
 #include "symbols_internal.h"
 
 /* clang-format off */
@@ -226,7 +227,7 @@ static void load_segments(struct obj_unwind *o)
 	}
 }
 
-static struct obj_unwind *obj_for(struct pyperf_dso *d)
+static struct obj_unwind *obj_for(struct pyperf_unwinder *u, struct pyperf_dso *d)
 {
 	struct obj_unwind *o = d->unwind;
 	const char *path;
@@ -234,8 +235,10 @@ static struct obj_unwind *obj_for(struct pyperf_dso *d)
 	if (o)
 		return o->broken ? NULL : o;
 	o = pp_calloc(1, sizeof(*o));
-	if (!o)
+	if (!o) {
+		u->stats.alloc_failures++;
 		return NULL;
+	}
 	o->fd = o->dbg_fd = -1;
 	d->unwind = o;
 	d->unwind_free = obj_free;
@@ -252,9 +255,7 @@ static struct obj_unwind *obj_for(struct pyperf_dso *d)
 	} else {
 		symbols_dso_load(d);
 		path = d->run_path ? d->run_path : d->name;
-		o->fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (o->fd >= 0)
-			o->elf = elf_begin(o->fd, ELF_C_READ_MMAP, NULL);
+		o->elf = pyperf_elf_open(path, &o->fd);
 	}
 	if (o->elf) {
 		o->eh = dwarf_getcfi_elf(o->elf);
@@ -266,14 +267,16 @@ static struct obj_unwind *obj_for(struct pyperf_dso *d)
 }
 
 /* JIT code with a jitdump: its CFI, at the code's own addresses. */
-static struct obj_unwind *jit_obj(struct pyperf_dso *d, Dwarf_CFI *cfi)
+static struct obj_unwind *jit_obj(struct pyperf_unwinder *u, struct pyperf_dso *d, Dwarf_CFI *cfi)
 {
 	struct obj_unwind *o = d->unwind;
 
 	if (!o) {
 		o = pp_calloc(1, sizeof(*o));
-		if (!o)
+		if (!o) {
+			u->stats.alloc_failures++;
 			return NULL;
+		}
 		o->fd = o->dbg_fd = -1;
 		o->borrowed_cfi = true;
 		o->dbg_tried = true;
@@ -298,9 +301,7 @@ static Dwarf_CFI *debug_cfi(struct pyperf_dso *d, struct obj_unwind *o)
 		return o->dcfi;
 	o->dbg_tried = true;
 	if (d->debug_path) {
-		o->dbg_fd = open(d->debug_path, O_RDONLY | O_CLOEXEC);
-		if (o->dbg_fd >= 0)
-			o->dbg_elf = elf_begin(o->dbg_fd, ELF_C_READ_MMAP, NULL);
+		o->dbg_elf = pyperf_elf_open(d->debug_path, &o->dbg_fd);
 		if (o->dbg_elf)
 			o->dbg = dwarf_begin_elf(o->dbg_elf, DWARF_C_READ, NULL);
 	} else if (o->elf) {
@@ -392,14 +393,16 @@ static int rule_slots_grow(struct obj_unwind *o)
 }
 
 /* The decoded CFI row for @vaddr (cached), or NULL. */
-static const struct cfi_rule *rule_for(struct pyperf_dso *d, struct obj_unwind *o, uint64_t vaddr)
+static const struct cfi_rule *rule_for(struct pyperf_unwinder *u, struct pyperf_dso *d,
+				       struct obj_unwind *o, uint64_t vaddr)
 {
 	Dwarf_Frame *frame = NULL;
 	struct cfi_rule *r;
 	size_t j;
+	int ret = 0;
 
 	if ((o->nr_rules + 1) * 2 > o->slots_cap && rule_slots_grow(o))
-		return NULL;
+		goto nomem;
 	for (j = hash_u64(vaddr) & (o->slots_cap - 1); o->slots[j].idx;
 	     j = (j + 1) & (o->slots_cap - 1))
 		if (o->slots[j].pc == vaddr) {
@@ -407,21 +410,23 @@ static const struct cfi_rule *rule_for(struct pyperf_dso *d, struct obj_unwind *
 			return r->valid ? r : NULL;
 		}
 	if (PP_GROW(o->rules, o->cap_rules, o->nr_rules + 1))
-		return NULL;
+		goto nomem;
 	r = &o->rules[o->nr_rules];
 	memset(r, 0, sizeof(*r));
 	if ((o->eh && !dwarf_cfi_addrframe(o->eh, vaddr, &frame)) ||
 	    (debug_cfi(d, o) && !dwarf_cfi_addrframe(o->dcfi, vaddr, &frame))) {
-		int ret = decode_rule(o, frame, r);
-
+		ret = decode_rule(o, frame, r);
 		free(frame);
-		if (ret)
-			return NULL; /* out of memory: not remembered, asked again next time */
 	}
+	if (ret)
+		goto nomem; /* not cached: a later look may succeed */
 	r->pc = vaddr;
 	o->slots[j].pc = vaddr;
 	o->slots[j].idx = (uint32_t)++o->nr_rules;
 	return r->valid ? r : NULL;
+nomem:
+	u->stats.alloc_failures++;
+	return NULL;
 }
 
 /* ---- evaluation ---------------------------------------------------------------- */
@@ -823,7 +828,7 @@ static bool after_call(const uint8_t *p)
  * lies in a mapped file's code that has CFI (so the unwind can go on by
  * the rules) and follows a call instruction there.
  */
-static bool plausible_return(struct pyperf_thread *th, uint64_t ra)
+static bool plausible_return(struct pyperf_unwinder *u, struct pyperf_thread *th, uint64_t ra)
 {
 	const struct pyperf_map *map = pyperf_thread__find_map(th, PYPERF_CPUMODE_USER, ra - 1);
 	const uint8_t *raw;
@@ -834,9 +839,9 @@ static bool plausible_return(struct pyperf_thread *th, uint64_t ra)
 	if (ra < 8 || !map || !map->dso ||
 	    (map->dso->kind != PYPERF_DSO_ELF && map->dso->kind != PYPERF_DSO_VDSO))
 		return false;
-	o = obj_for(map->dso);
+	o = obj_for(u, map->dso);
 	off = pyperf_map__map_ip(map, ra - 1) + 1;
-	if (!o || !off_to_vaddr(o, off - 1, &vaddr) || !rule_for(map->dso, o, vaddr))
+	if (!o || !off_to_vaddr(o, off - 1, &vaddr) || !rule_for(u, map->dso, o, vaddr))
 		return false;
 	raw = (const uint8_t *)elf_rawfile(o->elf, &size);
 	return raw && off >= 8 && off < size && after_call(raw + off);
@@ -851,14 +856,15 @@ static bool plausible_return(struct pyperf_thread *th, uint64_t ra)
  * return address on top of the stack (nothing pushed yet, or a leaf that
  * pushes nothing); then the frame-pointer convention.
  */
-static int step_without_cfi(struct pyperf_thread *th, struct state *s, bool leaf, uint64_t *ra)
+static int step_without_cfi(struct pyperf_unwinder *u, struct pyperf_thread *th, struct state *s,
+			    bool leaf, uint64_t *ra)
 {
 	uint64_t sp = s->regs[R_RSP], bp, v, nbp;
 
-	if (leaf && read_mem(s, sp, &v) && plausible_return(th, v)) {
+	if (leaf && read_mem(s, sp, &v) && plausible_return(u, th, v)) {
 		s->regs[R_RSP] = sp + 8;
 	} else if (reg_get(s, R_RBP, &bp) && bp >= sp && !(bp % 8) && read_mem(s, bp, &nbp) &&
-		   read_mem(s, bp + 8, &v) && plausible_return(th, v)) {
+		   read_mem(s, bp + 8, &v) && plausible_return(u, th, v)) {
 		s->regs[R_RSP] = bp + 16;
 		s->regs[R_RBP] = nbp;
 	} else {
@@ -927,7 +933,7 @@ PYPERF_API size_t pyperf_unwinder__unwind(struct pyperf_unwinder *u, struct pype
 		off = pyperf_map__map_ip(map, lookup);
 		if (map->dso->kind == PYPERF_DSO_PERF_MAP &&
 		    (jcfi = (Dwarf_CFI *)symbols_jit_cfi(map->dso)) &&
-		    (jo = jit_obj(map->dso, jcfi)) && (jr = rule_for(map->dso, jo, lookup))) {
+		    (jo = jit_obj(u, map->dso, jcfi)) && (jr = rule_for(u, map->dso, jo, lookup))) {
 			/* the JIT described its code (jitdump unwinding info) */
 			u->stats.trampoline_frames++;
 			why = step_cfi(jo, jr, &s, &ra);
@@ -971,12 +977,12 @@ PYPERF_API size_t pyperf_unwinder__unwind(struct pyperf_unwinder *u, struct pype
 					 pc, sym ? sym->name : "no symbol", size,
 					 symbols_jit_cfi(map->dso) ? "yes" : "no");
 		} else if (map->dso->kind == PYPERF_DSO_ELF || map->dso->kind == PYPERF_DSO_VDSO) {
-			struct obj_unwind *o = obj_for(map->dso);
+			struct obj_unwind *o = obj_for(u, map->dso);
 			const struct cfi_rule *r;
 			uint64_t vaddr;
 
 			if (!o || !off_to_vaddr(o, off, &vaddr) ||
-			    !(r = rule_for(map->dso, o, vaddr))) {
+			    !(r = rule_for(u, map->dso, o, vaddr))) {
 				/* Entry points carry no CFI on purpose: the stack ends
 				 * there. The loader's and the program's _start, and
 				 * the loader's _dl_start_user, which _start jumps to
@@ -989,7 +995,7 @@ PYPERF_API size_t pyperf_unwinder__unwind(struct pyperf_unwinder *u, struct pype
 					why = PYPERF_UNWIND_END;
 					break;
 				}
-				why = o ? step_without_cfi(th, &s, n == 1, &ra)
+				why = o ? step_without_cfi(u, th, &s, n == 1, &ra)
 					: PYPERF_UNWIND_NO_CFI;
 				if (why)
 					break;

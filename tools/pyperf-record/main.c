@@ -312,6 +312,10 @@ static void summary(const struct pyperf_record_opts *o, const struct pyperf_reco
 	if (s->maps_embedded)
 		fprintf(stderr, ", %" PRIu64 " perf map%s embedded", s->maps_embedded,
 			s->maps_embedded == 1 ? "" : "s");
+	if (s->maps_stale)
+		fprintf(stderr, ", %" PRIu64 " stale perf map%s (older than %s process) left out",
+			s->maps_stale, s->maps_stale == 1 ? "" : "s",
+			s->maps_stale == 1 ? "its" : "their");
 	fprintf(stderr, "; recorder CPU %.2f s over %.2f s ]\n", s->recorder_cpu_seconds,
 		s->wall_seconds);
 	if (s->switch_stacks_shed)

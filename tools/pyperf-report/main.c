@@ -40,7 +40,8 @@ static void usage(FILE *f)
 	    "  -i, --input FILE        perf.data to read (default ./perf.data); repeat to merge\n"
 	    "      --input-format F    perf-data (default), or perf-script: fold `perf script`\n"
 	    "                          text (FILE, or - for stdin) as stackcollapse-perf.pl\n"
-	    "  -f, --force             read perf maps owned by other users\n"
+	    "  -f, --force             read perf.data files, perf maps and jitdumps that\n"
+	    "                          other users own (or that are symlinks)\n"
 	    "      --symfs DIR         look for binaries under DIR\n"
 	    "      --kallsyms FILE     kernel symbols from FILE\n"
 	    "      --symbol-cache DIR  keep parsed symbol tables in DIR (default\n"
@@ -620,6 +621,7 @@ int main(int argc, char **argv)
 		}
 		case 'f':
 			sopts.force = true;
+			popts.force = true;
 			break;
 		case OPT_SYMFS:
 			sopts.symfs = optarg;

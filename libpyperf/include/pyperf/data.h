@@ -372,9 +372,15 @@ struct pyperf_data_open_opts {
 	 * strict_size to refuse such files instead.
 	 */
 	bool strict_size;
+	/*
+	 * Read a file that another user owns (root's and the caller's are
+	 * always read), as perf's -f does: such a file could be made to say
+	 * anything. Without it those files fail with EPERM.
+	 */
+	bool force;
 	size_t : 0;
 };
-#define pyperf_data_open_opts__last_field strict_size
+#define pyperf_data_open_opts__last_field force
 
 /**
  * pyperf_data__open() - open a perf.data file.

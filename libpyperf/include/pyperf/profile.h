@@ -255,9 +255,12 @@ struct pyperf_profile_opts {
 	 * time-ordered speedscope files and the SVG's timeline. On-CPU
 	 * samples only. */
 	bool timeline;
+	/* pyperf_profile__add_file() reads files other users own (see
+	 * pyperf_data_open_opts.force). */
+	bool force;
 	size_t : 0;
 };
-#define pyperf_profile_opts__last_field timeline
+#define pyperf_profile_opts__last_field force
 
 /**
  * pyperf_profile__new() - an empty profile.

@@ -147,6 +147,15 @@ struct pyperf_record_stats {
 	 * truncated_other above are sums of these */
 	uint64_t stacks_cut[PYPERF_CUT_NR];
 	uint64_t stacks_cut_total;
+	/* perf maps / jitdumps of recorded pids not embedded: unsafe (a
+	 * symlink, FIFO, another user's file: said as a warning), or last
+	 * written before the process started (a dead process's) */
+	uint64_t maps_refused;
+	uint64_t maps_stale;
+	/* pyperf_recorder__finish() could not write everything (a full disk):
+	 * the file is cut, the figures above are what was recorded, not
+	 * what the file holds */
+	bool write_failed;
 };
 
 struct pyperf_recorder;
@@ -156,9 +165,12 @@ struct pyperf_recorder;
  * @opts: options, or NULL.
  * @err: filled on failure; may be NULL.
  *
- * The output file is created now (an existing one is renamed to
- * "FILE.old", as perf does), so an unwritable output fails before any
- * command starts.
+ * The recording is written to a new file beside the output, created now
+ * so that an unwritable output fails before any command starts; it takes
+ * the output's name when pyperf_recorder__finish() ends (an existing file
+ * is renamed to "FILE.old" then, as perf does). A recorder freed without
+ * finishing (the command or pid could not be started) leaves nothing and
+ * an older output untouched.
  *
  * Return: a recorder to free with pyperf_recorder__free(), or NULL with
  * errno set.

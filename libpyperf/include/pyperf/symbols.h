@@ -84,6 +84,10 @@ struct pyperf_symbols_stats {
 	uint64_t tables_mapped;	       /* symbol tables taken from the table cache */
 	uint64_t tables_saved;	       /* symbol tables read and saved to it */
 	uint64_t build_id_mismatches;  /* files whose build id differs from the recording's */
+	/* Symbol tables (or perf maps, jitdumps) not loaded for lack of
+	 * memory: the names of their frames are missing, so a report of
+	 * them is not to be trusted. */
+	uint64_t alloc_failures;
 };
 
 /**

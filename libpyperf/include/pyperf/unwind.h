@@ -48,6 +48,9 @@ struct pyperf_unwind_stats {
 	/* steps through a file's code without CFI, by a return address
 	 * found on top of the stack or by the frame pointer, and checked */
 	uint64_t fallback_frames;
+	/* CFI not read for lack of memory: stacks may have stopped early
+	 * for it, so the unwinding is not to be trusted */
+	uint64_t alloc_failures;
 };
 
 struct pyperf_unwinder;
