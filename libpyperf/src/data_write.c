@@ -89,17 +89,19 @@ static int flush_buf(struct pyperf_data_writer *w)
 	return ret;
 }
 
-PYPERF_API struct pyperf_data_writer *pyperf_data_writer__open(const char *path,
-							       struct pyperf_error *err)
+struct pyperf_data_writer *pyperf_data_writer_open_fd(int fd, const char *path,
+						      struct pyperf_error *err)
 {
 	struct pyperf_data_writer *w = pp_calloc(1, sizeof(*w));
 
 	if (!w) {
+		if (fd >= 0)
+			close(fd);
 		pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, path, "out of memory");
 		return NULL;
 	}
-	w->fd = -1;
-	if (path) {
+	w->fd = fd;
+	if (fd >= 0) {
 		w->path = pp_strdup(path);
 		w->buf = pp_malloc(WBUF_SIZE);
 		if (!w->path || !w->buf) {
@@ -107,17 +109,26 @@ PYPERF_API struct pyperf_data_writer *pyperf_data_writer__open(const char *path,
 			pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, path, "out of memory");
 			return pyperf_err_ptr(-ENOMEM);
 		}
-		w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (w->fd < 0) {
+	}
+	return w;
+}
+
+PYPERF_API struct pyperf_data_writer *pyperf_data_writer__open(const char *path,
+							       struct pyperf_error *err)
+{
+	int fd = -1;
+
+	if (path) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0) {
 			int e = errno;
 
 			pyperf_error_set(err, -e, PYPERF_NO_OFFSET, path, "cannot create: %s",
 					 strerror(e));
-			pyperf_data_writer__close(w);
 			return pyperf_err_ptr(-e);
 		}
 	}
-	return w;
+	return pyperf_data_writer_open_fd(fd, path, err);
 }
 
 PYPERF_API int pyperf_data_writer__add_attr(struct pyperf_data_writer *w, const void *attr,

@@ -61,6 +61,9 @@
 struct pyperf_recorder {
 	struct pyperf_record_opts o;
 	char output[PATH_MAX];
+	char write_path[PATH_MAX + 32]; /* what is written: a new file beside output */
+	bool temp_output;		/* write_path is not yet the output */
+	bool keep_temp;			/* ... and could not become it: keep it */
 	char python_dir[PATH_MAX];
 	struct pyperf_data_writer *w;
 	struct perf_evlist *evlist;
@@ -198,13 +201,94 @@ static unsigned read_proc_uint(const char *path, unsigned fallback)
 	return v;
 }
 
+/*
+ * The recording is written to a new file beside the output, which takes
+ * the output's name only when the recording is finished: a start that
+ * fails (no such command or pid) leaves an older file of that name where
+ * it was and writes nothing, an output nobody can create fails before any
+ * command runs, and a symlink planted at the name is replaced, never
+ * followed. A device (-o /dev/null) is written as it is.
+ */
+static int open_output(struct pyperf_recorder *r, struct pyperf_error *err)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(r->output, '/'), *base = slash ? slash + 1 : r->output;
+	struct stat st;
+	int fd;
+
+	if (!stat(r->output, &st) && !S_ISREG(st.st_mode)) {
+		if (!S_ISCHR(st.st_mode))
+			return pyperf_error_set(err, S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL,
+						PYPERF_NO_OFFSET, r->output,
+						"is not a regular file; give -o another name");
+		fd = open(r->output, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			return pyperf_error_set(err, -errno, PYPERF_NO_OFFSET, r->output,
+						"cannot open: %s", strerror(errno));
+		snprintf(r->write_path, sizeof(r->write_path), "%s", r->output);
+	} else {
+		if (!*base)
+			return pyperf_error_set(err, -EISDIR, PYPERF_NO_OFFSET, r->output,
+						"names a folder; give -o a file name");
+		if (slash)
+			snprintf(dir, sizeof(dir), "%.*s",
+				 (int)(slash - r->output + (slash == r->output)), r->output);
+		else
+			snprintf(dir, sizeof(dir), ".");
+		if (snprintf(r->write_path, sizeof(r->write_path), "%s/.%s.pyperf-XXXXXX", dir,
+			     base) >= (int)sizeof(r->write_path))
+			return pyperf_error_set(err, -ENAMETOOLONG, PYPERF_NO_OFFSET, r->output,
+						"name too long");
+		fd = mkostemp(r->write_path, O_CLOEXEC);
+		if (fd < 0)
+			return pyperf_error_set(err, -errno, PYPERF_NO_OFFSET, r->output,
+						"cannot create a file in %s: %s", dir,
+						strerror(errno));
+		r->temp_output = true;
+	}
+	r->w = pyperf_data_writer_open_fd(fd, r->output, err);
+	if (!r->w) {
+		if (r->temp_output)
+			unlink(r->write_path);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The finished recording takes the output's name; an older file there
+ * becomes FILE.old, as perf does. */
+static int commit_output(struct pyperf_recorder *r, struct pyperf_error *err)
+{
+	char old[PATH_MAX + 8];
+	struct stat st;
+
+	if (!r->temp_output)
+		return 0;
+	if (!lstat(r->output, &st) && S_ISREG(st.st_mode) && st.st_size) {
+		snprintf(old, sizeof(old), "%s.old", r->output);
+		if (rename(r->output, old)) {
+			r->keep_temp = true;
+			return pyperf_error_set(err, -errno, PYPERF_NO_OFFSET, r->output,
+						"cannot rename to %s: %s (the recording is in %s)",
+						old, strerror(errno), r->write_path);
+		}
+	}
+	if (rename(r->write_path, r->output)) {
+		r->keep_temp = true;
+		return pyperf_error_set(err, -errno, PYPERF_NO_OFFSET, r->output,
+					"cannot rename %s to it: %s (the recording is there)",
+					r->write_path, strerror(errno));
+	}
+	r->temp_output = false;
+	return 0;
+}
+
 PYPERF_API struct pyperf_recorder *pyperf_recorder__new(const struct pyperf_record_opts *opts,
 							struct pyperf_error *err)
 {
 	struct pyperf_recorder *r;
 	const char *out;
-	char old[PATH_MAX + 8];
-	struct stat st;
+	int ret;
 
 	if (!OPTS_VALID(opts, pyperf_record_opts)) {
 		pyperf_error_set(err, -EINVAL, PYPERF_NO_OFFSET, NULL, "invalid options");
@@ -239,24 +323,10 @@ PYPERF_API struct pyperf_recorder *pyperf_recorder__new(const struct pyperf_reco
 	}
 	libperf_init(libperf_print);
 
-	/* An existing output becomes FILE.old, as perf does. */
-	if (!stat(out, &st) && S_ISREG(st.st_mode) && st.st_size) {
-		snprintf(old, sizeof(old), "%s.old", out);
-		if (rename(out, old)) {
-			int e = errno;
-
-			pyperf_error_set(err, -e, PYPERF_NO_OFFSET, out, "cannot rename to %s: %s",
-					 old, strerror(e));
-			free(r);
-			return pyperf_err_ptr(-e);
-		}
-	}
-	r->w = pyperf_data_writer__open(out, err);
-	if (!r->w) {
-		int e = errno;
-
+	ret = open_output(r, err);
+	if (ret) {
 		free(r);
-		return pyperf_err_ptr(-e);
+		return pyperf_err_ptr(ret);
 	}
 	return r;
 }
@@ -1564,7 +1634,7 @@ static int scan_recording(struct pyperf_recorder *r, struct hit_dso **hits, size
 			  pid_t **pids, size_t *nr_pids)
 {
 	struct pyperf_symbols *syms = pyperf_symbols__new(NULL);
-	struct pyperf_data *d = syms ? pyperf_data__open(r->output, NULL, NULL) : NULL;
+	struct pyperf_data *d = syms ? pyperf_data__open(r->write_path, NULL, NULL) : NULL;
 	struct pyperf_machine *m = d ? pyperf_machine__new(syms, d) : NULL;
 	const struct pyperf_record *rec;
 	size_t cap_hits = 0, cap_pids = 0;
@@ -1992,9 +2062,14 @@ PYPERF_API int pyperf_recorder__finish(struct pyperf_recorder *r, struct pyperf_
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	r->stats.wall_seconds =
 	    (double)(now.tv_sec - r->t0.tv_sec) + (double)(now.tv_nsec - r->t0.tv_nsec) / 1e9;
+	ret = commit_output(r, err);
 	goto out;
 write_error:
 	pyperf_error_set(err, ret, PYPERF_NO_OFFSET, r->output, "cannot write: %s", strerror(-ret));
+	r->stats.write_failed = true;
+	/* what was written is kept, as perf keeps a cut perf.data: the
+	 * reader takes what it can (the error above is the first word) */
+	commit_output(r, NULL);
 out:
 	for (size_t i = 0; i < nr_hits; i++)
 		free(hits[i].name);
@@ -2039,6 +2114,9 @@ PYPERF_API void pyperf_recorder__free(struct pyperf_recorder *r)
 	if (r->exec_err_fd >= 0)
 		close(r->exec_err_fd);
 	pyperf_data_writer__close(r->w);
+	/* never finished (the start failed): nothing is left behind */
+	if (r->temp_output && !r->keep_temp)
+		unlink(r->write_path);
 	pyperf_data__close(r->decoder);
 	pyperf_data_writer__close(r->decoder_w);
 	pyperf_machine__free(r->machine);

@@ -303,6 +303,14 @@ static void summary(const struct pyperf_record_opts *o, const struct pyperf_reco
 		fprintf(stderr, " (%u-byte stack copies)", s->stack_bytes);
 	if (o->off_cpu)
 		fprintf(stderr, "; %" PRIu64 " of them context switches", s->switches);
+	if (s->write_failed) {
+		/* nothing below would be true of the file */
+		fprintf(stderr,
+			" ]\n%s: %s was not completely written (see the error above): it holds "
+			"only part of this recording, and may not be readable\n",
+			prog, output);
+		return;
+	}
 	fprintf(stderr, " ]\n[ %s: %.2f MB written to %s", prog, mb, output);
 	if (s->compression)
 		fprintf(stderr, " (zstd %d)", s->compression);
