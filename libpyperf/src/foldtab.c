@@ -66,6 +66,9 @@ int pp_foldtab_write(struct pp_foldtab *t, FILE *out)
 		fwrite(t->lines[i].text, 1, t->lines[i].len, out);
 		fprintf(out, " %" PRIu64 "\n", t->lines[i].weight);
 	}
+	errno = 0;
+	if (fflush(out))
+		return errno ? -errno : -EIO;
 	return ferror(out) ? -EIO : 0;
 }
 

@@ -245,12 +245,24 @@ void pp_out_init(struct pp_out *j, FILE *out)
 	j->out = out;
 	j->len = 0;
 	j->failed = false;
+	j->err = 0;
+}
+
+static void out_write(struct pp_out *j, const void *p, size_t n)
+{
+	if (j->failed)
+		return;
+	errno = 0;
+	if (fwrite(p, 1, n, j->out) != n) {
+		j->failed = true;
+		j->err = errno ? errno : EIO; /* ENOSPC says more than EIO */
+	}
 }
 
 static void out_flush(struct pp_out *j)
 {
-	if (j->len && !j->failed && fwrite(j->buf, 1, j->len, j->out) != j->len)
-		j->failed = true;
+	if (j->len)
+		out_write(j, j->buf, j->len);
 	j->len = 0;
 }
 
@@ -259,8 +271,7 @@ void pp_out_raw(struct pp_out *j, const char *s, size_t n)
 	if (n > sizeof(j->buf) - j->len) {
 		out_flush(j);
 		if (n > sizeof(j->buf)) {
-			if (!j->failed && fwrite(s, 1, n, j->out) != n)
-				j->failed = true;
+			out_write(j, s, n);
 			return;
 		}
 	}
@@ -337,7 +348,7 @@ void pp_out_trim_newline(struct pp_out *j)
 int pp_out_finish(struct pp_out *j)
 {
 	out_flush(j);
-	if (j->failed || ferror(j->out))
-		return -EIO;
-	return 0;
+	if (j->failed)
+		return -j->err;
+	return ferror(j->out) ? -EIO : 0;
 }

@@ -91,6 +91,7 @@ struct pp_out {
 	FILE *out;
 	size_t len;
 	bool failed;
+	int err; /* errno of the failed write */
 	char buf[64 * 1024];
 };
 struct json_t;
@@ -113,7 +114,7 @@ int pp_out_json(struct pp_out *j, struct json_t *v, size_t flags);
 /* Drops a newline just written (JSON_INDENT ends an embedded dump with one). */
 void pp_out_trim_newline(struct pp_out *j);
 /* Writes what is buffered (also mid-way, before writing to the FILE
- * directly): 0, or -EIO if any write failed. */
+ * directly): 0, or the negative errno of the first write that failed. */
 int pp_out_finish(struct pp_out *j);
 
 #endif /* PYPERF_OUTFMT_H */

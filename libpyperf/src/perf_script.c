@@ -504,9 +504,14 @@ PYPERF_API int pyperf_perf_script__collapse(FILE *in, const char *name, FILE *ou
 		pyperf_error_set(err, ret, PYPERF_NO_OFFSET, name,
 				 "line %" PRIu64 ": out of memory", lineno);
 	/* What was folded is written even after an error: keep what can be kept. */
-	if (pp_foldtab_write(&f.stacks, out) && !ret) {
-		ret = -EIO;
-		pyperf_error_set(err, ret, PYPERF_NO_OFFSET, name, "write error");
+	{
+		int wret = pp_foldtab_write(&f.stacks, out);
+
+		if (wret && !ret) {
+			ret = wret;
+			pyperf_error_set(err, ret, PYPERF_NO_OFFSET, name,
+					 "cannot write the folded stacks: %s", strerror(-wret));
+		}
 	}
 	if (!ret && bad) {
 		ret = -EBADMSG;

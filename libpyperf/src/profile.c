@@ -1710,8 +1710,12 @@ int pp_write_done(const struct pyperf_profile *p, FILE *out, int ret)
 {
 	if (ret)
 		return ret;
-	/* what is still buffered must reach the file for its errors to show */
-	if (fflush(out) || ferror(out))
+	/* what is still buffered must reach the file for its errors to show
+	 * (ENOSPC of a full disk, say) */
+	errno = 0;
+	if (fflush(out))
+		return errno ? -errno : -EIO;
+	if (ferror(out))
 		return -EIO;
 	return pp_profile_check(p);
 }

@@ -294,6 +294,16 @@ static void summary(const struct pyperf_record_opts *o, const struct pyperf_reco
 	double mb = (double)s->bytes_written / (1024.0 * 1024.0);
 	const char *output = o->output ? o->output : "perf.data"; /* the library's default */
 
+	if (s->write_failed) {
+		/* what the file holds is not known: say what was recorded only */
+		fprintf(stderr,
+			"[ %s: %" PRIu64 " samples of %s recorded, %" PRIu64 " lost ]\n"
+			"%s: %s was not completely written (see the error above): it holds only "
+			"part of this recording, and may not be readable\n",
+			prog, s->samples, s->event_name ? s->event_name : "?", s->lost_samples, prog,
+			output);
+		return;
+	}
 	fprintf(stderr,
 		"[ %s: %" PRIu64 " samples of %s, %" PRIu64 " lost; %" PRIu64 " processes, %" PRIu64
 		" threads; call graphs: %s",
@@ -303,14 +313,6 @@ static void summary(const struct pyperf_record_opts *o, const struct pyperf_reco
 		fprintf(stderr, " (%u-byte stack copies)", s->stack_bytes);
 	if (o->off_cpu)
 		fprintf(stderr, "; %" PRIu64 " of them context switches", s->switches);
-	if (s->write_failed) {
-		/* nothing below would be true of the file */
-		fprintf(stderr,
-			" ]\n%s: %s was not completely written (see the error above): it holds "
-			"only part of this recording, and may not be readable\n",
-			prog, output);
-		return;
-	}
 	fprintf(stderr, " ]\n[ %s: %.2f MB written to %s", prog, mb, output);
 	if (s->compression)
 		fprintf(stderr, " (zstd %d)", s->compression);
@@ -562,7 +564,12 @@ int main(int argc, char **argv)
 		waitpid(pyperf_recorder__child_pid(recorder), NULL, 0);
 	}
 	if (pyperf_recorder__finish(recorder, &err)) {
-		fprintf(stderr, "%s: %s\n", prog, pyperf_error__format(&err, msg, sizeof(msg)));
+		char fmsg[sizeof(msg)];
+
+		/* the same failure (a full disk) said once */
+		pyperf_error__format(&err, fmsg, sizeof(fmsg));
+		if (!ret || strcmp(fmsg, msg))
+			fprintf(stderr, "%s: %s\n", prog, fmsg);
 		ret = -1;
 	}
 	/* what finishing found (build-id cache, Python without frames) */

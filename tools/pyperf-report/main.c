@@ -471,7 +471,7 @@ static int fold_perf_script(const char **inputs, int nr_inputs, const char *outp
 	}
 	if (in != stdin)
 		fclose(in);
-	if (out != stdout && fclose(out)) {
+	if (out != stdout && fclose(out) && !ret) {
 		fprintf(stderr, "%s: cannot write %s: %s\n", prog, output, strerror(errno));
 		status = EXIT_INPUT;
 	}
@@ -1087,9 +1087,12 @@ int main(int argc, char **argv)
 		ret = pyperf_profile__write_report(prof, out, &ropts);
 		break;
 	}
-	if (ret)
-		fprintf(stderr, "%s: writing the report failed: %s\n", prog, strerror(-ret));
-	if (out != stdout && fclose(out)) {
+	if (ret == -ENOMEM)
+		fprintf(stderr, "%s: out of memory (the report is not complete)\n", prog);
+	else if (ret)
+		fprintf(stderr, "%s: cannot write %s: %s (the report is not complete)\n", prog,
+			output ? output : "to standard output", strerror(-ret));
+	if (out != stdout && fclose(out) && !ret) {
 		fprintf(stderr, "%s: cannot write %s: %s\n", prog, output, strerror(errno));
 		ret = -EIO;
 	}
