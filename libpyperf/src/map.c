@@ -104,7 +104,7 @@ PYPERF_API struct pyperf_map_table *pyperf_map_table__parse(const char *text, si
 		}
 		p = nl ? nl + 1 : end;
 	}
-	if (symtab_finish(&t->tab, SYMTAB_LAST_WINS)) {
+	if (symtab_finish(&t->tab, SYMTAB_PERF_MAP)) {
 		pyperf_map_table__free(t);
 		errno = ENOMEM;
 		return NULL;

@@ -6,7 +6,9 @@
  * compared whole, so a hash collision is a miss, not a wrong table. The
  * file is native-endian, all arrays 8-byte aligned:
  *
- *	header | key | aux | start[nr] | end[nr] | max_end[nr] | name[nr] (u32) | names
+ *	header | key | aux | start[nr] | end[nr] | block_max[2 * leaves] | name[nr] (u32) | names
+ *
+ * (block_max: the lookup tree of symtab.c, leaves from symtab_block_leaves).
  *
  * Files are written to a temporary name and renamed, so a reader sees a
  * whole file or none. A file that does not check out (size, bounds, the
@@ -27,7 +29,7 @@
 #include "untrusted.h"
 
 #define SYMCACHE_MAGIC "PYPFSYMT"
-#define SYMCACHE_VERSION 1
+#define SYMCACHE_VERSION 2
 /* Saved tables not rewritten for this long are removed when another is saved. */
 #define SYMCACHE_MAX_AGE_S (30 * 24 * 3600)
 
@@ -131,7 +133,7 @@ bool symcache_load(const char *dir, const char *key, size_t key_len, struct symt
 	char path[PATH_MAX];
 	struct symcache_header h;
 	struct stat st;
-	size_t off, arrays;
+	size_t off, arrays, leaves;
 	const char *base;
 	void *map;
 	int fd;
@@ -156,7 +158,8 @@ bool symcache_load(const char *dir, const char *key, size_t key_len, struct symt
 		return false;
 	}
 	off = sizeof(h) + pad8(h.key_len) + pad8(h.aux_len);
-	arrays = 3 * 8 * h.nr + pad8(4 * h.nr);
+	leaves = symtab_block_leaves(h.nr);
+	arrays = 2 * 8 * h.nr + 2 * 8 * leaves + pad8(4 * h.nr);
 	if (off + arrays + h.names_size != (uint64_t)st.st_size) {
 		close(fd);
 		return false;
@@ -177,8 +180,9 @@ bool symcache_load(const char *dir, const char *key, size_t key_len, struct symt
 	t->nr = h.nr;
 	t->m_start = (const uint64_t *)(base + off);
 	t->m_end = t->m_start + h.nr;
-	t->max_end = (uint64_t *)(t->m_end + h.nr);
-	t->m_name = (const uint32_t *)(t->m_end + 2 * h.nr);
+	t->block_max = (uint64_t *)(t->m_end + h.nr);
+	t->block_leaves = leaves;
+	t->m_name = (const uint32_t *)(t->block_max + 2 * leaves);
 	t->m_names = base + off + arrays;
 	/* Name offsets are bounded on use (symtab_at): the names end with a
 	 * NUL, and an offset past them is clamped to that NUL. */
@@ -240,7 +244,7 @@ bool symcache_store(const char *dir, const char *key, size_t key_len, const stru
 	bool ok = false;
 	int fd;
 
-	if (t->map || !dir_usable(dir, true) || key_len > UINT32_MAX)
+	if (t->map || !t->block_max || !dir_usable(dir, true) || key_len > UINT32_MAX)
 		return false;
 	file_name(path, sizeof(path), dir, key, key_len);
 	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
@@ -262,8 +266,8 @@ bool symcache_store(const char *dir, const char *key, size_t key_len, const stru
 	h.aux_len = (uint32_t)strlen(aux) + 1;
 	h.nr = t->nr;
 	h.names_size = names_size ? names_size : 1;
-	h.file_size = sizeof(h) + pad8(h.key_len) + pad8(h.aux_len) + 3 * 8 * h.nr +
-		      pad8(4 * h.nr) + h.names_size;
+	h.file_size = sizeof(h) + pad8(h.key_len) + pad8(h.aux_len) + 2 * 8 * h.nr +
+		      2 * 8 * t->block_leaves + pad8(4 * h.nr) + h.names_size;
 	if (!write_all(fd, &h, sizeof(h)) || !write_all(fd, key, key_len) ||
 	    !write_all(fd, aux, h.aux_len))
 		goto out;
@@ -275,9 +279,8 @@ bool symcache_store(const char *dir, const char *key, size_t key_len, const stru
 		u64[i] = t->syms[i].end;
 	if (!write_all(fd, u64, 8 * t->nr))
 		goto out;
-	for (size_t i = 0; i < t->nr; i++)
-		u64[i] = t->max_end ? t->max_end[i] : t->syms[i].end;
-	if (!write_all(fd, u64, 8 * t->nr) || !write_all(fd, names, 4 * t->nr))
+	if (!write_all(fd, t->block_max, 8 * 2 * t->block_leaves) ||
+	    !write_all(fd, names, 4 * t->nr))
 		goto out;
 	{
 		/* Names in one buffered pass: kallsyms has 100,000 of them. */

@@ -20,14 +20,16 @@ void symtab_free(struct symtab *t)
 {
 	if (t->map) {
 		munmap(t->map, t->map_size);
-		t->max_end = NULL; /* it pointed into the mapping */
+		t->block_max = NULL; /* it pointed into the mapping */
 	}
 	free(t->made);
+	free(t->rb_left);
+	free(t->rb_right);
 	free(t->syms);
 	free(t->bind);
 	free(t->type);
 	free(t->order);
-	free(t->max_end);
+	free(t->block_max);
 	pp_arena_free(&t->names);
 	memset(t, 0, sizeof(*t));
 }
@@ -96,6 +98,15 @@ static int cmp_idx(const void *a, const void *b)
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
 	return sort_ctx->order[i] < sort_ctx->order[j] ? -1 : 1;
+}
+
+/* Positions (+ 1) of sorted entries, by the order they were added in. */
+static int cmp_order(const void *a, const void *b)
+{
+	uint32_t i = *(const uint32_t *)a - 1, j = *(const uint32_t *)b - 1;
+
+	return sort_ctx->order[i] < sort_ctx->order[j] ? -1
+						       : sort_ctx->order[i] > sort_ctx->order[j];
 }
 
 static int permute(struct symtab *t, const uint32_t *idx)
@@ -267,6 +278,193 @@ void symtab_fixup_perf(struct symtab *t, bool is_kallsyms)
 	free(drop);
 }
 
+size_t symtab_block_leaves(size_t nr)
+{
+	size_t blocks = (nr + SYMTAB_BLOCK - 1) / SYMTAB_BLOCK, leaves = 1;
+
+	while (leaves < blocks)
+		leaves *= 2;
+	return leaves;
+}
+
+static int build_block_max(struct symtab *t)
+{
+	size_t leaves = symtab_block_leaves(t->nr);
+	uint64_t *m = pp_calloc(2 * leaves, sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->nr; i++)
+		m[leaves + i / SYMTAB_BLOCK] = MAX(m[leaves + i / SYMTAB_BLOCK], t->syms[i].end);
+	for (size_t i = leaves - 1; i >= 1; i--)
+		m[i] = MAX(m[2 * i], m[2 * i + 1]);
+	free(t->block_max);
+	t->block_max = m;
+	t->block_leaves = leaves;
+	return 0;
+}
+
+/*
+ * perf keeps a perf map's symbols in a red-black tree, inserted in the
+ * map's line order (an equal start goes right), and searches it from the
+ * root for the first symbol covering the address (symbols__insert,
+ * symbols__find in tools/perf/util/symbol.c; no fixup of the entries).
+ * Where entries overlap, which one perf names depends on the tree's
+ * shape, so the tree is rebuilt the same way: the kernel's insertion with
+ * its recolourings and rotations (lib/rbtree.c). Nodes are the entries'
+ * sorted positions, which are the tree's in-order.
+ */
+struct rb_build {
+	uint32_t *l, *r, *p; /* index + 1; 0: none */
+	uint8_t *red;
+	uint32_t root;
+};
+
+static void rb_replace_child(struct rb_build *b, uint32_t parent, uint32_t old, uint32_t new)
+{
+	if (!parent)
+		b->root = new;
+	else if (b->l[parent - 1] == old)
+		b->l[parent - 1] = new;
+	else
+		b->r[parent - 1] = new;
+}
+
+/* Rotates @x down to the left (its right child takes its place). */
+static void rb_rotate_left(struct rb_build *b, uint32_t x)
+{
+	uint32_t y = b->r[x - 1], px = b->p[x - 1];
+
+	b->r[x - 1] = b->l[y - 1];
+	if (b->l[y - 1])
+		b->p[b->l[y - 1] - 1] = x;
+	b->l[y - 1] = x;
+	b->p[y - 1] = px;
+	b->p[x - 1] = y;
+	rb_replace_child(b, px, x, y);
+}
+
+static void rb_rotate_right(struct rb_build *b, uint32_t x)
+{
+	uint32_t y = b->l[x - 1], px = b->p[x - 1];
+
+	b->l[x - 1] = b->r[y - 1];
+	if (b->r[y - 1])
+		b->p[b->r[y - 1] - 1] = x;
+	b->r[y - 1] = x;
+	b->p[y - 1] = px;
+	b->p[x - 1] = y;
+	rb_replace_child(b, px, x, y);
+}
+
+/* Links node @n (red) under the place its start leads to, then restores
+ * the colours as the kernel's __rb_insert() does, case for case. */
+static void rb_insert(struct rb_build *b, const struct symtab *t, uint32_t n)
+{
+	uint64_t ip = t->syms[n - 1].start;
+	uint32_t parent = 0, at = b->root;
+	bool left = false;
+
+	while (at) {
+		parent = at;
+		left = ip < t->syms[at - 1].start;
+		at = left ? b->l[at - 1] : b->r[at - 1];
+	}
+	b->p[n - 1] = parent;
+	b->red[n - 1] = 1;
+	if (!parent)
+		b->root = n;
+	else if (left)
+		b->l[parent - 1] = n;
+	else
+		b->r[parent - 1] = n;
+	for (;;) {
+		uint32_t g, uncle;
+
+		parent = b->p[n - 1];
+		if (!parent) {
+			b->red[n - 1] = 0;
+			break;
+		}
+		if (!b->red[parent - 1])
+			break;
+		g = b->p[parent - 1];
+		if (parent == b->l[g - 1]) {
+			uncle = b->r[g - 1];
+			if (uncle && b->red[uncle - 1]) { /* case 1: recolour, go up */
+				b->red[uncle - 1] = b->red[parent - 1] = 0;
+				b->red[g - 1] = 1;
+				n = g;
+				continue;
+			}
+			if (n == b->r[parent - 1]) { /* case 2 */
+				rb_rotate_left(b, parent);
+				n = parent;
+				parent = b->p[n - 1];
+			}
+			rb_rotate_right(b, g); /* case 3 */
+			b->red[parent - 1] = 0;
+			b->red[g - 1] = 1;
+			break;
+		}
+		uncle = b->l[g - 1];
+		if (uncle && b->red[uncle - 1]) {
+			b->red[uncle - 1] = b->red[parent - 1] = 0;
+			b->red[g - 1] = 1;
+			n = g;
+			continue;
+		}
+		if (n == b->l[parent - 1]) {
+			rb_rotate_right(b, parent);
+			n = parent;
+			parent = b->p[n - 1];
+		}
+		rb_rotate_left(b, g);
+		b->red[parent - 1] = 0;
+		b->red[g - 1] = 1;
+		break;
+	}
+}
+
+static int build_rb_tree(struct symtab *t)
+{
+	struct rb_build b = {0};
+	uint32_t *by_order = NULL;
+	int ret = -ENOMEM;
+
+	if (t->nr >= UINT32_MAX)
+		return -ENOMEM;
+	b.l = pp_calloc(t->nr ? t->nr : 1, sizeof(*b.l));
+	b.r = pp_calloc(t->nr ? t->nr : 1, sizeof(*b.r));
+	b.p = pp_calloc(t->nr ? t->nr : 1, sizeof(*b.p));
+	b.red = pp_calloc(t->nr ? t->nr : 1, 1);
+	by_order = pp_calloc(t->nr ? t->nr : 1, sizeof(*by_order));
+	if (!b.l || !b.r || !b.p || !b.red || !by_order)
+		goto out;
+	/* insertion order: the order entries were added in (their lines) */
+	for (size_t i = 0; i < t->nr; i++)
+		by_order[i] = (uint32_t)i + 1;
+	sort_ctx = t;
+	qsort(by_order, t->nr, sizeof(*by_order), cmp_order);
+	sort_ctx = NULL;
+	for (size_t i = 0; i < t->nr; i++)
+		rb_insert(&b, t, by_order[i]);
+	free(t->rb_left);
+	free(t->rb_right);
+	t->rb_left = b.l;
+	t->rb_right = b.r;
+	t->rb_root = b.root;
+	b.l = b.r = NULL;
+	ret = 0;
+out:
+	free(b.l);
+	free(b.r);
+	free(b.p);
+	free(b.red);
+	free(by_order);
+	return ret;
+}
+
 int symtab_finish(struct symtab *t, enum symtab_finish_mode mode)
 {
 	if (t->map)
@@ -287,14 +485,10 @@ int symtab_finish(struct symtab *t, enum symtab_finish_mode mode)
 		drop_marked(t, drop);
 		free(drop);
 	}
-	free(t->max_end);
-	t->max_end = pp_calloc(t->nr ? t->nr : 1, sizeof(*t->max_end));
-	if (!t->max_end) {
+	if (mode == SYMTAB_PERF_MAP ? build_rb_tree(t) : build_block_max(t)) {
 		t->nomem = true;
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < t->nr; i++)
-		t->max_end[i] = MAX(i ? t->max_end[i - 1] : 0, t->syms[i].end);
 	/* The build-time arrays are no longer needed. */
 	free(t->bind);
 	free(t->type);
@@ -360,36 +554,104 @@ const struct pyperf_symbol *symtab_at(const struct symtab *t, size_t i)
 	return t->map ? mapped_at((struct symtab *)t, i) : &t->syms[i];
 }
 
-/* The index of the symbol covering @addr, or -1. */
-static ptrdiff_t find_index(const struct symtab *t, uint64_t addr)
+/* perf's symbols__find(): the first entry on the search path covering
+ * @addr (end exclusive; an empty entry matches its start). */
+static ptrdiff_t find_rb(const struct symtab *t, uint64_t addr, size_t *steps)
 {
-	size_t lo = 0, hi = t->nr;
+	uint32_t n = t->rb_root;
 
+	while (n) {
+		const struct pyperf_symbol *s = &t->syms[n - 1];
+
+		++*steps;
+		if (addr < s->start)
+			n = t->rb_left[n - 1];
+		else if (addr > s->end || (addr == s->end && addr != s->start))
+			n = t->rb_right[n - 1];
+		else
+			return (ptrdiff_t)n - 1;
+	}
+	return -1;
+}
+
+/* The last entry of block @b, at or before @k, covering @addr, or -1. */
+static ptrdiff_t scan_block(const struct symtab *t, size_t b, size_t k, uint64_t addr,
+			    size_t *steps)
+{
+	size_t first = b * SYMTAB_BLOCK;
+
+	for (size_t i = MIN(k + 1, first + SYMTAB_BLOCK); i-- > first;) {
+		++*steps;
+		if (covers(t, i, addr))
+			return (ptrdiff_t)i;
+	}
+	return -1;
+}
+
+/*
+ * The innermost symbol covering @addr: the last one starting at or
+ * before it whose end lies past it. Its block is scanned; earlier blocks
+ * are skipped in the block-maximum tree while none of their symbols
+ * reaches @addr, so a long symbol covering thousands of small ones (or
+ * none) costs a walk up and down the tree, not a scan.
+ */
+static ptrdiff_t find_index(const struct symtab *t, uint64_t addr, size_t *steps)
+{
+	size_t lo = 0, hi = t->nr, k, kb, i, leaves = t->block_leaves;
+	ptrdiff_t hit;
+
+	if (t->rb_left)
+		return find_rb(t, addr, steps);
 	/* The last symbol starting at or before addr. */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
+		++*steps;
 		if (start_of(t, mid) <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	/* Nested symbols: an earlier, longer one may cover addr. */
-	while (lo > 0) {
-		if (covers(t, lo - 1, addr))
-			return (ptrdiff_t)(lo - 1);
-		if (!t->max_end || t->max_end[lo - 1] <= addr)
+	if (!lo)
+		return -1;
+	k = lo - 1;
+	kb = k / SYMTAB_BLOCK;
+	if ((hit = scan_block(t, kb, k, addr, steps)) >= 0 || !kb || !t->block_max)
+		return hit;
+	/* the last earlier block whose maximum end passes addr: from the leaf
+	 * before kb, leftwards over whole subtrees, then down its rightmost
+	 * qualifying path */
+	i = leaves + kb - 1;
+	for (;;) {
+		++*steps;
+		if (t->block_max[i] > addr)
 			break;
-		lo--;
+		while (!(i & 1))
+			i >>= 1;
+		if (i == 1)
+			return -1;
+		i--;
 	}
-	return -1;
+	while (i < leaves) {
+		++*steps;
+		i = t->block_max[2 * i + 1] > addr ? 2 * i + 1 : 2 * i;
+	}
+	return scan_block(t, i - leaves, t->nr - 1, addr, steps);
+}
+
+const struct pyperf_symbol *symtab_find_counted(const struct symtab *t, uint64_t addr,
+						size_t *steps)
+{
+	ptrdiff_t i = find_index(t, addr, steps);
+
+	return i < 0 ? NULL : symtab_at(t, (size_t)i);
 }
 
 const struct pyperf_symbol *symtab_find(const struct symtab *t, uint64_t addr)
 {
-	ptrdiff_t i = find_index(t, addr);
+	size_t steps = 0;
 
-	return i < 0 ? NULL : symtab_at(t, (size_t)i);
+	return symtab_find_counted(t, addr, &steps);
 }
 
 struct pyperf_symbol *symtab_find_start(struct symtab *t, uint64_t addr, uint8_t *type)

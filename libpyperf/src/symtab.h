@@ -18,7 +18,18 @@ struct symtab {
 	uint32_t *order; /* insertion order, to keep sorting stable */
 	size_t meta_cap;
 	uint32_t next_order;
-	uint64_t *max_end; /* running maximum of end, for overlapping symbols */
+	/*
+	 * Lookups, O(log n) however symbols overlap. Perf maps: perf's
+	 * red-black tree rebuilt (left/right children, index + 1, of the
+	 * sorted entries), searched as perf searches it, so that an address
+	 * covered by several entries gets the one perf names. Other tables:
+	 * the maximum end per block of SYMTAB_BLOCK entries, as a binary
+	 * tree (block_max[1] the root, leaves from block_leaves), to find
+	 * the last entry starting at or before an address that covers it.
+	 */
+	uint32_t *rb_left, *rb_right, rb_root;
+	uint64_t *block_max;
+	size_t block_leaves;
 	/* An allocation failed while building: symbols are missing or
 	 * unsorted, so lookups cannot be trusted (the owner reports it). */
 	bool nomem;
@@ -43,9 +54,14 @@ struct symtab {
 };
 
 enum symtab_finish_mode {
-	SYMTAB_LAST_WINS, /* perf maps: newest entry at an address wins */
+	SYMTAB_LAST_WINS, /* jitdumps: newest code at an address wins */
 	SYMTAB_KEEP,	  /* just sort */
+	SYMTAB_PERF_MAP,  /* every entry kept, found as perf finds them */
 };
+
+#define SYMTAB_BLOCK 16
+/* Leaves of the block-maximum tree of @nr symbols (a power of two). */
+size_t symtab_block_leaves(size_t nr);
 
 void symtab_init(struct symtab *t);
 void symtab_free(struct symtab *t);
@@ -61,6 +77,9 @@ void symtab_fixup_perf(struct symtab *t, bool is_kallsyms);
 int symtab_finish(struct symtab *t, enum symtab_finish_mode mode);
 /* The symbol covering @addr, or NULL. Needs symtab_finish(). */
 const struct pyperf_symbol *symtab_find(const struct symtab *t, uint64_t addr);
+/* The same, counting the entries it looked at in *@steps (for tests). */
+const struct pyperf_symbol *symtab_find_counted(const struct symtab *t, uint64_t addr,
+						size_t *steps);
 /* Entry @i (< nr) of a finished table. */
 const struct pyperf_symbol *symtab_at(const struct symtab *t, size_t i);
 /* The symbol starting exactly at @addr (after sorting), or NULL. */

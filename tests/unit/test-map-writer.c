@@ -469,15 +469,19 @@ TEST(malformed_lines_are_skipped_and_counted)
 				   "   \n"		  /* blanks */
 				   "0x4000 10 prefixed\n" /* perf reads 0x too */
 				   "5000 10 name with spaces\n"
-				   "1000 10 written_later\n" /* same start: last wins */
+				   "1000 10 written_later\n" /* same start: see below */
 				   "6000 10 no_final_newline";
 	struct pyperf_map_table *t = pyperf_map_table__parse(text, sizeof(text) - 1);
 	const struct pyperf_symbol *s;
 
 	REQUIRE(t);
 	CHECK_EQ(pyperf_map_table__bad_lines(t), 4);
+	/* perf's tree of these five entries (insertion in line order, equal
+	 * starts going right) has 0x4000 at the root and good_one as its left
+	 * child, met before written_later: perf names 0x100f good_one */
 	s = pyperf_map_table__find(t, 0x100f);
-	CHECK(s && !strcmp(s->name, "written_later"));
+	CHECK(s && !strcmp(s->name, "good_one"));
+	CHECK_EQ(pyperf_map_table__size(t), 5);
 	CHECK(pyperf_map_table__find(t, 0x1010) == NULL);
 	s = pyperf_map_table__find(t, 0x5005);
 	CHECK(s && !strcmp(s->name, "name with spaces"));
