@@ -504,6 +504,32 @@ static int paranoid_error(struct pyperf_error *err, int e)
 				strerror(e), p);
 }
 
+/*
+ * libperf's perf_evsel__delete() frees the evsel alone: the ids read at
+ * open and the cpu and thread maps the evlist propagated to it stay
+ * behind (perf's own evsel__exit() releases them). Under LeakSanitizer
+ * that made every pyperf-record exit 1 instead of its command's status.
+ */
+void perf_evsel__free_id(struct perf_evsel *evsel); /* libperf's, not in its public headers */
+
+static void evlist_delete(struct perf_evlist *evlist)
+{
+	struct perf_evsel *e;
+
+	if (!evlist)
+		return;
+	perf_evlist__munmap(evlist);
+	perf_evlist__close(evlist);
+	perf_evlist__for_each_evsel(evlist, e)
+	{
+		perf_evsel__free_id(e);
+		/* the references the evlist gave it (it keeps its own) */
+		perf_cpu_map__put(perf_evsel__cpus(e));
+		perf_thread_map__put(perf_evsel__threads(e));
+	}
+	perf_evlist__delete(evlist);
+}
+
 /* Opens the events on @threads, falling back from cycles to cpu-clock. */
 static int open_events(struct pyperf_recorder *r, bool launch, struct pyperf_error *err)
 {
@@ -525,10 +551,7 @@ static int open_events(struct pyperf_recorder *r, bool launch, struct pyperf_err
 	}
 	for (;;) {
 		build_attr(r, launch);
-		if (r->evlist) {
-			perf_evlist__close(r->evlist);
-			perf_evlist__delete(r->evlist);
-		}
+		evlist_delete(r->evlist);
 		r->evlist = perf_evlist__new();
 		r->evsel = perf_evsel__new(&r->attr);
 		r->sw_evsel = r->o.off_cpu ? perf_evsel__new(&r->sw_attr) : NULL;
@@ -2102,11 +2125,7 @@ PYPERF_API void pyperf_recorder__free(struct pyperf_recorder *r)
 {
 	if (!r)
 		return;
-	if (r->evlist) {
-		perf_evlist__munmap(r->evlist);
-		perf_evlist__close(r->evlist);
-		perf_evlist__delete(r->evlist); /* deletes the evsel, drops its map refs */
-	}
+	evlist_delete(r->evlist);
 	perf_cpu_map__put(r->cpus);
 	perf_thread_map__put(r->threads);
 	if (r->go_fd >= 0)
