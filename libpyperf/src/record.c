@@ -405,6 +405,31 @@ static void build_switch_attr(struct pyperf_recorder *r)
 	s->context_switch = 0;
 }
 
+/* exclude_kernel/user and precise_ip, and perf's name for them: ":u". */
+static void event_modifiers(struct pyperf_recorder *r)
+{
+	struct perf_event_attr *a = &r->attr;
+	char mods[8] = "";
+	size_t n = 0;
+
+	if (r->o.exclude_kernel && !r->o.exclude_user) {
+		a->exclude_kernel = a->exclude_hv = 1;
+		mods[n++] = 'u';
+	} else if (r->o.exclude_user && !r->o.exclude_kernel) {
+		a->exclude_user = a->exclude_hv = 1;
+		mods[n++] = 'k';
+	}
+	a->precise_ip = MIN(r->o.precise_ip, 3u);
+	for (unsigned i = 0; i < a->precise_ip; i++)
+		mods[n++] = 'p';
+	mods[n] = 0;
+	if (n) {
+		size_t len = strlen(r->event_name);
+
+		snprintf(r->event_name + len, sizeof(r->event_name) - len, ":%s", mods);
+	}
+}
+
 static void build_attr(struct pyperf_recorder *r, bool launch)
 {
 	struct perf_event_attr *a = &r->attr;
@@ -413,6 +438,7 @@ static void build_attr(struct pyperf_recorder *r, bool launch)
 	memset(a, 0, sizeof(*a));
 	set_event(r, r->o.event);
 	a->size = sizeof(*a);
+	event_modifiers(r);
 	a->sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_PERIOD;
 	if (r->o.period) {
 		a->sample_period = r->o.period;
@@ -574,6 +600,18 @@ static int open_events(struct pyperf_recorder *r, bool launch, struct pyperf_err
 			note(r, "cycles is not counted on this machine (no hardware PMU); sampling "
 				"cpu-clock instead");
 			r->o.event = PYPERF_EVENT_CPU_CLOCK;
+			continue;
+		}
+		if ((ret == -EACCES || ret == -EPERM) && !r->o.exclude_kernel &&
+		    !r->o.exclude_user &&
+		    read_proc_uint("/proc/sys/kernel/perf_event_paranoid", 2) > 1) {
+			/* perf record's fallback (evsel__fallback): user space only */
+			r->o.exclude_kernel = true;
+			note(r,
+			     "kernel.perf_event_paranoid is %u: recording user space only (the "
+			     "event gets perf's :u), as perf does; kernel frames need root, "
+			     "CAP_PERFMON or 'sysctl kernel.perf_event_paranoid=1'",
+			     read_proc_uint("/proc/sys/kernel/perf_event_paranoid", 2));
 			continue;
 		}
 		if (ret == -EACCES || ret == -EPERM)
@@ -914,8 +952,13 @@ static bool have_trampolines(struct pyperf_recorder *r, int v)
  * In the launched child, before exec: a perf map or jitdump named after
  * its pid was left by a dead process that had the same pid (CPython and
  * JITs append to an existing map), and its entries would be read as the
- * child's. Removed when it is a regular file of ours; never another
- * user's.
+ * child's: removed when it is a regular file of ours. Anything else there
+ * was planted (no live process has this pid but the child): a FIFO would
+ * hold CPython's open of its map for ever (it opens without O_NONBLOCK),
+ * another user's file would take the child's entries. It is removed where
+ * the sticky /tmp lets us (root), and the file created empty and ours at
+ * once, so nobody can plant it again before the program opens it; where
+ * it cannot be removed, Python's perf support stays off for the child.
  */
 static void remove_stale_maps(void)
 {
@@ -924,10 +967,37 @@ static void remove_stale_maps(void)
 	for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++) {
 		char path[64];
 		struct stat st;
+		int fd;
 
 		snprintf(path, sizeof(path), fmt[i], (int)getpid());
-		if (!lstat(path, &st) && S_ISREG(st.st_mode) && st.st_uid == geteuid())
+		if (lstat(path, &st))
+			continue;
+		if (S_ISREG(st.st_mode) && st.st_uid == geteuid() && st.st_nlink == 1) {
 			unlink(path);
+			continue;
+		}
+		if (unlink(path)) {
+			pr_warn(
+			    "%s was planted (uid %u, not a file of ours) and cannot be removed: "
+			    "Python's perf support is off for this command\n",
+			    path, (unsigned)st.st_uid);
+			unsetenv("PYTHONPERFSUPPORT");
+			unsetenv("PYPERF_TRAMPOLINE");
+			continue;
+		}
+		pr_warn("%s was planted (uid %u, %s): removed\n", path, (unsigned)st.st_uid,
+			S_ISFIFO(st.st_mode)  ? "a FIFO"
+			: S_ISLNK(st.st_mode) ? "a symlink"
+			: S_ISREG(st.st_mode) ? "another user's file"
+					      : "not a regular file");
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			close(fd);
+		} else {
+			/* planted again at once: leave it to nobody */
+			unsetenv("PYTHONPERFSUPPORT");
+			unsetenv("PYPERF_TRAMPOLINE");
+		}
 	}
 }
 

@@ -54,8 +54,8 @@ int pyperf_open_untrusted(const char *path, unsigned flags, struct stat *st,
 	if (!(flags & PP_OPEN_ANY_OWNER) && st->st_uid != geteuid() && st->st_uid != 0) {
 		close(fd);
 		return pyperf_error_set(err, -EPERM, PYPERF_NO_OFFSET, path,
-					"is owned by uid %u, not by the current user or root; "
-					"not read (-f reads it anyway)",
+					"is not owned by the current user or root (its owner is "
+					"uid %u); not read (-f reads it anyway)",
 					(unsigned)st->st_uid);
 	}
 	/* Reads of a regular file never block: the flag may stay. */

@@ -37,7 +37,9 @@ static void usage(FILE *f)
 	    "  -o, --output FILE       where to write (default perf.data; an old one becomes "
 	    ".old)\n"
 	    "  -e, --event EVENT       cpu-clock, task-clock, cycles, instructions or rNNN\n"
-	    "                          (default: cycles, or cpu-clock without a hardware PMU)\n"
+	    "                          (default: cycles, or cpu-clock without a hardware PMU),\n"
+	    "                          with perf's modifiers: cpu-clock:u user space only,\n"
+	    "                          :k kernel only, :p... precise\n"
 	    "  -F, --freq HZ           samples per second (default 4000)\n"
 	    "  -c, --count PERIOD      sample every PERIOD events instead\n"
 	    "  -g                      call graphs, mode chosen automatically (the default;\n"
@@ -348,6 +350,36 @@ static void summary(const struct pyperf_record_opts *o, const struct pyperf_reco
 		fprintf(stderr, "View it with: pyperf-report --hierarchy\n");
 }
 
+/* Cuts ":MODS" off @ev and sets what they ask; -1 for one unknown. */
+static int parse_modifiers(char *ev, struct pyperf_record_opts *o)
+{
+	char *colon = strchr(ev, ':');
+
+	if (!colon)
+		return 0;
+	*colon = 0;
+	for (const char *m = colon + 1; *m; m++) {
+		switch (*m) {
+		case 'u':
+			o->exclude_kernel = true;
+			break;
+		case 'k':
+			o->exclude_user = true;
+			break;
+		case 'p':
+			o->precise_ip++;
+			break;
+		default:
+			*colon = ':';
+			return -1;
+		}
+	}
+	/* both asked: neither excluded, as perf reads "uk" */
+	if (o->exclude_kernel && o->exclude_user)
+		o->exclude_kernel = o->exclude_user = false;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	PYPERF_OPTS(pyperf_record_opts, o);
@@ -370,6 +402,11 @@ int main(int argc, char **argv)
 			o.output = optarg;
 			break;
 		case 'e':
+			/* perf's modifiers after the name: cpu-clock:u, cycles:ppp */
+			if (parse_modifiers(optarg, &o))
+				return bad_usage("unknown modifier in '%s' (u: user space, k: "
+						 "kernel, p: precise, as perf's)",
+						 optarg);
 			if (!strcmp(optarg, "cpu-clock"))
 				o.event = PYPERF_EVENT_CPU_CLOCK;
 			else if (!strcmp(optarg, "task-clock"))

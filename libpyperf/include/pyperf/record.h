@@ -112,9 +112,20 @@ struct pyperf_record_opts {
 	 * large as with raw_stacks, and perf shows the user frames twice.
 	 */
 	bool check_unwind;
+	/*
+	 * perf's event modifiers: exclude_kernel (":u", also the hypervisor),
+	 * exclude_user (":k"), precise_ip (":p" counted, at most 3). The event
+	 * is named with them ("cpu-clock:u"). When the kernel refuses the
+	 * event (perf_event_paranoid 2 for unprivileged users) and neither
+	 * was asked, the recorder falls back to user space, as perf record
+	 * does, and says so in the notes.
+	 */
+	bool exclude_kernel;
+	bool exclude_user;
+	unsigned precise_ip;
 	size_t : 0;
 };
-#define pyperf_record_opts__last_field check_unwind
+#define pyperf_record_opts__last_field precise_ip
 
 /* What a recording saw; filled as it runs and at the end. */
 struct pyperf_record_stats {
