@@ -203,11 +203,11 @@ static unsigned read_proc_uint(const char *path, unsigned fallback)
 
 /*
  * The recording is written to a new file beside the output, which takes
- * the output's name only when the recording is finished: a start that
- * fails (no such command or pid) leaves an older file of that name where
- * it was and writes nothing, an output nobody can create fails before any
- * command runs, and a symlink planted at the name is replaced, never
- * followed. A device (-o /dev/null) is written as it is.
+ * the output's name only once the command runs or the pids are attached
+ * to: a start that fails (no such command or pid) leaves an older file of
+ * that name where it was and writes nothing, an output nobody can create
+ * fails before any command runs, and a symlink planted at the name is
+ * replaced, never followed. A device (-o /dev/null) is written as it is.
  */
 static int open_output(struct pyperf_recorder *r, struct pyperf_error *err)
 {
@@ -255,8 +255,8 @@ static int open_output(struct pyperf_recorder *r, struct pyperf_error *err)
 	return 0;
 }
 
-/* The finished recording takes the output's name; an older file there
- * becomes FILE.old, as perf does. */
+/* The recording takes the output's name once started; an older file
+ * there becomes FILE.old, as perf does. */
 static int commit_output(struct pyperf_recorder *r, struct pyperf_error *err)
 {
 	char old[PATH_MAX + 8];
@@ -280,6 +280,7 @@ static int commit_output(struct pyperf_recorder *r, struct pyperf_error *err)
 					r->write_path, strerror(errno));
 	}
 	r->temp_output = false;
+	snprintf(r->write_path, sizeof(r->write_path), "%s", r->output); /* read back at finish */
 	return 0;
 }
 
@@ -1250,6 +1251,10 @@ PYPERF_API int pyperf_recorder__launch(struct pyperf_recorder *r, char *const ar
 		/* not found vs found but not runnable, as a shell tells them apart */
 		return pyperf_err(e == ENOENT ? -ENOENT : -ENOEXEC);
 	}
+	/* started: the recording takes the output's name now, so that a
+	 * recorder killed from here on leaves what it wrote there, as perf's
+	 * does (a failed rename is tried again at finish) */
+	commit_output(r, NULL);
 	return 0;
 kill_child:
 	if (r->go_fd >= 0)
@@ -1345,6 +1350,7 @@ PYPERF_API int pyperf_recorder__attach(struct pyperf_recorder *r, const pid_t *p
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	r->t0_real = realtime_now();
 	perf_evlist__enable(r->evlist);
+	commit_output(r, NULL); /* as after a launch */
 	return 0;
 }
 

@@ -178,9 +178,9 @@ struct pyperf_recorder;
  *
  * The recording is written to a new file beside the output, created now
  * so that an unwritable output fails before any command starts; it takes
- * the output's name when pyperf_recorder__finish() ends (an existing file
- * is renamed to "FILE.old" then, as perf does). A recorder freed without
- * finishing (the command or pid could not be started) leaves nothing and
+ * the output's name once the command runs or the pids are attached to (an
+ * existing file is renamed to "FILE.old" then, as perf does). A start
+ * that fails (the command or pid could not be started) leaves nothing and
  * an older output untouched.
  *
  * Return: a recorder to free with pyperf_recorder__free(), or NULL with
