@@ -975,6 +975,9 @@ static int load_elf(struct pyperf_dso *d, struct table_key *k)
 			return n;
 	}
 
+	/* libelf reports a failed allocation as no file or no table; the
+	 * errno of the failed malloc or mmap tells it apart */
+	errno = 0;
 	for (int step = 0; step < ELF_CANDIDATES && !(syms_f && run_f); step++) {
 		if (!elf_candidate(d, &es, step, cand, sizeof(cand)))
 			continue;
@@ -1016,6 +1019,8 @@ static int load_elf(struct pyperf_dso *d, struct table_key *k)
 		if (added > 0)
 			synthesize_plt(d, run_f);
 	}
+	if (errno == ENOMEM)
+		d->tab.nomem = true;
 	for (int i = 0; i < nfiles; i++)
 		elf_file_close(&files[i]);
 	if (!k)

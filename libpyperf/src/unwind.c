@@ -255,12 +255,17 @@ static struct obj_unwind *obj_for(struct pyperf_unwinder *u, struct pyperf_dso *
 	} else {
 		symbols_dso_load(d);
 		path = d->run_path ? d->run_path : d->name;
+		errno = 0;
 		o->elf = pyperf_elf_open(path, &o->fd);
 	}
 	if (o->elf) {
+		errno = 0;
 		o->eh = dwarf_getcfi_elf(o->elf);
 		load_segments(o);
 	}
+	/* libelf and libdw say "nothing" when an allocation failed */
+	if ((!o->elf || !o->eh) && errno == ENOMEM)
+		u->stats.alloc_failures++;
 	if (!o->elf)
 		o->broken = true;
 	return o->broken ? NULL : o;
@@ -413,10 +418,13 @@ static const struct cfi_rule *rule_for(struct pyperf_unwinder *u, struct pyperf_
 		goto nomem;
 	r = &o->rules[o->nr_rules];
 	memset(r, 0, sizeof(*r));
+	errno = 0;
 	if ((o->eh && !dwarf_cfi_addrframe(o->eh, vaddr, &frame)) ||
 	    (debug_cfi(d, o) && !dwarf_cfi_addrframe(o->dcfi, vaddr, &frame))) {
 		ret = decode_rule(o, frame, r);
 		free(frame);
+	} else if (errno == ENOMEM) {
+		ret = -ENOMEM; /* libdw found no frame for lack of memory */
 	}
 	if (ret)
 		goto nomem; /* not cached: a later look may succeed */
