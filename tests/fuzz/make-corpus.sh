@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Regenerates the fuzz seed corpora (see tests/fuzz/corpus/README.md):
 #
-#   tests/fuzz/make-corpus.sh            rewrite tests/fuzz/corpus/{data,perfmap}
-#   tests/fuzz/make-corpus.sh OUTDIR     write OUTDIR/{data,perfmap} instead
+#   tests/fuzz/make-corpus.sh            rewrite tests/fuzz/corpus/{data,perfmap,jitdump,script}
+#   tests/fuzz/make-corpus.sh OUTDIR     write OUTDIR/... instead
 #
 # Needs perf (allowed to sample: perf_event_paranoid <= 2 or root), the
 # test helpers (make -f mk/build.mk test-bins), pyperf-record (make), and
-# python3.12 (pyenv or PATH). Recordings are of tiny
+# python3.12 and python3.13 (pyenv or PATH). Recordings are of tiny
 # runs so that every file stays under 64 KiB, the fuzzers' -max_len; the
 # script fails if one does not. Recordings differ from run to run (times,
 # addresses, pids), so regenerating changes every real file.
@@ -33,12 +33,14 @@ pyver() {
 }
 py312=$(pyver 3.12)
 [ -n "$py312" ] || { echo "make-corpus: python3.12 not found" >&2; exit 1; }
+py313=$(pyver 3.13)
+[ -n "$py313" ] || { echo "make-corpus: python3.13 not found (its -X perf_jit jitdump is a seed)" >&2; exit 1; }
 
 tmp=$(mktemp -d /tmp/pyperf-corpus.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$out/data" "$out/perfmap"
+mkdir -p "$out/data" "$out/perfmap" "$out/jitdump" "$out/script"
 # Regression inputs (crash-*) are kept; see the corpus README.
-find "$out/data" "$out/perfmap" -maxdepth 1 -type f ! -name 'crash-*' -delete
+find "$out/data" "$out/perfmap" "$out/jitdump" "$out/script" -maxdepth 1 -type f ! -name 'crash-*' -delete
 
 fib='def f(n): return n if n < 2 else f(n - 1) + f(n - 2)
 f(18)'
@@ -237,6 +239,24 @@ for name, text in maps.items():
     print(f'  perfmap/{name:<27} {len(text):6d}')
 EOF
 
-total=$(du -cb "$out"/data/* "$out"/perfmap/* | tail -1 | cut -f1)
+echo "jitdumps:"
+# A real one: CPython 3.13 -X perf_jit, code loads with unwinding info.
+sh -c 'echo $$ > "$0"; exec "$1" -X perf_jit -c "$2"' "$tmp/pid" "$py313" "$fib" > /dev/null
+jd=/tmp/jit-$(cat "$tmp/pid").dump
+cp "$jd" "$out/jitdump/python313-perf-jit.dump"
+rm -f "$jd" "/tmp/perf-$(cat "$tmp/pid").map"
+printf '  %-32s %6d\n' jitdump/python313-perf-jit.dump "$(stat -c %s "$out/jitdump/python313-perf-jit.dump")"
+python3 tests/fuzz/craft-corpus.py jitdump "$out/jitdump"
+
+echo "perf script text:"
+perf script -i "$out/data/fp-callchain.data" > "$out/script/fp-callchain.txt" 2> /dev/null
+perf script -i "$out/data/python312-xperf.data" > "$out/script/python312-xperf.txt" 2> /dev/null
+for f in fp-callchain python312-xperf; do
+	head -c "$max" "$out/script/$f.txt" > "$tmp/cut" && mv "$tmp/cut" "$out/script/$f.txt"
+	printf '  %-32s %6d\n' "script/$f.txt" "$(stat -c %s "$out/script/$f.txt")"
+done
+python3 tests/fuzz/craft-corpus.py script "$out/script"
+
+total=$(du -cb "$out"/data/* "$out"/perfmap/* "$out"/jitdump/* "$out"/script/* | tail -1 | cut -f1)
 echo "total: $total bytes"
 [ "$total" -lt 1500000 ] || { echo "make-corpus: corpus too big" >&2; exit 1; }

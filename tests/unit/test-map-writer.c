@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -253,8 +254,22 @@ TEST(hard_link_and_fifo_are_refused)
 	CHECK_CONTAINS(err.text, "fifo");
 	CHECK(pyperf_map_table__load(path, NULL, &err) == NULL);
 	CHECK_CONTAINS(err.text, "not a regular file");
+	/* another owner's: the uid was glued to the text ("not read1001") */
+	if (geteuid() == 0 && chown(path, 1001, 1001) == 0) {
+		CHECK(pyperf_map_table__load(path, NULL, &err) == NULL);
+		CHECK(err.text[0] && !strchr("0123456789", err.text[strlen(err.text) - 1]));
+	}
 	alarm(0);
 	unlink(path);
+	/* a device someone put there (root can): refused, the text whole */
+	if (geteuid() == 0 && mknod(path, S_IFCHR | 0666, makedev(1, 3)) == 0) {
+		if (chown(path, 1001, 1001) == 0) {
+			CHECK(open_writer(false, &err) == NULL);
+			CHECK_CONTAINS(err.text, "not a regular file; not written");
+			CHECK(!strstr(err.text, "written1001"));
+		}
+		unlink(path);
+	}
 }
 
 TEST(missing_or_unwritable_folder_gives_clear_error)
