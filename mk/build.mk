@@ -177,7 +177,7 @@ $(OUT)/tests/test-%-shared: tests/unit/test-%.c tests/unit/check.h $(OUT)/lib/li
 	$(Q)$(CC) $(TEST_CFLAGS) -DPYPERF_TEST_SHARED -o $@ $< $(GEN_SRCS) $(LDFLAGS_ALL) -L$(OUT)/lib -lpyperf \
 		-Wl,-rpath,$(abspath $(OUT)/lib) $(PKG_LIBS) -lpthread -lm
 
-$(OUT)/tests/fuzz-%-replay: tests/fuzz/fuzz-%.c tests/fuzz/replay.c $(STATIC)
+$(OUT)/tests/fuzz-%-replay: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h tests/fuzz/replay.c $(STATIC)
 	@mkdir -p $(dir $@)
 	$(MSG) LD $@
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< tests/fuzz/replay.c $(LDFLAGS_ALL) $(STATIC) $(PKG_LIBS) -lpthread -lm
@@ -209,7 +209,7 @@ $(FUZZ_OUT)/obj/gen/%.o: $(GEN)/%.c $(GEN_HDRS)
 	$(MSG) CLANG $@
 	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(FUZZ_OUT)/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_LIB_OBJS)
+$(FUZZ_OUT)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(MSG) CLANG $@
 	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(LIBS)

@@ -24,26 +24,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fuzz.h"
 #include <pyperf/data.h>
 #include <pyperf/output.h>
 #include <pyperf/profile.h>
 #include <pyperf/symbols.h>
 
 #define NAME "fuzz.data"
-
-int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-/* A broken promise of the API: abort, so that both the fuzzer and the
- * replay report it with the input. */
-#define EXPECT(cond)                                                                               \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "fuzz-data: %s:%d: expectation failed: %s\n", __FILE__,    \
-				__LINE__, #cond);                                                  \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 static const char *symfs = "/nonexistent/pyperf-fuzz-symfs";
 

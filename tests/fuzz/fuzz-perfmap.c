@@ -15,28 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fuzz.h"
 #include <pyperf/map.h>
 #include <pyperf/symbols.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-#define EXPECT(cond)                                                                               \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "fuzz-perfmap: %s:%d: expectation failed: %s\n", __FILE__, \
-				__LINE__, #cond);                                                  \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	pyperf_set_print(NULL);
-	return 0;
-}
+FUZZ_QUIET_INITIALIZE
 
 static void lookup(const struct pyperf_map_table *t, uint64_t addr)
 {

@@ -18,27 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fuzz.h"
 #include <pyperf/output.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-#define EXPECT(cond)                                                                               \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "fuzz-script: %s:%d: expectation failed: %s\n", __FILE__,  \
-				__LINE__, #cond);                                                  \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	pyperf_set_print(NULL);
-	return 0;
-}
+FUZZ_QUIET_INITIALIZE
 
 /* One fold of the input; the output in *@out (malloc'ed). */
 static int fold(const uint8_t *buf, size_t size, const struct pyperf_perf_script_opts *o,

@@ -97,6 +97,22 @@ static size_t model(const struct script *s, uint64_t *out)
 	return nout;
 }
 
+/* A sample of pid/tid 1 at @ip and @time, then a FINISHED_ROUND if @round. */
+static int write_sample(struct pyperf_data_writer *w, uint64_t ip, uint64_t time, bool round)
+{
+	struct {
+		struct perf_event_header h;
+		uint64_t ip;
+		uint32_t pid, tid;
+		uint64_t time;
+	} sample = {{PERF_RECORD_SAMPLE, PERF_RECORD_MISC_USER, sizeof(sample)}, ip, 1, 1, time};
+	struct perf_event_header r = {PYPERF_RECORD_FINISHED_ROUND, 0, sizeof(r)};
+
+	if (pyperf_data_writer__write(w, &sample, sizeof(sample)))
+		return -1;
+	return round ? pyperf_data_writer__write(w, &r, sizeof(r)) : 0;
+}
+
 /* Writes @s as a perf.data file in memory and reads it back in time order. */
 static size_t read_back(const struct script *s, uint64_t *out, void **bufp)
 {
@@ -115,23 +131,9 @@ static size_t read_back(const struct script *s, uint64_t *out, void **bufp)
 
 	if (!w || pyperf_data_writer__add_attr(w, &attr, sizeof(attr), &id, 1, "cpu-clock"))
 		return 0;
-	for (size_t i = 0; i < s->n; i++) {
-		struct {
-			struct perf_event_header h;
-			uint64_t ip;
-			uint32_t pid, tid;
-			uint64_t time;
-		} sample = {{PERF_RECORD_SAMPLE, PERF_RECORD_MISC_USER, sizeof(sample)},
-			    s->recs[i].id,
-			    1,
-			    1,
-			    s->recs[i].time};
-		struct perf_event_header round = {PYPERF_RECORD_FINISHED_ROUND, 0, sizeof(round)};
-
-		if (pyperf_data_writer__write(w, &sample, sizeof(sample)) ||
-		    (s->round_after[i] && pyperf_data_writer__write(w, &round, sizeof(round))))
+	for (size_t i = 0; i < s->n; i++)
+		if (write_sample(w, s->recs[i].id, s->recs[i].time, s->round_after[i]))
 			return 0;
-	}
 	if (pyperf_data_writer__finish(w))
 		return 0;
 	buf = pyperf_data_writer__buffer(w, &size);
@@ -273,23 +275,9 @@ TEST(compressed_chunks_freed_as_delivered)
 		pyperf_data_writer__close(w);
 		return; /* no zstd here */
 	}
-	for (size_t i = 0; i < nr; i++) {
-		struct {
-			struct perf_event_header h;
-			uint64_t ip;
-			uint32_t pid, tid;
-			uint64_t time;
-		} sample = {{PERF_RECORD_SAMPLE, PERF_RECORD_MISC_USER, sizeof(sample)},
-			    0x400000 + (i * 2654435761u) % 4096,
-			    1,
-			    1,
-			    1000 + i};
-		struct perf_event_header round = {PYPERF_RECORD_FINISHED_ROUND, 0, sizeof(round)};
-
-		REQUIRE(!pyperf_data_writer__write(w, &sample, sizeof(sample)));
-		if (i % 2000 == 1999)
-			REQUIRE(!pyperf_data_writer__write(w, &round, sizeof(round)));
-	}
+	for (size_t i = 0; i < nr; i++)
+		REQUIRE(!write_sample(w, 0x400000 + (i * 2654435761u) % 4096, 1000 + i,
+				      i % 2000 == 1999));
 	REQUIRE(!pyperf_data_writer__finish(w));
 	buf = pyperf_data_writer__buffer(w, &size);
 	copy = malloc(size);
