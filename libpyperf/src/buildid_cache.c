@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "buildid_cache.h"
 #include "internal.h"
+#include "untrusted.h"
 
 bool pyperf_buildid_cache_dir(const char *dir, char *out, size_t size)
 {
@@ -84,9 +85,11 @@ static int copy_file(const char *from, const char *to)
 	int in, out, ret = 0;
 	struct stat st;
 
-	in = open(from, O_RDONLY | O_CLOEXEC);
+	/* a binary a recording names may be gone and something else there
+	 * now: a FIFO would block the copy for ever */
+	in = pyperf_open_untrusted(from, PP_OPEN_FOLLOW | PP_OPEN_ANY_OWNER, NULL, NULL);
 	if (in < 0)
-		return -errno;
+		return in;
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", to);
 	out = mkostemp(tmp, O_CLOEXEC);
 	if (out < 0) {
@@ -137,6 +140,9 @@ static int link_or_copy(const char *from, const char *to)
 
 	if (!lstat(to, &st))
 		return 0;
+	/* only regular files: link() would link a FIFO or a symlink itself */
+	if (lstat(from, &st) || !S_ISREG(st.st_mode))
+		return copy_file(from, to);
 	if (!link(from, to) || errno == EEXIST)
 		return 0;
 	return copy_file(from, to);

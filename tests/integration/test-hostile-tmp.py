@@ -209,6 +209,27 @@ def test():
               f'{[(before[c][0], after[c][0], len(before[c][1]), len(after[c][1])) for c in changed[:3]]})')
         with open(secret) as f:
             check(f.read() == f'1000 100000000 {CANARY}\n', 'the root-only file is unchanged')
+        # A program of the user's, recorded by root, turned into a FIFO
+        # before the recording ends: filling the build-id cache at the end
+        # must neither block on it nor link the FIFO into root's cache.
+        prog = f'/tmp/pyperf-hostile-prog-{os.getpid()}'
+        run(['runuser', '-u', user, '--', 'cp', helper('callpaths'), prog])
+        buildids = f'{d}/buildid-cache'
+        swap = subprocess.Popen(['runuser', '-u', user, '--', '/usr/bin/python3', '-c',
+                                 f'import os, time; time.sleep(0.6); os.mkfifo("{prog}.new"); '
+                                 f'os.rename("{prog}.new", "{prog}")'])
+        p = timed([RECORD, '-q', '-F', '999', '-o', f'{d}/prog.data', '--', 'sh', '-c',
+                   f'{prog} 0.3; sleep 1'], env=dict(os.environ, PERF_BUILDID_DIR=buildids))
+        swap.wait()
+        fifos = [os.path.join(r, f) for r, _, fs in os.walk(buildids) for f in fs
+                 if not os.path.isfile(os.path.join(r, f)) or os.path.islink(os.path.join(r, f))]
+        check(p is not None and p.returncode == 0 and not fifos,
+              'a recorded binary replaced by a FIFO before the end: ' +
+              ('hung' if p is None else f'exit {p.returncode}, nothing but files in the build-id '
+                                        f'cache ({fifos[:2]})'))
+        if os.path.lexists(prog):
+            os.unlink(prog)
+
         # perf's recording of generated code in an anonymous mapping (its
         # names come from /tmp/perf-PID.map at report time), then the map
         # and jitdump planted for its dead pid in each way in turn: the
