@@ -45,6 +45,27 @@ int binary_resolve(const char *cmd, char *out, size_t size)
 	return -ENOENT;
 }
 
+Elf *pyperf_elf_open(const char *path, int *fd)
+{
+	struct stat st;
+	Elf *elf;
+
+	*fd = pyperf_open_untrusted(path, PP_OPEN_FOLLOW | PP_OPEN_ANY_OWNER, &st, NULL);
+	if (*fd < 0) {
+		errno = -*fd;
+		*fd = -1;
+		return NULL;
+	}
+	elf_version(EV_CURRENT);
+	elf = elf_begin(*fd, pyperf_file_mappable(&st) ? ELF_C_READ_MMAP : ELF_C_READ, NULL);
+	if (!elf) {
+		close(*fd);
+		*fd = -1;
+		errno = EBADMSG;
+	}
+	return elf;
+}
+
 /* The DT_NEEDED entry containing @needle, resolved against RUNPATH/RPATH
  * ($ORIGIN expanded), LD_LIBRARY_PATH and the usual directories. */
 static int needed_library(const char *path, const char *needle, char *out, size_t size)

@@ -48,6 +48,9 @@ struct stat;
 /* A file (perf map, jitdump) last written before process @pid (0: this
  * one) started: left by a dead process with the same pid. map.c. */
 bool pyperf_left_by_dead_process(const struct stat *st, int pid);
+/* When process @pid (0: this one) started, in seconds of CLOCK_REALTIME
+ * (to compare with file times): 0, or a negative errno (it is gone). map.c. */
+int pyperf_process_started(int pid, double *realtime);
 
 /*
  * Options structs: a caller built against an older header passes a smaller

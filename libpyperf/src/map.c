@@ -17,7 +17,6 @@
 #include "internal.h"
 #include "untrusted.h"
 #include "symtab.h"
-#include "sysinfo.h"
 
 struct pyperf_map_table {
 	struct symtab tab;
@@ -192,6 +191,40 @@ struct pyperf_map_writer {
 	char dir[PATH_MAX / 2];
 	char path[PATH_MAX];
 };
+
+int pyperf_process_started(int pid, double *realtime)
+{
+	struct timespec real, boot;
+	unsigned long long start_ticks = 0;
+	char buf[1024], path[64], *p;
+	ssize_t n;
+	int fd;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/stat");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = 0;
+	/* field 22, counted after the parenthesised command name */
+	p = strrchr(buf, ')');
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &start_ticks) != 1)
+		return -EIO;
+	if (clock_gettime(CLOCK_REALTIME, &real) || clock_gettime(CLOCK_BOOTTIME, &boot))
+		return -errno;
+	*realtime = (double)real.tv_sec + real.tv_nsec / 1e9 -
+		    ((double)boot.tv_sec + boot.tv_nsec / 1e9) +
+		    (double)start_ticks / (double)sysconf(_SC_CLK_TCK);
+	return 0;
+}
 
 /*
  * A map last written before its process started was left by a dead

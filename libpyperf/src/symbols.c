@@ -23,6 +23,7 @@
 #include "buildid_cache.h"
 #include "symbols_internal.h"
 #include "symtab.h"
+#include "binary.h"
 #include "untrusted.h"
 #include "symcache.h"
 #include "jitdump.h"

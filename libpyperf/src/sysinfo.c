@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Facts about the machine a recording is made on, for header features. */
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 #include <pyperf/data.h>
 #include "internal.h"
@@ -158,38 +156,4 @@ int sysinfo_write_cmdline(struct pyperf_data_writer *w)
 		argv[count++] = buf + i;
 	ret = add_string_list(w, PYPERF_FEAT_CMDLINE, argv, count);
 	return ret;
-}
-
-int pyperf_process_started(pid_t pid, double *realtime)
-{
-	struct timespec real, boot;
-	unsigned long long start_ticks = 0;
-	char buf[1024], path[64], *p;
-	ssize_t n;
-	int fd;
-
-	if (pid)
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	else
-		snprintf(path, sizeof(path), "/proc/self/stat");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = 0;
-	/* field 22, counted after the parenthesised command name */
-	p = strrchr(buf, ')');
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu", &start_ticks) != 1)
-		return -EIO;
-	if (clock_gettime(CLOCK_REALTIME, &real) || clock_gettime(CLOCK_BOOTTIME, &boot))
-		return -errno;
-	*realtime = (double)real.tv_sec + real.tv_nsec / 1e9 -
-		    ((double)boot.tv_sec + boot.tv_nsec / 1e9) +
-		    (double)start_ticks / (double)sysconf(_SC_CLK_TCK);
-	return 0;
 }

@@ -3,7 +3,6 @@
 #define PYPERF_SYSINFO_H
 
 #include <stdint.h>
-#include <sys/types.h>
 
 struct pyperf_data_writer;
 
@@ -11,9 +10,6 @@ struct pyperf_data_writer;
 int sysinfo_kernel_text(uint64_t *start, uint64_t *end);
 /* hostname, osrelease, arch, version, nrcpus, cpudesc, cpuid, total_mem */
 int sysinfo_write_features(struct pyperf_data_writer *w, const char *version);
-/* When process @pid (0: this one) started, in seconds of CLOCK_REALTIME
- * (to compare with file times): 0, or a negative errno (it is gone). */
-int pyperf_process_started(pid_t pid, double *realtime);
 /* CMDLINE from /proc/self */
 int sysinfo_write_cmdline(struct pyperf_data_writer *w);
 

@@ -8,7 +8,6 @@
  * (the owner check, as perf's "not owned by current user or root").
  */
 #include <fcntl.h>
-#include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -130,27 +129,6 @@ out:
 bool pyperf_file_mappable(const struct stat *st)
 {
 	return st->st_uid == 0 || st->st_uid == geteuid();
-}
-
-Elf *pyperf_elf_open(const char *path, int *fd)
-{
-	struct stat st;
-	Elf *elf;
-
-	*fd = pyperf_open_untrusted(path, PP_OPEN_FOLLOW | PP_OPEN_ANY_OWNER, &st, NULL);
-	if (*fd < 0) {
-		errno = -*fd;
-		*fd = -1;
-		return NULL;
-	}
-	elf_version(EV_CURRENT);
-	elf = elf_begin(*fd, pyperf_file_mappable(&st) ? ELF_C_READ_MMAP : ELF_C_READ, NULL);
-	if (!elf) {
-		close(*fd);
-		*fd = -1;
-		errno = EBADMSG;
-	}
-	return elf;
 }
 
 ssize_t pyperf_read_full(int fd, void *buf, size_t size)

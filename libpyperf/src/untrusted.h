@@ -57,17 +57,6 @@ ssize_t pyperf_read_full(int fd, void *buf, size_t size);
  */
 bool pyperf_file_mappable(const struct stat *st);
 
-/*
- * Opens an ELF file named by a recording or a command line (a library, an
- * executable, a debug file, a build-id cache link) for libelf: any owner,
- * symlinks followed, but never a FIFO or device; mapped when
- * pyperf_file_mappable(), else read. Returns the Elf (NULL: not opened,
- * or not ELF at all) with *@fd open for elf_end() then close(); *@fd is
- * -1 when nothing is open.
- */
-typedef struct Elf Elf;
-Elf *pyperf_elf_open(const char *path, int *fd);
-
 /* The most read of a perf map or jitdump: far past real ones (a large
  * program's map is a few MB), small enough not to balloon. */
 #define PP_MAX_JIT_FILE ((size_t)256 << 20)

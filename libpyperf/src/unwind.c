@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <pyperf/unwind.h>
 #include "internal.h"
-#include "untrusted.h"
+#include "binary.h"
 #include "symbols_internal.h"
 
 /* clang-format off */
