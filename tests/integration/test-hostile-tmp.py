@@ -209,6 +209,10 @@ def test():
               f'{[(before[c][0], after[c][0], len(before[c][1]), len(after[c][1])) for c in changed[:3]]})')
         with open(secret) as f:
             check(f.read() == f'1000 100000000 {CANARY}\n', 'the root-only file is unchanged')
+        # (perf record itself opens /tmp/perf-PID.map of the processes it
+        # recorded without O_NONBLOCK: a FIFO planted for its command's pid
+        # holds it for ever, so the rest runs with /tmp cleaned)
+        clean(user)
         # A program of the user's, recorded by root, turned into a FIFO
         # before the recording ends: filling the build-id cache at the end
         # must neither block on it nor link the FIFO into root's cache.
