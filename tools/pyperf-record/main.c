@@ -302,8 +302,8 @@ static void summary(const struct pyperf_record_opts *o, const struct pyperf_reco
 			"[ %s: %" PRIu64 " samples of %s recorded, %" PRIu64 " lost ]\n"
 			"%s: %s was not completely written (see the error above): it holds only "
 			"part of this recording, and may not be readable\n",
-			prog, s->samples, s->event_name ? s->event_name : "?", s->lost_samples, prog,
-			output);
+			prog, s->samples, s->event_name ? s->event_name : "?", s->lost_samples,
+			prog, output);
 		return;
 	}
 	fprintf(stderr,
