@@ -57,11 +57,15 @@ Elf *pyperf_elf_open(const char *path, int *fd)
 		return NULL;
 	}
 	elf_version(EV_CURRENT);
+	errno = 0;
 	elf = elf_begin(*fd, pyperf_file_mappable(&st) ? ELF_C_READ_MMAP : ELF_C_READ, NULL);
 	if (!elf) {
+		/* libelf's failed allocation reads as no ELF: errno tells */
+		int err = errno == ENOMEM ? ENOMEM : EBADMSG;
+
 		close(*fd);
 		*fd = -1;
-		errno = EBADMSG;
+		errno = err;
 	}
 	return elf;
 }

@@ -15,8 +15,9 @@ int binary_code_object(const char *path, char *out, size_t size);
  * executable, a debug file, a build-id cache link) for libelf, through
  * pyperf_open_untrusted(): any owner, symlinks followed, but never a FIFO
  * or device; mapped when pyperf_file_mappable(), else read. Returns the
- * Elf (NULL: not opened, or not ELF at all) with *@fd open for elf_end()
- * then close(); *@fd is -1 when nothing is open.
+ * Elf (NULL: not opened, or not ELF at all, errno saying which: ENOMEM
+ * when libelf ran out of memory) with *@fd open for elf_end() then
+ * close(); *@fd is -1 when nothing is open.
  */
 typedef struct Elf Elf;
 Elf *pyperf_elf_open(const char *path, int *fd);

@@ -9,13 +9,14 @@
  * is that symbol.
  */
 #include <dwarf.h>
+#include <errno.h>
 #include <elfutils/libdw.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <pyperf/symbols.h>
+#include "binary.h"
 #include "internal.h"
 #include "symbols_internal.h"
 
@@ -97,21 +98,24 @@ void pyperf_dso_inlines_free(void *p)
 	free(in);
 }
 
-/* PT_LOAD segments of the file with the code: dso offsets to addresses. */
-static bool read_loads(struct dso_inlines *in, const char *path)
+/*
+ * PT_LOAD segments of the file with the code: dso offsets to addresses.
+ * Return: 0, -ENOENT (no such ELF file) or -ENOMEM (libelf reports a failed
+ * allocation as no file: errno tells them apart).
+ */
+static int read_loads(struct dso_inlines *in, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	Elf *elf;
+	int fd;
+	Elf *elf = pyperf_elf_open(path, &fd);
 	size_t n;
-	bool ok = false;
+	int ret = -ENOENT;
 
-	if (fd < 0)
-		return false;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (elf && !elf_getphdrnum(elf, &n)) {
+	if (!elf)
+		return errno == ENOMEM ? -ENOMEM : -ENOENT;
+	if (!elf_getphdrnum(elf, &n)) {
 		in->loads = pp_calloc(n + 1, sizeof(*in->loads));
-		ok = in->loads != NULL;
-		for (size_t i = 0; ok && i < n; i++) {
+		ret = in->loads ? 0 : -ENOMEM;
+		for (size_t i = 0; !ret && i < n; i++) {
 			GElf_Phdr ph;
 
 			if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
@@ -119,40 +123,57 @@ static bool read_loads(struct dso_inlines *in, const char *path)
 				    (struct load){ph.p_offset, ph.p_filesz, ph.p_vaddr};
 		}
 	}
-	if (elf)
-		elf_end(elf);
+	elf_end(elf);
 	close(fd);
-	return ok;
+	return ret;
 }
 
-static struct dso_inlines *state(struct pyperf_dso *d)
+/*
+ * The dso's DWARF state in *@out, NULL when it has no DWARF to read (not
+ * tried again). A failed allocation is -ENOMEM and is tried again next
+ * time: it must not pass for a dso without debug info.
+ */
+static int state(struct pyperf_dso *d, struct dso_inlines **out)
 {
 	struct dso_inlines *in = d->inlines;
 	const char *dwarf_path;
+	int ret = 0;
 
+	*out = in;
 	if (in || d->inlines_failed)
-		return in;
-	d->inlines_failed = true; /* until it works */
-	if (d->kind != PYPERF_DSO_ELF || !d->run_path)
-		return NULL;
+		return 0;
+	if (d->kind != PYPERF_DSO_ELF || !d->run_path) {
+		d->inlines_failed = true;
+		return 0;
+	}
 	in = pp_calloc(1, sizeof(*in));
 	if (!in)
-		return NULL;
+		return -ENOMEM;
 	in->fd = -1;
 	pp_arena_init(&in->arena, 16 * 1024);
 	dwarf_path = d->debug_path ? d->debug_path : d->run_path;
-	in->fd = open(dwarf_path, O_RDONLY | O_CLOEXEC);
-	if (in->fd >= 0)
-		in->elf = elf_begin(in->fd, ELF_C_READ_MMAP, NULL);
-	if (in->elf)
+	/* a recording names these paths: never a FIFO (see binary.h) */
+	in->elf = pyperf_elf_open(dwarf_path, &in->fd);
+	if (in->elf) {
+		errno = 0;
 		in->dw = dwarf_begin_elf(in->elf, DWARF_C_READ, NULL);
-	if (!in->dw || !read_loads(in, d->run_path)) {
+	}
+	if (!in->dw && errno == ENOMEM)
+		ret = -ENOMEM;
+	else if (in->dw)
+		ret = read_loads(in, d->run_path);
+	else
+		ret = -ENOENT;
+	if (ret) {
 		pyperf_dso_inlines_free(in);
-		return NULL;
+		if (ret == -ENOMEM)
+			return ret;
+		d->inlines_failed = true;
+		return 0;
 	}
 	d->inlines = in;
-	d->inlines_failed = false;
-	return in;
+	*out = in;
+	return 0;
 }
 
 static uint64_t sym_hash(const struct pyperf_symbol *base, const char *name)
@@ -310,8 +331,14 @@ static const struct cu_index *cu_index(struct dso_inlines *in, Dwarf_Die *cu)
 		if (dwarf_tag(&child) != DW_TAG_subprogram)
 			continue;
 		while ((r = dwarf_ranges(&child, r, &base, &start, &end)) > 0) {
-			if (PP_GROW(c->v, cap, c->n + 1))
+			if (PP_GROW(c->v, cap, c->n + 1)) {
+				/* the slot was the last one taken: emptying it
+				 * keeps every probe chain whole */
+				free(c->v);
+				*c = (struct cu_index){0};
+				in->nr_cus--;
 				return NULL;
+			}
 			c->v[c->n++] = (struct fn_range){start, end, dwarf_dieoffset(&child)};
 		}
 	} while (dwarf_siblingof(&child, &child) == 0);
@@ -333,9 +360,11 @@ static const struct fn_scopes *fn_scopes(struct dso_inlines *in, Dwarf_Off off)
 	f->die = off + 1;
 	in->nr_fns++;
 	if (dwarf_offdie(in->dw, off, &die) && read_scopes(&die, 0, &f->v, &f->n, &cap)) {
+		/* out of memory: undone as in cu_index() */
 		free(f->v);
-		f->v = NULL;
-		f->n = 0;
+		*f = (struct fn_scopes){0};
+		in->nr_fns--;
+		return NULL;
 	}
 	return f;
 }
@@ -346,15 +375,17 @@ static const struct fn_scopes *fn_scopes(struct dso_inlines *in, Dwarf_Off off)
  * and a walk per address would cost the CU's size): the CU's functions
  * and each function's scopes are indexed once.
  */
-static size_t scopes(struct dso_inlines *in, Dwarf_Addr pc, const char **names, size_t max)
+static long scopes(struct dso_inlines *in, Dwarf_Addr pc, const char **names, size_t max)
 {
 	const struct cu_index *c;
 	const struct fn_scopes *f;
 	Dwarf_Die cu;
 	size_t lo = 0, hi, n = 0;
 
-	if (!dwarf_addrdie(in->dw, pc, &cu) || !(c = cu_index(in, &cu)))
+	if (!dwarf_addrdie(in->dw, pc, &cu))
 		return 0;
+	if (!(c = cu_index(in, &cu)))
+		return -ENOMEM;
 	hi = c->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -364,14 +395,16 @@ static size_t scopes(struct dso_inlines *in, Dwarf_Addr pc, const char **names, 
 		else
 			hi = mid;
 	}
-	if (!lo || pc >= c->v[lo - 1].high || !(f = fn_scopes(in, c->v[lo - 1].die)))
+	if (!lo || pc >= c->v[lo - 1].high)
 		return 0;
+	if (!(f = fn_scopes(in, c->v[lo - 1].die)))
+		return -ENOMEM;
 	/* parents come first and contain their children: the scopes holding
 	 * @pc, in order, are the chain */
 	for (size_t i = 0; i < f->n && n < max; i++)
 		if (f->v[i].low <= pc && pc < f->v[i].high && f->v[i].name)
 			names[n++] = f->v[i].name;
-	return n;
+	return (long)n;
 }
 
 /* A dso offset as the address the DWARF uses. */
@@ -388,27 +421,31 @@ static bool offset_vaddr(const struct dso_inlines *in, uint64_t off, uint64_t *v
 	return false;
 }
 
-PYPERF_API size_t pyperf_dso__inlines(struct pyperf_dso *d, uint64_t addr,
-				      const struct pyperf_symbol **out, size_t max)
+PYPERF_API long pyperf_dso__inlines(struct pyperf_dso *d, uint64_t addr,
+				    const struct pyperf_symbol **out, size_t max)
 {
 	const struct pyperf_symbol *base = pyperf_dso__find_symbol(d, addr);
 	const char *names[MAX_DEPTH];
 	struct dso_inlines *in;
 	uint64_t pc = 0;
-	bool mapped = false;
-	size_t n, k = 0;
+	long n, k = 0;
+	int ret;
 
-	if (!base || !max || !(in = state(d)))
+	if (!base || !max)
 		return 0;
-	mapped = offset_vaddr(in, addr, &pc);
-	if (!mapped)
+	ret = state(d, &in);
+	if (ret || !in)
+		return ret;
+	if (!offset_vaddr(in, addr, &pc))
 		return 0;
 	n = scopes(in, pc, names, MAX_DEPTH);
+	if (n < 0)
+		return n;
 	/* innermost first; the name of the ELF symbol is that symbol */
-	while (n-- && k < max) {
+	while (n-- && (size_t)k < max) {
 		out[k] = !strcmp(names[n], base->name) ? base : inline_symbol(in, base, names[n]);
 		if (!out[k])
-			return 0;
+			return -ENOMEM;
 		k++;
 	}
 	return k;

@@ -143,9 +143,9 @@ struct pyperf_profile {
 	uint8_t *fclass;   /* FC_* bits, 0 = not yet classified */
 	uint32_t *view_of; /* view frame id + 1 of a py:: frame */
 	size_t fclass_cap;
-	uint32_t native_frame;	     /* "[native]" + 1 */
-	uint32_t truncated_frame;    /* "[truncated]" + 1 */
-	const char *command;	     /* of the first file that has one (interned) */
+	uint32_t native_frame;	  /* "[native]" + 1 */
+	uint32_t truncated_frame; /* "[truncated]" + 1 */
+	const char *command;	  /* of the first file that has one (interned) */
 	/* An allocation failed where the profile went on without what it
 	 * was for (the command, tracing formats): see pp_profile_check(). */
 	bool nomem;
@@ -501,19 +501,23 @@ static int lookup_inlines(struct pyperf_profile *p, struct pyperf_thread *th, ui
 {
 	const struct pyperf_symbol *syms[32];
 	struct pyperf_addr_loc loc;
-	size_t k;
+	long k;
 
 	s->inl = 1;
 	pyperf_thread__resolve(th, PYPERF_CPUMODE_USER, ip, &loc);
 	if (!loc.sym || !loc.dso || loc.dso->kind != PYPERF_DSO_ELF)
 		return 0;
 	k = pyperf_dso__inlines(loc.dso, loc.addr, syms, 32);
+	if (k < 0) {
+		s->inl = 0; /* not known: never remembered as "none" */
+		return (int)k;
+	}
 	if (k < 2 && (!k || syms[0] == loc.sym))
 		return 0; /* nothing inlined here */
-	if (PP_GROW(p->inl, p->inl_cap, p->nr_inl + 1 + k))
+	if (PP_GROW(p->inl, p->inl_cap, p->nr_inl + 1 + (size_t)k))
 		return -ENOMEM;
 	p->inl[p->nr_inl] = (uint32_t)k;
-	for (size_t i = 0; i < k; i++) {
+	for (size_t i = 0; i < (size_t)k; i++) {
 		struct pyperf_addr_loc l = loc;
 		uint32_t id;
 
@@ -526,7 +530,7 @@ static int lookup_inlines(struct pyperf_profile *p, struct pyperf_thread *th, ui
 		p->inl[p->nr_inl + 1 + i] = id - 1;
 	}
 	s->inl = (uint32_t)(2 + p->nr_inl);
-	p->nr_inl += 1 + k;
+	p->nr_inl += 1 + (size_t)k;
 	return 0;
 }
 

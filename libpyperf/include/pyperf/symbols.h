@@ -194,11 +194,12 @@ PYPERF_API int pyperf_dso__set_jitdump(struct pyperf_dso *dso, const void *data,
  * inlined in; an entry named like the ELF symbol is that symbol.
  * @out: filled with up to @max borrowed symbols, valid while @dso lives.
  *
- * Return: how many; 0 without debug info or symbol for @addr. Not
- * thread-safe (one thread per dso, as every dso function).
+ * Return: how many; 0 without debug info or symbol for @addr; -ENOMEM
+ * (never passed off as "nothing inlined"). Not thread-safe (one thread
+ * per dso, as every dso function).
  */
-PYPERF_API size_t pyperf_dso__inlines(struct pyperf_dso *dso, uint64_t addr,
-				      const struct pyperf_symbol **out, size_t max);
+PYPERF_API long pyperf_dso__inlines(struct pyperf_dso *dso, uint64_t addr,
+				    const struct pyperf_symbol **out, size_t max);
 
 /** pyperf_symbol__is_inlined() - whether @sym is an inline symbol of
  * pyperf_dso__inlines() ("NAME (inlined)"). */
