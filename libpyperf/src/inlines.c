@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <elfutils/libdw.h>
 #include <gelf.h>
+#include <setjmp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -72,7 +74,24 @@ struct dso_inlines {
 	struct inline_sym **syms; /* open addressing on (base, dwarf_name) */
 	size_t nr_syms, cap_syms;
 	struct pp_arena arena;
+	bool dw_lost; /* libdw ran out of memory inside: never called again */
 };
+
+/*
+ * libdw ends the process (error(3), exit 1, "libdw: Cannot allocate
+ * memory") when an allocation of its own fails, unless the Dwarf has
+ * another handler, which must not return. Ours jumps back to the lookup
+ * that called libdw, which fails with -ENOMEM as every other allocation
+ * does; libdw cannot be resumed, so that Dwarf is not used again (nor
+ * ended: its locks and lists may be half-updated; it is left to the
+ * process's exit, which the failed report is heading for).
+ */
+static __thread sigjmp_buf *dw_oom_jump;
+
+static __attribute__((noreturn)) void dw_oom(void)
+{
+	siglongjmp(*dw_oom_jump, 1);
+}
 
 void pyperf_dso_inlines_free(void *p)
 {
@@ -80,7 +99,7 @@ void pyperf_dso_inlines_free(void *p)
 
 	if (!in)
 		return;
-	if (in->dw)
+	if (in->dw && !in->dw_lost)
 		dwarf_end(in->dw);
 	if (in->elf)
 		elf_end(in->elf);
@@ -157,6 +176,8 @@ static int state(struct pyperf_dso *d, struct dso_inlines **out)
 	if (in->elf) {
 		errno = 0;
 		in->dw = dwarf_begin_elf(in->elf, DWARF_C_READ, NULL);
+		if (in->dw)
+			dwarf_new_oom_handler(in->dw, dw_oom);
 	}
 	if (!in->dw && errno == ENOMEM)
 		ret = -ENOMEM;
@@ -407,6 +428,25 @@ static long scopes(struct dso_inlines *in, Dwarf_Addr pc, const char **names, si
 	return (long)n;
 }
 
+/* scopes() with libdw's running out of memory made -ENOMEM (see dw_oom). */
+static long scopes_guarded(struct dso_inlines *in, Dwarf_Addr pc, const char **names, size_t max)
+{
+	sigjmp_buf env;
+	long n;
+
+	if (in->dw_lost)
+		return -ENOMEM;
+	if (sigsetjmp(env, 0)) {
+		dw_oom_jump = NULL;
+		in->dw_lost = true;
+		return -ENOMEM;
+	}
+	dw_oom_jump = &env;
+	n = scopes(in, pc, names, max);
+	dw_oom_jump = NULL;
+	return n;
+}
+
 /* A dso offset as the address the DWARF uses. */
 static bool offset_vaddr(const struct dso_inlines *in, uint64_t off, uint64_t *vaddr)
 {
@@ -438,7 +478,7 @@ PYPERF_API long pyperf_dso__inlines(struct pyperf_dso *d, uint64_t addr,
 		return ret;
 	if (!offset_vaddr(in, addr, &pc))
 		return 0;
-	n = scopes(in, pc, names, MAX_DEPTH);
+	n = scopes_guarded(in, pc, names, MAX_DEPTH);
 	if (n < 0)
 		return n;
 	/* innermost first; the name of the ELF symbol is that symbol */
