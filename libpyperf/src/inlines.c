@@ -403,8 +403,18 @@ static long scopes(struct dso_inlines *in, Dwarf_Addr pc, const char **names, si
 	Dwarf_Die cu;
 	size_t lo = 0, hi, n = 0;
 
-	if (!dwarf_addrdie(in->dw, pc, &cu))
-		return 0;
+	if (!dwarf_addrdie(in->dw, pc, &cu)) {
+		Dwarf_Aranges *ar;
+		size_t nar;
+
+		/* no unit holds @pc, or the address index could not be read:
+		 * under memory pressure libelf's failed section loads read as
+		 * "invalid DWARF" with errno clear, so only an index that
+		 * loads means "nothing inlined here" */
+		if (!dwarf_getaranges(in->dw, &ar, &nar))
+			return 0;
+		return errno == ENOMEM ? -ENOMEM : -EBADMSG;
+	}
 	if (!(c = cu_index(in, &cu)))
 		return -ENOMEM;
 	hi = c->n;
@@ -442,8 +452,16 @@ static long scopes_guarded(struct dso_inlines *in, Dwarf_Addr pc, const char **n
 		return -ENOMEM;
 	}
 	dw_oom_jump = &env;
+	errno = 0;
 	n = scopes(in, pc, names, max);
 	dw_oom_jump = NULL;
+	/* libdw reports most failed allocations as "no such DIE" or "no
+	 * ranges", which the indexes would keep as "nothing here": the
+	 * errno of the failed malloc tells them apart */
+	if (n >= 0 && errno == ENOMEM) {
+		in->dw_lost = true;
+		return -ENOMEM;
+	}
 	return n;
 }
 
