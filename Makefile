@@ -7,6 +7,7 @@
 #   make bench      run the benchmarks (writes bench/RESULTS.md)
 #   make install    PREFIX=/usr/local (DESTDIR honoured)
 #   make SANITIZE=1 build with AddressSanitizer + UndefinedBehaviorSanitizer
+#                   (SANITIZE=thread: ThreadSanitizer, into build/tsan)
 #
 # The first make installs what is missing (Debian packages, as root) and
 # builds the kernel's libperf once into build/libperf; later runs reuse both.
@@ -43,10 +44,12 @@ libperf: deps
 test: deps-test libperf
 	@$(SUBMAKE) all test-bins
 	@$(MAKE) --no-print-directory SANITIZE=1 -f mk/build.mk all test-bins
+	@$(MAKE) --no-print-directory SANITIZE=thread -f mk/build.mk $(BUILD)/tsan/tests/test-threads
 	@tests/run.sh
 
 test-unit: deps-test libperf
 	@$(SUBMAKE) all test-bins
+	@$(MAKE) --no-print-directory SANITIZE=thread -f mk/build.mk $(BUILD)/tsan/tests/test-threads
 	@tests/run.sh unit
 
 demo: all
@@ -69,4 +72,4 @@ check-format:
 	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD)/out $(BUILD)/san
+	rm -rf $(BUILD)/out $(BUILD)/san $(BUILD)/tsan

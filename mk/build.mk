@@ -8,6 +8,10 @@ DESTDIR ?=
 ifeq ($(SANITIZE),1)
 OUT := $(BUILD)/san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifeq ($(SANITIZE),thread)
+# ThreadSanitizer: the library and the threading test only (make test)
+OUT := $(BUILD)/tsan
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 else
 OUT := $(BUILD)/out
 SANFLAGS :=
@@ -87,7 +91,7 @@ TEST_TOOLS := $(patsubst tests/tools/%.c,$(OUT)/tests/tools/%,$(TEST_TOOL_SRCS))
 
 # The perf_trampoline Python package, one extension per CPython 3.8-3.11
 # found here. Not in sanitizer builds: Python would need the runtime preloaded.
-ifeq ($(SANITIZE),1)
+ifneq ($(SANITIZE),0)
 PYTHON :=
 else
 PYTHON := $(OUT)/python/.stamp

@@ -71,6 +71,8 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 	echo "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer:"
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		run_units "$BUILD/san" asan
+	echo "threads under ThreadSanitizer:"
+	TSAN_OPTIONS=halt_on_error=1:exitcode=66 run_one tsan/test-threads "$BUILD/tsan/tests/test-threads"
 	echo "exports:"
 	run_one abi/check-exports tests/abi/check-exports.sh "$BUILD/out/lib/libpyperf.so"
 fi

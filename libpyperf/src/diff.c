@@ -30,6 +30,7 @@ struct dtab {
 	struct dentry *e;
 	size_t cap;
 	uint64_t total_period[2], total_samples[2];
+	bool absolute; /* deltas of samples, not of shares */
 };
 
 static const struct pyperf_frame *frame_of(const struct pyperf_profile *p, uint32_t node)
@@ -128,20 +129,18 @@ static double share(const struct dtab *t, const struct dentry *e, int side)
 		   : 0.0;
 }
 
-static const struct dtab *sort_t;
-static bool sort_abs;
-
 static double delta_of(const struct dtab *t, const struct dentry *e)
 {
-	if (sort_abs)
+	if (t->absolute)
 		return (double)e->samples[1] - (double)e->samples[0];
 	return share(t, e, 1) - share(t, e, 0);
 }
 
 /* perf diff's order: the largest |delta| first, entries without a new side
  * last; then the larger baseline; then object and symbol */
-static int cmp_entries(const void *a, const void *b)
+static int cmp_entries(const void *a, const void *b, void *ctx)
 {
+	const struct dtab *sort_t = ctx;
 	const struct dentry *x = &sort_t->e[*(const uint32_t *)a],
 			    *y = &sort_t->e[*(const uint32_t *)b];
 	double dx, dy;
@@ -206,10 +205,9 @@ static int write_event(FILE *out, const char *name, struct pyperf_profile *base,
 	}
 	if (ret)
 		goto out;
-	sort_t = &t;
-	sort_abs = o->absolute;
+	t.absolute = o->absolute;
 	if (n)
-		qsort(order, n, sizeof(*order), cmp_entries);
+		qsort_r(order, n, sizeof(*order), cmp_entries, &t);
 	fprintf(out, "# Event '%s'\n#\n", name);
 	if (o->absolute) {
 		fprintf(out, "# %*s  %*s  %*s  %-*s  %-*s\n", w_base, "Baseline", w_new, "New",
@@ -334,10 +332,9 @@ static int fold_side(struct pyperf_profile *p, const struct pyperf_collapsed_opt
 	return ret;
 }
 
-static const struct pp_foldtab *sort_lines;
-
-static int cmp_lines(const void *a, const void *b)
+static int cmp_lines(const void *a, const void *b, void *ctx)
 {
+	const struct pp_foldtab *sort_lines = ctx;
 	const struct pp_folded_line *x = &sort_lines->lines[*(const uint32_t *)a],
 				    *y = &sort_lines->lines[*(const uint32_t *)b];
 	int c = memcmp(x->text, y->text, MIN(x->len, y->len));
@@ -369,8 +366,7 @@ PYPERF_API int pyperf_diff__write_collapsed(struct pyperf_profile *base, struct 
 	for (size_t i = 0; !ret && i < t.nr; i++)
 		order[i] = (uint32_t)i;
 	if (!ret && t.nr) {
-		sort_lines = &t;
-		qsort(order, t.nr, sizeof(*order), cmp_lines);
+		qsort_r(order, t.nr, sizeof(*order), cmp_lines, &t);
 	}
 	for (size_t i = 0; !ret && i < t.nr; i++) {
 		uint64_t b = w[2 * order[i]], n = w[2 * order[i] + 1];

@@ -1740,10 +1740,9 @@ PYPERF_API int pyperf_profile__add_file(struct pyperf_profile *p, const char *pa
 
 /* ---- reading the tree ------------------------------------------------------------------- */
 
-static const struct pyperf_profile *cmp_ctx;
-
-static int cmp_children(const void *a, const void *b)
+static int cmp_children(const void *a, const void *b, void *ctx)
 {
+	const struct pyperf_profile *cmp_ctx = ctx;
 	const struct pyperf_node *x = &cmp_ctx->nodes[*(const uint32_t *)a];
 	const struct pyperf_node *y = &cmp_ctx->nodes[*(const uint32_t *)b];
 
@@ -1779,7 +1778,6 @@ PYPERF_API void pyperf_profile__finish(struct pyperf_profile *p)
 		return;
 	pp_profile_totals(p);
 	/* Order siblings heaviest first, so that every writer sees one order. */
-	cmp_ctx = p;
 	for (size_t i = 0; i < p->nr_nodes; i++) {
 		size_t k = 0;
 
@@ -1790,7 +1788,7 @@ PYPERF_API void pyperf_profile__finish(struct pyperf_profile *p)
 		}
 		if (k < 2)
 			continue;
-		qsort(kids, k, sizeof(*kids), cmp_children);
+		qsort_r(kids, k, sizeof(*kids), cmp_children, p);
 		p->nodes[i].first_child = kids[0];
 		for (size_t q = 0; q + 1 < k; q++)
 			p->nodes[kids[q]].next_sibling = kids[q + 1];
@@ -1798,7 +1796,6 @@ PYPERF_API void pyperf_profile__finish(struct pyperf_profile *p)
 	}
 	p->finished = true;
 out:
-	cmp_ctx = NULL;
 	free(kids);
 }
 

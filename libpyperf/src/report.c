@@ -516,8 +516,6 @@ nomem:
 
 /* ---- ordering ----------------------------------------------------------------------- */
 
-static struct writer *sort_w;
-
 /* Strings ascending; a missing one (no dso) last, as perf orders them. */
 static int cmp_str(const char *a, const char *b)
 {
@@ -581,8 +579,9 @@ static int key_cmp(const struct writer *w, const struct key *a, const struct key
 
 /* Heaviest first; ties by the keys, ascending (perf's output order). For
  * symbols, the name orders ties, as perf's sym sort does. */
-static int cmp_entries(const void *pa, const void *pb)
+static int cmp_entries(const void *pa, const void *pb, void *ctx)
 {
+	const struct writer *sort_w = ctx;
 	const struct entry *a = *(struct entry *const *)pa, *b = *(struct entry *const *)pb;
 	uint64_t va = sort_w->children ? a->acc_period : a->period;
 	uint64_t vb = sort_w->children ? b->acc_period : b->period;
@@ -1212,8 +1211,6 @@ static void entry_line(struct writer *w, uint32_t cn, uint32_t frame, int depth,
 
 static size_t bare_len(const struct pyperf_frame *f);
 
-static struct writer *gsort_w;
-
 /*
  * Equal weights: perf lists such siblings in the reverse order of its
  * match key (dso, then symbol start or address). Its dsos compare by
@@ -1244,8 +1241,9 @@ static int tie_order(const struct writer *w, uint32_t fa, uint32_t fb)
 	return 0;
 }
 
-static int cmp_cnodes(const void *a, const void *b)
+static int cmp_cnodes(const void *a, const void *b, void *ctx)
 {
+	const struct writer *gsort_w = ctx;
 	const struct cnode *x = &gsort_w->cn[*(const uint32_t *)a];
 	const struct cnode *y = &gsort_w->cn[*(const uint32_t *)b];
 
@@ -1268,8 +1266,7 @@ static size_t sorted_children(struct writer *w, uint32_t cn, uint64_t min_hit, u
 	for (uint32_t c = w->cn[cn].first_child; c; c = w->cn[c].next_sibling)
 		if (w->cn[c].cumul >= min_hit)
 			v[n++] = c;
-	gsort_w = w;
-	qsort(v, n, sizeof(*v), cmp_cnodes);
+	qsort_r(v, n, sizeof(*v), cmp_cnodes, w);
 	return n;
 }
 
@@ -1371,8 +1368,9 @@ struct hit_ref {
 	uint32_t pos; /* post-order position: perf's tie order */
 };
 
-static int cmp_hits(const void *a, const void *b)
+static int cmp_hits(const void *a, const void *b, void *ctx)
 {
+	const struct writer *gsort_w = ctx;
 	const struct hit_ref *x = a, *y = b;
 	uint64_t hx = gsort_w->cn[x->node].hit, hy = gsort_w->cn[y->node].hit;
 
@@ -1381,8 +1379,9 @@ static int cmp_hits(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-static int cmp_tie(const void *a, const void *b)
+static int cmp_tie(const void *a, const void *b, void *ctx)
 {
+	const struct writer *gsort_w = ctx;
 	return tie_order(gsort_w, gsort_w->cn[*(const uint32_t *)a].frame,
 			 gsort_w->cn[*(const uint32_t *)b].frame);
 }
@@ -1401,8 +1400,7 @@ static void post_order(struct writer *w, uint32_t cn, uint64_t min_hit, struct h
 	}
 	for (uint32_t c = w->cn[cn].first_child; c; c = w->cn[c].next_sibling)
 		kids[k++] = c;
-	gsort_w = w;
-	qsort(kids, k, sizeof(*kids), cmp_tie);
+	qsort_r(kids, k, sizeof(*kids), cmp_tie, w);
 	for (size_t i = 0; i < k; i++)
 		post_order(w, kids[i], min_hit, out, n);
 	free(kids);
@@ -1423,8 +1421,7 @@ static void print_chain_ends(struct writer *w, uint64_t min_hit, bool folded)
 		return;
 	}
 	post_order(w, 0, min_hit, v, &n);
-	gsort_w = w;
-	qsort(v, n, sizeof(*v), cmp_hits);
+	qsort_r(v, n, sizeof(*v), cmp_hits, w);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t c = v[i].node;
 
@@ -1617,11 +1614,17 @@ static size_t key_width(const struct writer *w, enum pyperf_sort_key k)
 	return 0;
 }
 
-static struct writer *hsort_w;
-static size_t hsort_level;
+/* cmp_hentries()'s context: the writer and the level being sorted */
+struct hsort {
+	const struct writer *w;
+	size_t level;
+};
 
-static int cmp_hentries(const void *pa, const void *pb)
+static int cmp_hentries(const void *pa, const void *pb, void *ctx)
 {
+	const struct hsort *hc = ctx;
+	const struct writer *hsort_w = hc->w;
+	size_t hsort_level = hc->level;
 	const struct hentry *a = pa, *b = pb;
 	enum pyperf_sort_key k = hsort_w->keys[hsort_level];
 
@@ -1661,9 +1664,8 @@ static void print_hier_level(struct writer *w, struct entry **ents, size_t first
 		hs[nh - 1].samples += ents[i]->samples;
 		hs[nh - 1].count++;
 	}
-	hsort_w = w;
-	hsort_level = level;
-	qsort(hs, nh, sizeof(*hs), cmp_hentries);
+	struct hsort hc = {w, level};
+	qsort_r(hs, nh, sizeof(*hs), cmp_hentries, &hc);
 	size_t shown = 0;
 	for (size_t i = 0; i < nh && !w->err; i++) {
 		double p = pct(hs[i].period, w->total_period);
@@ -1714,8 +1716,9 @@ static void print_hier_level(struct writer *w, struct entry **ents, size_t first
 	free(hs);
 }
 
-static int cmp_by_keys(const void *pa, const void *pb)
+static int cmp_by_keys(const void *pa, const void *pb, void *ctx)
 {
+	const struct writer *sort_w = ctx;
 	const struct entry *a = *(struct entry *const *)pa, *b = *(struct entry *const *)pb;
 
 	return key_cmp(sort_w, &a->key, &b->key, sort_w->nr_keys);
@@ -1740,8 +1743,7 @@ static void print_hierarchy(struct writer *w, struct entry **sorted, size_t n)
 	for (size_t k = 0; k < header_width; k++)
 		fputc('.', w->out);
 	fputs("\n#\n", w->out);
-	sort_w = w;
-	qsort(sorted, n, sizeof(*sorted), cmp_by_keys);
+	qsort_r(sorted, n, sizeof(*sorted), cmp_by_keys, w);
 	print_hier_level(w, sorted, 0, n, 0);
 }
 
@@ -1759,10 +1761,8 @@ static void free_entries(struct writer *w)
 		memset(w->slots, 0, w->slots_cap * sizeof(*w->slots));
 }
 
-static const char *unit_samples(uint64_t v, char *unit)
+static const char *unit_samples(uint64_t v, char *unit, char buf[32])
 {
-	static char buf[32];
-
 	*unit = ' ';
 	if (v > 1000) {
 		v /= 1000;
@@ -1776,11 +1776,9 @@ static const char *unit_samples(uint64_t v, char *unit)
 		v /= 1000;
 		*unit = 'G';
 	}
-	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	snprintf(buf, 32, "%" PRIu64, v);
 	return buf;
 }
-
-static const struct pyperf_profile *canon_p;
 
 /* A frame's name without perf's " (inlined)": how perf's inline symbols
  * are named, and what it matches them by. */
@@ -1791,8 +1789,9 @@ static size_t bare_len(const struct pyperf_frame *f)
 	return pyperf_symbol__is_inlined(f->sym) ? n - strlen(" (inlined)") : n;
 }
 
-static int cmp_bare_names(const void *a, const void *b)
+static int cmp_bare_names(const void *a, const void *b, void *ctx)
 {
+	const struct pyperf_profile *canon_p = ctx;
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 	const struct pyperf_frame *fx = pyperf_profile__frame(canon_p, x),
 				  *fy = pyperf_profile__frame(canon_p, y);
@@ -1833,8 +1832,7 @@ static int build_canon(struct writer *w)
 		    (f->kind == PYPERF_FRAME_NATIVE || f->kind == PYPERF_FRAME_KERNEL))
 			v[ni++] = (uint32_t)i;
 	}
-	canon_p = w->p;
-	qsort(v, ni, sizeof(*v), cmp_bare_names);
+	qsort_r(v, ni, sizeof(*v), cmp_bare_names, w->p);
 	for (size_t i = 0, g = 0; i < ni; i++) {
 		const struct pyperf_frame *f = pyperf_profile__frame(w->p, v[i]),
 					  *h = pyperf_profile__frame(w->p, v[g]);
@@ -1891,7 +1889,8 @@ static int write_event(struct writer *w, uint32_t ev_node, const struct pyperf_f
 	if (ret)
 		goto out;
 	if (!w->o.no_header) {
-		const char *s = unit_samples(w->total_samples, &unit);
+		char num[32];
+		const char *s = unit_samples(w->total_samples, &unit, num);
 
 		fprintf(w->out, "# Samples: %s%c of event '%s'", s, unit, evf->name);
 		if (w->o.time_slices)
@@ -1915,8 +1914,7 @@ static int write_event(struct writer *w, uint32_t ev_node, const struct pyperf_f
 	for (size_t i = 0; i < w->nr_entries; i++)
 		sorted[i] = &w->entries[i];
 	compute_widths(w);
-	sort_w = w;
-	qsort(sorted, w->nr_entries, sizeof(*sorted), cmp_entries);
+	qsort_r(sorted, w->nr_entries, sizeof(*sorted), cmp_entries, w);
 	if (w->o.hierarchy)
 		print_hierarchy(w, sorted, w->nr_entries);
 	else

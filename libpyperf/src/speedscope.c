@@ -101,10 +101,9 @@ static int64_t frame_of(struct swriter *w, uint32_t id)
 	return w->slots[j].idx - 1;
 }
 
-static const struct pyperf_profile *order_p;
-
-static int cmp_first_seen(const void *a, const void *b)
+static int cmp_first_seen(const void *a, const void *b, void *ctx)
 {
+	const struct pyperf_profile *order_p = ctx;
 	const struct pyperf_node *x = pyperf_profile__node(order_p, *(const uint32_t *)a);
 	const struct pyperf_node *y = pyperf_profile__node(order_p, *(const uint32_t *)b);
 
@@ -242,10 +241,8 @@ static int thread_profile(struct swriter *w, uint32_t thread, uint64_t total, co
 		return -ENOMEM;
 	sp = &w->profs[w->nr_profs];
 	*sp = (struct sprofile){NULL, w->nr_ints, n};
-	order_p = w->p;
 	if (n)
-		qsort(w->leaves, n, sizeof(*w->leaves), cmp_first_seen);
-	order_p = NULL;
+		qsort_r(w->leaves, n, sizeof(*w->leaves), cmp_first_seen, w->p);
 	for (size_t i = 0; i < n; i++) {
 		const struct pyperf_node *leaf = pyperf_profile__node(w->p, w->leaves[i]);
 		uint64_t weight = w->period ? leaf->self_period : leaf->self_samples;

@@ -147,10 +147,9 @@ static int merge_thread(struct svg *g, struct pyperf_profile *p, struct pp_label
 	return 0;
 }
 
-static const struct svg *sort_g;
-
-static int cmp_names(const void *a, const void *b)
+static int cmp_names(const void *a, const void *b, void *ctx)
 {
+	const struct svg *sort_g = ctx;
 	return strcmp(sort_g->nodes[*(const uint32_t *)a].name,
 		      sort_g->nodes[*(const uint32_t *)b].name);
 }
@@ -170,7 +169,6 @@ static int finish(struct svg *g)
 		g->nodes[g->nodes[i].parent].total += g->nodes[i].total;
 		g->nodes[g->nodes[i].parent].btotal += g->nodes[i].btotal;
 	}
-	sort_g = g;
 	for (size_t i = 0; i < g->nr_nodes; i++) {
 		size_t k = 0;
 
@@ -183,13 +181,12 @@ static int finish(struct svg *g)
 		}
 		if (k < 2)
 			continue;
-		qsort(kids, k, sizeof(*kids), cmp_names);
+		qsort_r(kids, k, sizeof(*kids), cmp_names, g);
 		g->nodes[i].first_child = kids[0];
 		for (size_t q = 0; q + 1 < k; q++)
 			g->nodes[kids[q]].next_sibling = kids[q + 1];
 		g->nodes[kids[k - 1]].next_sibling = 0;
 	}
-	sort_g = NULL;
 	free(kids);
 	return 0;
 }

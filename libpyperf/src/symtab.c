@@ -88,10 +88,9 @@ int symtab_add(struct symtab *t, uint64_t start, uint64_t end, const char *name,
 }
 
 /* Sorting moves five parallel arrays; do it through an index permutation. */
-static const struct symtab *sort_ctx;
-
-static int cmp_idx(const void *a, const void *b)
+static int cmp_idx(const void *a, const void *b, void *ctx)
 {
+	const struct symtab *sort_ctx = ctx;
 	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
 	const struct pyperf_symbol *x = &sort_ctx->syms[i], *y = &sort_ctx->syms[j];
 
@@ -101,8 +100,9 @@ static int cmp_idx(const void *a, const void *b)
 }
 
 /* Positions (+ 1) of sorted entries, by the order they were added in. */
-static int cmp_order(const void *a, const void *b)
+static int cmp_order(const void *a, const void *b, void *ctx)
 {
+	const struct symtab *sort_ctx = ctx;
 	uint32_t i = *(const uint32_t *)a - 1, j = *(const uint32_t *)b - 1;
 
 	return sort_ctx->order[i] < sort_ctx->order[j] ? -1
@@ -158,9 +158,7 @@ void symtab_sort(struct symtab *t)
 	}
 	for (size_t i = 0; i < t->nr; i++)
 		idx[i] = (uint32_t)i;
-	sort_ctx = t;
-	qsort(idx, t->nr, sizeof(*idx), cmp_idx);
-	sort_ctx = NULL;
+	qsort_r(idx, t->nr, sizeof(*idx), cmp_idx, t);
 	permute(t, idx);
 	free(idx);
 }
@@ -444,9 +442,7 @@ static int build_rb_tree(struct symtab *t)
 	/* insertion order: the order entries were added in (their lines) */
 	for (size_t i = 0; i < t->nr; i++)
 		by_order[i] = (uint32_t)i + 1;
-	sort_ctx = t;
-	qsort(by_order, t->nr, sizeof(*by_order), cmp_order);
-	sort_ctx = NULL;
+	qsort_r(by_order, t->nr, sizeof(*by_order), cmp_order, t);
 	for (size_t i = 0; i < t->nr; i++)
 		rb_insert(&b, t, by_order[i]);
 	free(t->rb_left);

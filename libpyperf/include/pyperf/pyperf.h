@@ -4,6 +4,12 @@
  *
  * This header holds what every module shares: the version, the export
  * macro, the warning callback and the error report filled by parsers.
+ *
+ * Threads: different objects may be used from different threads at the
+ * same time (two profiles, each with its own symbols, read and written on
+ * two threads); one object, and the objects it borrows (a profile's
+ * symbols, a machine's data), from one thread at a time. The library
+ * keeps no state between objects except the print callback below.
  */
 #ifndef PYPERF_PYPERF_H
 #define PYPERF_PYPERF_H
