@@ -352,3 +352,17 @@ int pp_out_finish(struct pp_out *j)
 		return -j->err;
 	return ferror(j->out) ? -EIO : 0;
 }
+
+int pp_write_done(const struct pyperf_profile *p, FILE *out, int ret)
+{
+	if (ret)
+		return ret;
+	/* what is still buffered must reach the file for its errors to show
+	 * (ENOSPC of a full disk, say) */
+	errno = 0;
+	if (fflush(out))
+		return errno ? -errno : -EIO;
+	if (ferror(out))
+		return -EIO;
+	return pp_profile_check(p);
+}
