@@ -71,6 +71,13 @@ opts=$(
 --format json
 --format json --view native --weight wall
 --format collapsed -o FILE
+--format script
+--format script --reltime --view native
+--time 50%/1 --no-children
+--time 25%-75% --format speedscope
+--baseline DATA --no-children
+--baseline DATA --collapsed
+--baseline DATA --format svg
 EOF
 )
 
@@ -89,6 +96,7 @@ cmp_run() { # label cmd-with-BIN...
 		for a in "$@"; do
 			a=${a//BIN/$bin}
 			a=${a//FILE/$out.file}
+			a=${a//DATA/$data}
 			args+=("$a")
 		done
 		(cd "$tmp" && "${args[@]}" >"$out.stdout" 2>"$out.stderr")
