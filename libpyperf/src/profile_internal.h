@@ -17,7 +17,7 @@
 #include "timeline.h"
 #include "machine_internal.h"
 #include "symbols_internal.h"
-#include "outfmt.h"
+#include "writer.h"
 #include "tracing.h"
 
 /* perf report's --max-stack default (sysctl_perf_event_max_stack). */

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <pyperf/output.h>
 #include "internal.h"
-#include "outfmt.h"
+#include "writer.h"
 #include "symbols_internal.h"
 
 #define HIERARCHY_INDENT 3

@@ -11,7 +11,7 @@
 #include <pyperf/output.h>
 #include "foldtab.h"
 #include "internal.h"
-#include "outfmt.h"
+#include "writer.h"
 #include "symbols_internal.h"
 
 struct folder {

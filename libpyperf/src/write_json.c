@@ -7,13 +7,13 @@
  * them). Columns rather than one object per node because they make the
  * file half as big and four times cheaper to build: a jansson object is a
  * hash table. jansson writes the document; the columns, hundreds of
- * thousands of integers, are streamed into it (pp_out, outfmt.h). The
+ * thousands of integers, are streamed into it (pp_out, writer.h). The
  * schema is libpyperf/profile.schema.json; keep both in step.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <jansson.h>
-#include "outfmt.h"
+#include "writer.h"
 #include "symbols_internal.h"
 
 #define JSON_FORMAT_VERSION 1

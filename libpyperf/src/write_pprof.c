@@ -8,7 +8,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <zlib.h>
-#include "outfmt.h"
+#include "writer.h"
 #include "profile.pb-c.h"
 #include "symbols_internal.h"
 

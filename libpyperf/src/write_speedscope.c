@@ -8,12 +8,12 @@
  * each distinct stack is one sample weighing what it weighed in total, in
  * the order its stack was first seen.
  * jansson writes the document; the sample stacks and weights, long runs of
- * integers, are streamed into it (pp_out, outfmt.h).
+ * integers, are streamed into it (pp_out, writer.h).
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <jansson.h>
-#include "outfmt.h"
+#include "writer.h"
 
 struct sframe_slot {
 	uint64_t hash;

@@ -10,7 +10,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
-#include "outfmt.h"
+#include "writer.h"
 
 #define FRAME_H 16			/* pixels per level */
 #define FONT_SIZE 12			/* pixels */

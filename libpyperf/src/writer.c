@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <jansson.h>
-#include "outfmt.h"
+#include "writer.h"
 #include "symbols_internal.h"
 
 bool pp_utf8_valid(const char *str, size_t n)

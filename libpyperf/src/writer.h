@@ -1,11 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the writers of the svg, speedscope, pprof and json formats share:
- * frame labels, the event they write, the percent-limit cut, UTF-8
- * hygiene. Never installed.
+ * The writers: one file per output format, write_<format>.c. The
+ * profile's (report, collapsed, svg, speedscope, pprof, json) each define
+ * pyperf_profile__write_<format>(profile, FILE, opts) of
+ * <pyperf/output.h>, read the profile (ordering or totalling it first
+ * when needed), allocate per call, not per node written, and end with
+ * pp_write_done(), so that a failed write, a full disk and a profile that
+ * went on without memory are all errors. The report (write_report.c) has
+ * parts of its own (report_*.c, report_internal.h); write_diff.c compares
+ * two profiles, write_script.c prints samples as they are read.
+ *
+ * What they share: frame labels, the event they write, the percent-limit
+ * cut, UTF-8 hygiene, buffered output. Never installed.
  */
-#ifndef PYPERF_OUTFMT_H
-#define PYPERF_OUTFMT_H
+#ifndef PYPERF_WRITER_H
+#define PYPERF_WRITER_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -117,4 +126,4 @@ void pp_out_trim_newline(struct pp_out *j);
  * directly): 0, or the negative errno of the first write that failed. */
 int pp_out_finish(struct pp_out *j);
 
-#endif /* PYPERF_OUTFMT_H */
+#endif /* PYPERF_WRITER_H */
