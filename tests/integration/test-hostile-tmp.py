@@ -134,6 +134,15 @@ def test():
     with open(secret, 'w') as f:
         f.write(f'1000 100000000 {CANARY}\n')
     os.chmod(secret, 0o600)
+    # What the user runs, where the user may run it: the checkout may sit
+    # in a folder only root can enter (fresh-ci's is 0700)
+    ubin = f'{d}/ubin'
+    os.mkdir(ubin)
+    os.chmod(ubin, 0o755)
+    for exe in (RECORD, REPORT, helper('callpaths')):
+        shutil.copy2(exe, ubin)
+    u_record, u_report, u_callpaths = (os.path.join(ubin, os.path.basename(e))
+                                       for e in (RECORD, REPORT, helper('callpaths')))
     paranoid_path = '/proc/sys/kernel/perf_event_paranoid'
     with open(paranoid_path) as f:
         paranoid = f.read().strip()
@@ -233,7 +242,7 @@ def test():
         # before the recording ends: filling the build-id cache at the end
         # must neither block on it nor link the FIFO into root's cache.
         prog = f'/tmp/pyperf-hostile-prog-{os.getpid()}'
-        run(['runuser', '-u', user, '--', 'cp', helper('callpaths'), prog])
+        run(['runuser', '-u', user, '--', 'cp', u_callpaths, prog])
         buildids = f'{d}/buildid-cache'
         swap = subprocess.Popen(['runuser', '-u', user, '--', '/usr/bin/python3', '-c',
                                  f'import os, time; time.sleep(0.6); os.mkfifo("{prog}.new"); '
@@ -290,8 +299,8 @@ for path in ('/tmp/perf-{jpid}.map', '/tmp/jit-{jpid}.dump'):
         os.mkdir(home)
         shutil.chown(home, user)
         udata = f'{home}/perf.data'
-        p = timed(['runuser', '-u', user, '--', RECORD, '-F', '999', '-o', udata, '--',
-                   helper('callpaths'), '0.3'])
+        p = timed(['runuser', '-u', user, '--', u_record, '-F', '999', '-o', udata, '--',
+                   u_callpaths, '0.3'])
         check(p is not None and p.returncode == 0 and 'user space only' in p.stderr and
               'cpu-clock:u' in p.stderr,
               'a user at perf_event_paranoid 2 records user space, said in a note: ' +
@@ -299,7 +308,7 @@ for path in ('/tmp/perf-{jpid}.map', '/tmp/jit-{jpid}.dump'):
         if p is not None and p.returncode == 0:
             theirs = rows(run(['runuser', '-u', user, '--', 'perf', 'report', '--stdio', '-i', udata,
                                *ROWS]).stdout)
-            ours = rows(run(['runuser', '-u', user, '--', REPORT, '--view', 'native', '-i', udata,
+            ours = rows(run(['runuser', '-u', user, '--', u_report, '--view', 'native', '-i', udata,
                              *ROWS]).stdout)
             n = sum(theirs.get('cpu-clock:u', {}).values())
             check(theirs == ours and n > 50,
@@ -311,8 +320,8 @@ for path in ('/tmp/perf-{jpid}.map', '/tmp/jit-{jpid}.dump'):
                   f'(exit {r.returncode}, {r.stderr.strip()[:120]!r})')
             r = run([REPORT, '-f', '-i', udata, '--view', 'native', *ROWS], check_rc=False)
             check(r.returncode == 0 and rows(r.stdout) == theirs, 'and reads it with -f')
-        p = timed(['runuser', '-u', user, '--', RECORD, '-q', '-e', 'cpu-clock:u', '-F', '999', '-o',
-                   f'{home}/u.data', '--', helper('callpaths'), '0.1'])
+        p = timed(['runuser', '-u', user, '--', u_record, '-q', '-e', 'cpu-clock:u', '-F', '999', '-o',
+                   f'{home}/u.data', '--', u_callpaths, '0.1'])
         check(p is not None and p.returncode == 0, 'the user records with -e cpu-clock:u: ' +
               ('hung' if p is None else f'exit {p.returncode}'))
     finally:
