@@ -43,8 +43,11 @@ def test():
     cells = [int(v) for v in re.findall(r'<rect class="cell" [^>]*data-v="(\d+)"', body)][:nb]
     col = lambda t: min(nb - 1, max(0, int((t - t0) / (t1 - t0) * nb)))
     busy = [cells[i] > 0 for i in range(col(marks[0]) + 1, col(marks[-1]) - 1)]
-    check(busy and all(busy), f'the strip has samples in every column from the first phase\'s start to the second\'s '
-                              f'end ({sum(busy)} of {len(busy)})')
+    # a column is ~25 ms: on a loaded machine the program may get no CPU for
+    # that long, so a few empty ones say nothing about the timeline
+    check(busy and sum(busy) >= 0.95 * len(busy),
+          f'the strip has samples in >= 95% of the columns from the first phase\'s start to the second\'s '
+          f'end ({sum(busy)} of {len(busy)})')
     check(abs((t1 - t0) - (marks[-1] - marks[0])) < 0.5,
           f'its span {t1 - t0:.2f} s covers the program\'s {marks[-1] - marks[0]:.2f} s')
     full = frame_geometry(body, 'all')
