@@ -43,6 +43,7 @@ struct decomp_chunk;
 #define RECORD_USER_TYPE_START 64
 
 struct pyperf_data {
+	bool features_oom; /* a feature parser could not allocate */
 	char *name;
 	const uint8_t *base; /* the file image */
 	uint64_t size;

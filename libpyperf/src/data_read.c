@@ -397,7 +397,10 @@ static const char *read_header_string(struct pyperf_data *d, const uint8_t **p, 
 	if (!memchr(s, 0, len))
 		return NULL;
 	*p += 4 + len;
-	return pp_arena_strndup(&d->arena, s, len);
+	s = pp_arena_strndup(&d->arena, s, len);
+	if (!s)
+		d->features_oom = true;
+	return s;
 }
 
 static int add_build_id(struct pyperf_data *d, const uint8_t *rec, uint64_t size)
@@ -449,8 +452,10 @@ static void parse_build_id_feature(struct pyperf_data *d)
 
 		if (size < 8 || size > end - p)
 			break;
-		if (add_build_id(d, p, size) == -ENOMEM)
-			break;
+		if (add_build_id(d, p, size) == -ENOMEM) {
+			d->features_oom = true;
+			return;
+		}
 		p += size;
 	}
 	if (p != end)
@@ -472,8 +477,10 @@ static void parse_cmdline_feature(struct pyperf_data *d)
 	if (nr > (uint64_t)(end - p) / 5)
 		return;
 	d->cmdline = pp_arena_alloc(&d->arena, (nr + 1) * sizeof(char *));
-	if (!d->cmdline)
+	if (!d->cmdline) {
+		d->features_oom = true;
 		return;
+	}
 	for (uint32_t i = 0; i < nr; i++) {
 		const char *s = read_header_string(d, &p, end);
 		if (!s)
@@ -521,13 +528,17 @@ static void parse_event_desc_feature(struct pyperf_data *d)
 		}
 		if (!e && !d->nr_attrs) {
 			/* No attrs section (should not happen in PERFILE2): take these. */
-			if (add_attr(d, attr, asz, p, nr_ids))
+			if (add_attr(d, attr, asz, p, nr_ids)) {
+				d->features_oom = true; /* its only failure */
 				return;
+			}
 			refresh_attr_pointers(d);
 			e = &d->attrs[d->nr_attrs - 1];
 		}
 		if (e) {
 			char *n = pp_strdup(name);
+			if (!n)
+				d->features_oom = true;
 			if (n) {
 				free(e->name);
 				e->name = n;
@@ -566,6 +577,8 @@ static void parse_embedded_files(struct pyperf_data *d)
 			return;
 		buf = pp_arena_alloc_raw(&d->arena, raw ? raw : 1);
 		got = (uLongf)raw;
+		if (!buf)
+			d->features_oom = true;
 		if (!buf || uncompress(buf, &got, p + 16, (uLong)(end - p - 16)) != Z_OK ||
 		    got != raw)
 			return;
@@ -577,8 +590,10 @@ static void parse_embedded_files(struct pyperf_data *d)
 	if (nr > (uint64_t)(end - p) / 20)
 		return;
 	d->embedded = pp_arena_alloc(&d->arena, (nr ? nr : 1) * sizeof(*d->embedded));
-	if (!d->embedded)
+	if (!d->embedded) {
+		d->features_oom = true;
 		return;
+	}
 	for (uint32_t i = 0; i < nr; i++) {
 		struct pyperf_embedded_file *f = &d->embedded[d->nr_embedded];
 		uint64_t size;
@@ -748,6 +763,9 @@ static int read_header(struct pyperf_data *d, const struct pyperf_data_open_opts
 		parse_event_desc_feature(d);
 	if (d->feat_present[FEAT_EMBEDDED_FILES])
 		parse_embedded_files(d);
+	/* the parsers skip what is malformed; a failed allocation is not that */
+	if (d->features_oom)
+		return pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, d->name, "out of memory");
 	check_same_layout(d);
 	d->pos = d->data_offset;
 	return 0;

@@ -74,7 +74,8 @@ struct dso_inlines {
 	struct inline_sym **syms; /* open addressing on (base, dwarf_name) */
 	size_t nr_syms, cap_syms;
 	struct pp_arena arena;
-	bool dw_lost; /* libdw ran out of memory inside: never called again */
+	bool dw_lost;	 /* libdw ran out of memory inside: never called again */
+	bool dw_damaged; /* its address index does not load: no inlines */
 };
 
 /*
@@ -409,11 +410,15 @@ static long scopes(struct dso_inlines *in, Dwarf_Addr pc, const char **names, si
 
 		/* no unit holds @pc, or the address index could not be read:
 		 * under memory pressure libelf's failed section loads read as
-		 * "invalid DWARF" with errno clear, so only an index that
-		 * loads means "nothing inlined here" */
+		 * "invalid DWARF", told apart by the errno of the failed
+		 * allocation; otherwise the debug info is damaged and gives no
+		 * inlined frames (as perf shows none from it) */
 		if (!dwarf_getaranges(in->dw, &ar, &nar))
 			return 0;
-		return errno == ENOMEM ? -ENOMEM : -EBADMSG;
+		if (errno == ENOMEM)
+			return -ENOMEM;
+		in->dw_damaged = true;
+		return 0;
 	}
 	if (!(c = cu_index(in, &cu)))
 		return -ENOMEM;
@@ -446,6 +451,8 @@ static long scopes_guarded(struct dso_inlines *in, Dwarf_Addr pc, const char **n
 
 	if (in->dw_lost)
 		return -ENOMEM;
+	if (in->dw_damaged)
+		return 0;
 	if (sigsetjmp(env, 0)) {
 		dw_oom_jump = NULL;
 		in->dw_lost = true;
