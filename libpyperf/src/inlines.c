@@ -271,7 +271,15 @@ static int read_scopes(Dwarf_Die *die, uint32_t depth, struct scope **v, size_t 
 	if (tag != DW_TAG_lexical_block) {
 		Dwarf_Attribute at;
 
-		name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &at));
+		/* The linkage name first, as binutils (perf's addr2line) names
+		 * it: glibc's fortified open() is open64 in the binary. A
+		 * mangled C++ name keeps its plain name (we do not demangle). */
+		name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &at));
+		if (!name)
+			name = dwarf_formstring(
+				dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &at));
+		if (!name || !strncmp(name, "_Z", 2))
+			name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &at));
 		if (!name)
 			name = "??";
 	}
