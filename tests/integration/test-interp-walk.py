@@ -168,7 +168,8 @@ def test_threads(label, py, ver):
                 s[5][0][0] == bootstrap_name(ver) and
                 all(f[2] == LINES['CALL deep'] for f in dfs[:-1]))
     complete = sum(s[1] for s in deep if whole(s))
-    check(n_deep > 300 and complete >= 0.99 * n_deep,
+    # (a busy machine gives the thread 200-300 samples in 1.5 s)
+    check(n_deep >= 100 and complete >= 0.99 * n_deep,
           f'{label}: {complete} of {n_deep} samples in deep() show 301 deep frames down to '
           f'{bootstrap_name(ver)}')
     gil = sum(s[1] for s in deep if s[3] == 'gil')
@@ -236,7 +237,8 @@ def test_exit_mid_read(label, py):
 
 
 def test_launched(label, py):
-    r = parse(pywalk('--', py, WORKLOAD, 'lines', '1.5').stdout)
+    # 3 s: under load, start-up took 10% of a 1.5 s run's samples
+    r = parse(pywalk('--', py, WORKLOAD, 'lines', '3').stdout)
     paired = r['stats']['pairer']['paired']
     good = sum(s[1] for s in r['stacks'] if [f[0] for f in s[5]] == ['<module>', 'main', 'lines'])
     check(paired > 500 and good >= 0.9 * paired,
