@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* The perf.data reader's state, shared by data_read.c and data_order.c. */
+/*
+ * The perf.data reader's state, shared by its parts: open and getters
+ * (data_read.c), attrs (data_attrs.c), feature sections
+ * (data_features.c), samples (data_sample.c), record bodies
+ * (data_decode.c), compressed records (data_compressed.c), file-order
+ * iteration (data_iter.c) and time order (data_order.c).
+ */
 #ifndef PYPERF_DATA_INTERNAL_H
 #define PYPERF_DATA_INTERNAL_H
 
 #include <pyperf/data.h>
 #include "internal.h"
+#include "perf_file.h"
 
 /* Where a sample keeps its event id, and how long the sample_id trailer of
  * other records is, for one attr. */
@@ -37,7 +44,15 @@ struct queued {
 	uint64_t offset;
 };
 
-struct decomp_chunk;
+/* Records inflated from one COMPRESSED record. */
+struct decomp_chunk {
+	struct decomp_chunk *next;
+	uint64_t len;
+	/* records from here were queued with sequence numbers below this;
+	 * UINT64_MAX while records still come from it */
+	uint64_t seq_end;
+	_Alignas(8) uint8_t data[];
+};
 
 /* perf's own record types start here; the kernel's stay below. */
 #define RECORD_USER_TYPE_START 64
@@ -83,7 +98,7 @@ struct pyperf_data {
 	/* records decompressed from PERF_RECORD_COMPRESSED */
 	void *zstd;
 	/* Chunks oldest first; one is freed once no queued record points in
-	 * (data__release_chunks), so memory follows the reorder window, not
+	 * (pyperf_data_release_chunks), so memory follows the reorder window, not
 	 * the file. */
 	struct decomp_chunk *chunks, *chunks_tail;
 	struct decomp_chunk *cur_chunk;
@@ -118,14 +133,14 @@ struct pyperf_data {
 };
 
 /* Decodes the record at @p (8-byte aligned, @size bytes) into d->rec. */
-int data__decode(struct pyperf_data *d, const void *p, uint64_t size, uint64_t offset);
+int pyperf_data_decode(struct pyperf_data *d, const void *p, uint64_t size, uint64_t offset);
 /* The raw next record in file order, without decoding; 1/0/-errno. */
-int data__next_raw(struct pyperf_data *d, const void **p, uint64_t *offset,
-		   struct pyperf_error *err);
+int pyperf_data_next_raw(struct pyperf_data *d, const void **p, uint64_t *offset,
+			 struct pyperf_error *err);
 /* Takes note of perf's own records: attrs, build ids, id index. */
-void data__handle_user_record(struct pyperf_data *d, const void *rec);
+void pyperf_data_handle_user_record(struct pyperf_data *d, const void *rec);
 /* The timestamp a record sorts by, or 0 when it has none. */
-uint64_t data__record_time(struct pyperf_data *d, const void *p);
+uint64_t pyperf_data_record_time(struct pyperf_data *d, const void *p);
 
 /* A writer on @fd (consumed; -1: in memory), @path naming it in errors. */
 struct pyperf_data_writer *pyperf_data_writer_open_fd(int fd, const char *path,
@@ -134,6 +149,38 @@ struct pyperf_data_writer *pyperf_data_writer_open_fd(int fd, const char *path,
 /* Frees the decompressed chunks that no queued record with a sequence
  * number of @min_seq or more can point into (the queue's lowest; d->seq
  * when it is empty). */
-void data__release_chunks(struct pyperf_data *d, uint64_t min_seq);
+void pyperf_data_release_chunks(struct pyperf_data *d, uint64_t min_seq);
+
+/* data_read.c */
+const char *pyperf_data_read_header_string(struct pyperf_data *d, const uint8_t **p,
+					   const uint8_t *end);
+bool pyperf_data_record_type_known(uint32_t type);
+
+/* data_attrs.c: attrs and the id table */
+int pyperf_data_popcount64(uint64_t x);
+int pyperf_data_add_attr(struct pyperf_data *d, const uint8_t *raw, uint64_t size,
+			 const uint8_t *ids, uint64_t nr);
+int pyperf_data_ids_find(const struct pyperf_data *d, uint64_t id);
+int pyperf_data_ids_insert(struct pyperf_data *d, uint64_t id, uint32_t idx);
+void pyperf_data_refresh_attr_pointers(struct pyperf_data *d);
+void pyperf_data_check_same_layout(struct pyperf_data *d);
+
+/* data_features.c: feature sections */
+int pyperf_data_add_build_id(struct pyperf_data *d, const uint8_t *rec, uint64_t size);
+void pyperf_data_parse_build_id_feature(struct pyperf_data *d);
+void pyperf_data_parse_cmdline_feature(struct pyperf_data *d);
+void pyperf_data_parse_event_desc_feature(struct pyperf_data *d);
+void pyperf_data_parse_embedded_files(struct pyperf_data *d);
+
+/* data_sample.c: samples and sample_id trailers */
+void pyperf_data_parse_trailer(const struct attr_entry *e, const uint8_t *rec, uint64_t size,
+			       struct pyperf_sample *s);
+const struct attr_entry *pyperf_data_record_attr(struct pyperf_data *d, const uint8_t *rec,
+						 uint32_t type, uint64_t size);
+
+/* data_compressed.c: COMPRESSED records */
+int pyperf_data_decompress(struct pyperf_data *d, const uint8_t *src, uint64_t len,
+			   struct pyperf_error *err);
+int pyperf_data_carry_tail(struct pyperf_data *d);
 
 #endif

@@ -198,7 +198,7 @@ static void release_chunks(struct pyperf_data *d)
 	for (unsigned k = 0; k < d->nr_runs; k++)
 		if (d->runs[k].head < d->runs[k].len)
 			min_seq = MIN(min_seq, d->runs[k].q[d->runs[k].head].seq);
-	data__release_chunks(d, min_seq);
+	pyperf_data_release_chunks(d, min_seq);
 }
 
 static void start_flush(struct pyperf_data *d, uint64_t limit)
@@ -225,8 +225,8 @@ PYPERF_API int pyperf_data__next_ordered(struct pyperf_data *d, const struct pyp
 				struct queued q = queue_pop(d, run);
 
 				d->last_flush = q.time;
-				ret = data__decode(d, q.rec, load_u16((const uint8_t *)q.rec + 6),
-						   q.offset);
+				ret = pyperf_data_decode(
+				    d, q.rec, load_u16((const uint8_t *)q.rec + 6), q.offset);
 				if (ret < 0)
 					return pyperf_err(ret);
 				if (ret == 0)
@@ -247,7 +247,7 @@ PYPERF_API int pyperf_data__next_ordered(struct pyperf_data *d, const struct pyp
 			return 0;
 		}
 
-		ret = data__next_raw(d, &p, &off, &d->pending_error);
+		ret = pyperf_data_next_raw(d, &p, &off, &d->pending_error);
 		if (ret <= 0) {
 			d->pending_err = ret;
 			d->input_done = true;
@@ -256,14 +256,14 @@ PYPERF_API int pyperf_data__next_ordered(struct pyperf_data *d, const struct pyp
 		}
 		type = load_u32(p);
 		if (type >= RECORD_USER_TYPE_START) {
-			data__handle_user_record(d, p);
+			pyperf_data_handle_user_record(d, p);
 			if (type == PYPERF_RECORD_FINISHED_ROUND) {
 				start_flush(d, d->next_flush);
 				d->next_flush = d->max_time;
 				continue;
 			}
 		} else {
-			t = data__record_time(d, p);
+			t = pyperf_data_record_time(d, p);
 			if (t && t != UINT64_MAX) {
 				struct queued q = {t, d->seq++, stable(d, p), off};
 
@@ -284,7 +284,7 @@ PYPERF_API int pyperf_data__next_ordered(struct pyperf_data *d, const struct pyp
 			}
 		}
 		/* No timestamp: delivered where it stands, as perf does. */
-		ret = data__decode(d, p, load_u16((const uint8_t *)p + 6), off);
+		ret = pyperf_data_decode(d, p, load_u16((const uint8_t *)p + 6), off);
 		if (ret < 0)
 			return pyperf_err(ret);
 		if (ret == 0)
