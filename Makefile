@@ -71,5 +71,8 @@ format:
 check-format:
 	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
+# Everything the build made is under $(BUILD): objects, libraries, tools,
+# the sanitizer builds, the generated code, libperf, test logs and caches.
 clean:
-	rm -rf $(BUILD)/out $(BUILD)/san $(BUILD)/tsan
+	@case "$(BUILD)" in ""|.|./|/|..|../) echo "make clean: BUILD=$(BUILD) is not a build folder" >&2; exit 1;; esac
+	rm -rf $(BUILD)

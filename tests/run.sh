@@ -74,7 +74,9 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 	echo "threads under ThreadSanitizer:"
 	TSAN_OPTIONS=halt_on_error=1:exitcode=66 run_one tsan/test-threads "$BUILD/tsan/tests/test-threads"
 	echo "exports:"
-	run_one abi/check-exports tests/abi/check-exports.sh "$BUILD/out/lib/libpyperf.so"
+	run_one abi/check-exports tests/abi/check-exports.sh "$BUILD/out/lib/libpyperf.so" \
+		"$BUILD/out/lib/libpyperf.a"
+	run_one abi/check-exports-self-test tests/abi/check-exports.sh --self-test
 fi
 if [ "$what" = all ] || [ "$what" = fuzz ]; then
 	echo "fuzz corpus replay:"
