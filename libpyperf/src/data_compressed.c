@@ -120,7 +120,7 @@ int pyperf_data_decompress(struct pyperf_data *d, const uint8_t *src, uint64_t l
 			free(c);
 			return pyperf_error_set(
 			    err, -EBADMSG, d->comp_offset, d->name,
-			    "COMPRESSED record does not pyperf_data_decompress: %s",
+			    "COMPRESSED record does not decompress: %s",
 			    ZSTD_getErrorName(r));
 		}
 		c->len = out.pos;
