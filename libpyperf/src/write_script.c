@@ -98,7 +98,8 @@ PYPERF_API void pyperf_script__sample(void *script, const struct pyperf_sample_i
 				 t % 1000000000 / 1000);
 		fprintf(out, "%12s: ", buf);
 	}
-	fprintf(out, "%10" PRIu64 " %s: \n", sm->period, info->event ? info->event : "[unknown]");
+	fprintf(out, "%10" PRIu64 " %*s: \n", sm->period, (int)MIN(s->o.event_width, 256),
+		info->event ? info->event : "[unknown]");
 	for (size_t i = 0; i < info->nr; i++)
 		write_frame(out, pyperf_profile__frame(info->profile, info->frames[i]),
 			    info->ips[i], info->addrs[i]);

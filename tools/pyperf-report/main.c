@@ -516,6 +516,25 @@ static int load(struct pyperf_profile *prof, const char **inputs, int nr_inputs,
 	return status;
 }
 
+/* The longest event name of the inputs: perf script's column width. */
+static unsigned event_name_width(const char **inputs, int nr_inputs)
+{
+	size_t width = 0;
+
+	for (int i = 0; i < nr_inputs; i++) {
+		struct pyperf_data *d = pyperf_data__open(inputs[i], NULL, NULL);
+
+		for (size_t a = 0; d && a < pyperf_data__nr_attrs(d); a++) {
+			const char *name = pyperf_data__attr(d, a)->name;
+
+			if (name && strlen(name) > width)
+				width = strlen(name);
+		}
+		pyperf_data__close(d); /* (unreadable: said when it is read) */
+	}
+	return (unsigned)width;
+}
+
 /* The span of every input's samples, for --time's shares and --reltime. */
 static int sample_time_bounds(const char **inputs, int nr_inputs, uint64_t *first, uint64_t *last)
 {
@@ -974,7 +993,8 @@ int main(int argc, char **argv)
 	}
 
 	if (format == PYPERF_FORMAT_SCRIPT) {
-		PYPERF_OPTS(pyperf_script_opts, scopts, .reltime = reltime, .ns = script_ns);
+		PYPERF_OPTS(pyperf_script_opts, scopts, .reltime = reltime, .ns = script_ns,
+			    .event_width = event_name_width(inputs, nr_inputs));
 
 		/* written while the files are read: the output opens first */
 		if (output && !(out = fopen(output, "w"))) {

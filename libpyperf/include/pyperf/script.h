@@ -35,9 +35,12 @@ struct pyperf_script_opts {
 	bool reltime;
 	/* times with nanoseconds (perf script --ns), not microseconds */
 	bool ns;
+	/* event names right-aligned to this width: perf script pads them to
+	 * the longest name among the recording's events */
+	unsigned event_width;
 	size_t : 0;
 };
-#define pyperf_script_opts__last_field ns
+#define pyperf_script_opts__last_field event_width
 
 struct pyperf_script;
 
