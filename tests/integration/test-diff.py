@@ -40,6 +40,19 @@ def perf_oracle(d):
         print('    only ours:', sorted(set(o.items()) - set(t.items()))[:4])
     if not plt:
         check(theirs.rstrip('\n') == ours.rstrip('\n'), f'text identical to perf diff ({len(ours.splitlines())} lines)')
+    # two events in each file: a section per event, as perf diff prints them
+    ev = ('-e', 'cpu-clock,page-faults', '-g')
+    a2 = perf_record(f'{d}/a2.data', ['/usr/bin/python3', '-c', 'x = [0] * 3000000'], args=ev)
+    b2 = perf_record(f'{d}/b2.data', ['/usr/bin/python3', '-c', 'x = [0] * 6000000'], args=ev)
+    t2, o2 = run(['perf', 'diff', a2, b2]).stdout, pyperf_report('--baseline', a2, '-i', b2).stdout
+    if '@plt' not in t2 + o2:
+        check(t2.rstrip('\n') == o2.rstrip('\n') and o2.count('# Event ') == 2,
+              f'two events: text identical to perf diff ({len(o2.splitlines())} lines)')
+    else:
+        secs = lambda text: {sec.split("'")[0]: {k: v for k, v in rows(sec).items() if '@plt' not in k[1]}
+                             for sec in text.split("# Event '")[1:]}
+        check(secs(t2) == secs(o2) and len(secs(o2)) == 2,
+              f'two events: per event, every symbol\'s figures equal perf diff\'s (PLT stubs aside)')
     deltas = [abs(float(v[1].rstrip('%'))) for v in (o[k] for k in [
         (m.group(3).strip(), m.group(4)) for m in map(ROW.match, ours.split('\n')) if m]) if v[1]]
     check(deltas == sorted(deltas, reverse=True), 'sorted by the largest change')
