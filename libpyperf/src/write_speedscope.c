@@ -39,11 +39,15 @@ struct swriter {
 	struct sprofile {
 		json_t *meta; /* type, name, unit, startValue, endValue */
 		size_t first, nr_samples;
+		/* time order: written from the timeline, not from ints */
+		uint32_t thread;
+		uint64_t total;
 	} * profs;
 	size_t nr_profs, profs_cap;
 	bool period;
 	bool time_order;
 	double pct;
+	uint8_t *cut_of; /* time order, percent limit: per leaf 0 unknown, 1 kept, 2 cut */
 };
 
 static bool sframe_slot_hash(const void *slot, const void *ctx, uint64_t *hash)
@@ -178,38 +182,59 @@ static int push_stack(struct swriter *w, uint32_t thread, uint32_t leaf, uint64_
 	return push_int(w, (int64_t)weight);
 }
 
-/* The samples of @thread in time order: its runs, those in a stack the
- * percent limit cuts left out (as the aggregate leaves them out), runs
- * that follow each other in one stack merged. */
+/*
+ * The next sample of @thread in time order from run *@i on: its leaf and
+ * weight, consecutive runs in one stack merged, runs in a stack the
+ * percent limit cuts skipped (as the aggregate leaves them out). The
+ * samples are walked again to write them, so nothing is buffered: one
+ * per run can be hundreds of megabytes.
+ */
+static bool next_sample(struct swriter *w, uint32_t thread, uint64_t total, size_t *i,
+			uint32_t *leaf, uint64_t *weight)
+{
+	size_t nr = 0;
+	const struct pyperf_sample_run *runs = pyperf_profile__timeline(w->p, &nr);
+
+	*leaf = 0;
+	*weight = 0;
+	for (; *i < nr; (*i)++) {
+		const struct pyperf_sample_run *r = &runs[*i];
+		uint64_t wt = w->period ? r->period : r->samples;
+
+		if (r->thread != thread || !wt)
+			continue;
+		if (w->cut_of && !w->cut_of[r->node]) {
+			bool kept = true;
+
+			for (uint32_t up = r->node; up != thread && kept;
+			     up = pyperf_profile__node(w->p, up)->parent)
+				kept = pp_keep(pyperf_profile__node(w->p, up)->total_period, total,
+					       w->pct);
+			w->cut_of[r->node] = kept ? 1 : 2;
+		}
+		if (w->cut_of && w->cut_of[r->node] == 2)
+			continue;
+		if (*leaf && r->node != *leaf)
+			return true;
+		*leaf = r->node;
+		*weight += wt;
+	}
+	return *leaf != 0;
+}
+
+/* Counts @thread's time-ordered samples and gives their frames indices. */
 static int time_ordered(struct swriter *w, uint32_t thread, uint64_t total, size_t *n,
 			uint64_t *sum)
 {
-	size_t nr = 0, last_weight = 0;
-	const struct pyperf_sample_run *runs = pyperf_profile__timeline(w->p, &nr);
-	uint32_t last = 0;
+	uint32_t leaf;
+	uint64_t weight;
 
 	*n = 0;
-	for (size_t i = 0; i < nr; i++) {
-		const struct pyperf_sample_run *r = &runs[i];
-		uint64_t weight = w->period ? r->period : r->samples;
-		bool kept = true;
-
-		if (r->thread != thread || !weight)
-			continue;
-		for (uint32_t up = r->node; up != thread && kept;
-		     up = pyperf_profile__node(w->p, up)->parent)
-			kept = pp_keep(pyperf_profile__node(w->p, up)->total_period, total, w->pct);
-		if (!kept)
-			continue;
+	for (size_t i = 0; next_sample(w, thread, total, &i, &leaf, &weight);) {
+		for (uint32_t up = leaf; up != thread; up = pyperf_profile__node(w->p, up)->parent)
+			if (frame_of(w, pyperf_profile__node(w->p, up)->frame) < 0)
+				return -ENOMEM;
 		*sum += weight;
-		if (last == r->node) {
-			w->ints[last_weight] += (int64_t)weight;
-			continue;
-		}
-		if (push_stack(w, thread, r->node, weight))
-			return -ENOMEM;
-		last = r->node;
-		last_weight = w->nr_ints - 1;
 		(*n)++;
 	}
 	return 0;
@@ -229,11 +254,9 @@ static int thread_profile(struct swriter *w, uint32_t thread, uint64_t total, co
 	if (!comm || PP_GROW(w->profs, w->profs_cap, w->nr_profs + 1))
 		return -ENOMEM;
 	if (w->time_order) {
-		size_t first = w->nr_ints;
-
 		if (time_ordered(w, thread, total, &n, &sum))
 			return -ENOMEM;
-		w->profs[w->nr_profs] = (struct sprofile){NULL, first, n};
+		w->profs[w->nr_profs] = (struct sprofile){NULL, 0, n, thread, total};
 		sp = &w->profs[w->nr_profs];
 		goto meta;
 	}
@@ -264,6 +287,44 @@ meta:
 	return 0;
 }
 
+/* A time-ordered profile's samples, then its weights, from the timeline. */
+static int write_time_ordered(struct swriter *w, struct pp_out *j, const struct sprofile *sp)
+{
+	uint32_t leaf;
+	uint64_t weight;
+	size_t k = 0;
+
+	pp_out_lit(j, ",\"samples\":[");
+	for (size_t i = 0; next_sample(w, sp->thread, sp->total, &i, &leaf, &weight);) {
+		size_t depth = 0;
+
+		for (uint32_t up = leaf; up != sp->thread;
+		     up = pyperf_profile__node(w->p, up)->parent) {
+			if (PP_GROW(w->path, w->path_cap, depth + 1))
+				return -ENOMEM;
+			w->path[depth++] = pyperf_profile__node(w->p, up)->frame;
+		}
+		if (k++)
+			pp_out_lit(j, ",");
+		pp_out_lit(j, "[");
+		for (size_t d = depth; d--;) {
+			pp_out_int(j, frame_of(w, w->path[d])); /* known: no allocation */
+			if (d)
+				pp_out_lit(j, ",");
+		}
+		pp_out_lit(j, "]");
+	}
+	pp_out_lit(j, "],\"weights\":[");
+	k = 0;
+	for (size_t i = 0; next_sample(w, sp->thread, sp->total, &i, &leaf, &weight);) {
+		if (k++)
+			pp_out_lit(j, ",");
+		pp_out_int(j, (int64_t)weight);
+	}
+	pp_out_lit(j, "]}");
+	return 0;
+}
+
 /* One profile object: jansson's members, then samples and weights. */
 static int write_profile(struct swriter *w, struct pp_out *j, const struct sprofile *sp)
 {
@@ -272,6 +333,8 @@ static int write_profile(struct swriter *w, struct pp_out *j, const struct sprof
 
 	pp_out_lit(j, "{");
 	ret = pp_out_json(j, sp->meta, JSON_COMPACT | JSON_EMBED);
+	if (!ret && w->time_order)
+		return write_time_ordered(w, j, sp);
 	pp_out_lit(j, ",\"samples\":[");
 	for (size_t i = 0; i < sp->nr_samples; i++) {
 		int64_t depth = *v++;
@@ -317,6 +380,9 @@ PYPERF_API int pyperf_profile__write_speedscope(struct pyperf_profile *p, FILE *
 	w.period = OPTS_GET(opts, period, false);
 	w.pct = OPTS_GET(opts, percent_limit, 0.0);
 	w.time_order = OPTS_GET(opts, time_order, false);
+	if (w.time_order && w.pct > 0 &&
+	    !(w.cut_of = pp_calloc(pyperf_profile__nr_nodes(p) + 1, sizeof(*w.cut_of))))
+		return pyperf_err(-ENOMEM);
 	if (w.time_order && !pyperf_profile__timeline(p, &(size_t){0}) &&
 	    pyperf_profile__stats(p)->samples)
 		return pyperf_err(-EINVAL);
@@ -387,6 +453,7 @@ out:
 	free(w.ints);
 	free(j);
 	free(w.frame_index);
+	free(w.cut_of);
 	free(w.slots);
 	free(w.leaves);
 	free(w.path);
