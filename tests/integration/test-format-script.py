@@ -96,6 +96,9 @@ def test():
     sysw = perf_record(f'{d}/sys.data', [cp, '-t', '1', '0.5'], args=('-a', '-g', '-F', '499'))
     compare('system-wide, CPUs', sysw, cpu=True, comm='callpaths')
 
+    p = pyperf_report('-i', data, '--format', 'script', '--weight', 'off-cpu', check_rc=False)
+    check(p.returncode == 1 and 'intervals' in p.stderr, f'--weight off-cpu refused: {p.stderr.strip()[:90]}')
+
     # two events: perf pads their names to the longest
     two = perf_record(f'{d}/two.data', [cp, '-t', '1', '0.3'], args=('-e', 'cpu-clock,page-faults', '-g'))
     compare('two events', two)

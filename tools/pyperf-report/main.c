@@ -944,6 +944,12 @@ int main(int argc, char **argv)
 		    "--baseline compares in the text report, --collapsed or --format svg, "
 		    "not --format %s",
 		    pyperf_format__name(format)));
+	if (format == PYPERF_FORMAT_SCRIPT &&
+	    (popts.weight == PYPERF_WEIGHT_OFF_CPU || popts.weight == PYPERF_WEIGHT_WALL))
+		FAIL(bad_usage(
+		    "--format script lists samples; --weight %s weighs intervals off CPU, "
+		    "which it cannot list",
+		    popts.weight == PYPERF_WEIGHT_WALL ? "wall" : "off-cpu"));
 	if (nr_base && (time_arg || perf_script_input))
 		FAIL(bad_usage("--baseline takes perf.data files without --time%s", ""));
 	if (dopts.absolute && !nr_base)
