@@ -33,6 +33,10 @@ struct fnode {
 	uint8_t kind;	  /* enum pyperf_frame_kind of the first frame merged */
 	uint64_t self, total;
 	uint64_t bself, btotal; /* the same in the baseline (differential graphs) */
+	/* the width it takes, in units of weight: its total, and in a
+	 * differential graph also the frames below it that only the baseline
+	 * has, as wide as they were there (scaled to the new total) */
+	double lay;
 };
 
 struct fslot {
@@ -189,6 +193,31 @@ static int finish(struct svg *g)
 	}
 	free(kids);
 	return 0;
+}
+
+/*
+ * The widths frames take. A frame only the baseline has would be drawn
+ * zero wide from the new profile's weights: it keeps the width it had
+ * there (its share of the baseline's total applied to the new total, or
+ * its count with absolute figures), and the frames above it widen by as
+ * much, so what went away shows next to what is left.
+ */
+static void layout(struct svg *g)
+{
+	double f = 1;
+
+	if (g->o.baseline && !g->o.diff_absolute && g->total && g->btotal)
+		f = (double)g->total / (double)g->btotal;
+	for (size_t i = 0; i < g->nr_nodes; i++) {
+		struct fnode *n = &g->nodes[i];
+
+		n->lay = g->o.baseline && !n->total ? (double)n->btotal * f : (double)n->self;
+	}
+	/* children come after their parents; a frame only the baseline has
+	 * has its width already */
+	for (size_t i = g->nr_nodes; i-- > 1;)
+		if (g->nodes[g->nodes[i].parent].total)
+			g->nodes[g->nodes[i].parent].lay += g->nodes[i].lay;
 }
 
 /* Writes @s escaped for XML text and attributes; control bytes become '?'. */
@@ -355,7 +384,7 @@ static int draw(struct svg *g, struct pp_out *o, unsigned height)
 	/* triples (node, depth, x start in weight units as two halves) */
 	struct item {
 		uint32_t node, depth;
-		uint64_t x;
+		double x;
 	} *st = NULL;
 	size_t sp = 0, cap = 0;
 	char fill[32];
@@ -366,23 +395,28 @@ static int draw(struct svg *g, struct pp_out *o, unsigned height)
 	while (sp) {
 		struct item it = st[--sp];
 		const struct fnode *n = &g->nodes[it.node];
-		double x = PAD_X + (double)it.x * g->scale, w = (double)n->total * g->scale;
+		double x = PAD_X + it.x * g->scale, w = n->lay * g->scale;
 		double y = g->o.icicle ? PAD_TOP + g->tl_top + (double)it.depth * FRAME_H
 				       : height - PAD_BOTTOM - (double)(it.depth + 1) * FRAME_H;
-		uint64_t cx = it.x;
+		double cx = it.x;
+		bool gone = g->o.baseline && !n->total;
 
 		if (g->drawn)
 			g->drawn[it.node] = (uint32_t)++g->nr_drawn;
 		/* a few hundred thousand of these: no printf */
-		if (g->o.baseline)
+		if (gone)
+			snprintf(fill, sizeof(fill), "url(#gone)");
+		else if (g->o.baseline)
 			diff_colour(g, n, fill, sizeof(fill));
 		else
 			colour(n, fill, sizeof(fill));
 		pp_out_lit(o, "<g class=\"");
 		pp_out_str(o, kind_class(n->kind));
-		/* a frame the baseline lacks */
+		/* a frame one side lacks */
 		if (g->o.baseline && !n->btotal)
 			pp_out_lit(o, " new");
+		if (gone)
+			pp_out_lit(o, " gone");
 		if (g->o.baseline) {
 			pp_out_lit(o, "\" data-d=\"");
 			pp_out_fixed(o, self_delta(g, n), 4);
@@ -408,7 +442,7 @@ static int draw(struct svg *g, struct pp_out *o, unsigned height)
 			pp_out_fixed(o, fabs(d), 2);
 			if (!g->o.diff_absolute)
 				pp_out_lit(o, " points");
-			pp_out_str(o, n->btotal ? "" : "; new");
+			pp_out_str(o, !n->btotal ? "; new" : gone ? "; only in baseline" : "");
 			pp_out_lit(o, ")</title><rect x=\"");
 		} else {
 			pp_out_lit(o, "%)</title><rect x=\"");
@@ -435,14 +469,14 @@ static int draw(struct svg *g, struct pp_out *o, unsigned height)
 			size_t first = sp;
 
 			for (uint32_t c = n->first_child; c; c = g->nodes[c].next_sibling) {
-				if ((double)g->nodes[c].total * g->scale >= g->o.min_width) {
+				if (g->nodes[c].lay * g->scale >= g->o.min_width) {
 					if (PP_GROW(st, cap, sp + 1)) {
 						free(st);
 						return -ENOMEM;
 					}
 					st[sp++] = (struct item){c, it.depth + 1, cx};
 				}
-				cx += g->nodes[c].total;
+				cx += g->nodes[c].lay;
 			}
 			for (size_t a = first, b = sp; b > a + 1; a++, b--) {
 				struct item t = st[a];
@@ -465,7 +499,7 @@ static int max_depth(struct svg *g, unsigned *deepest)
 		return -ENOMEM;
 	for (size_t i = 1; i < g->nr_nodes; i++) {
 		depth[i] = depth[g->nodes[i].parent] + 1;
-		if (depth[i] > best && (double)g->nodes[i].total * g->scale >= g->o.min_width)
+		if (depth[i] > best && g->nodes[i].lay * g->scale >= g->o.min_width)
 			best = depth[i];
 	}
 	free(depth);
@@ -660,21 +694,37 @@ static const char script[] =
     "  return f.length; }, reset: reset};\n"
     "window.addEventListener('load', init);\n";
 
+struct legend_key {
+	const char *name, *fill;
+};
+
+static const struct legend_key legend_kinds[] = {{"Python", "rgb(90,165,228)"},
+						 {"native", "rgb(228,95,25)"},
+						 {"kernel", "rgb(242,155,40)"},
+						 {"JIT", "rgb(90,210,85)"},
+						 {NULL, NULL}},
+			       legend_changes[] = {
+				   {"grew", "rgb(255,55,55)"},	    {"shrank", "rgb(55,55,255)"},
+				   {"same", "rgb(250,250,250)"},    {"new", "none\" stroke=\"#222"},
+				   {"baseline only", "url(#gone)"}, {NULL, NULL}};
+
+/* Pixels the legend takes: LEGEND_W, or more for the differential keys. */
+static double legend_width(const struct svg *g)
+{
+	double w = 0;
+
+	if (!g->o.baseline)
+		return LEGEND_W;
+	for (const struct legend_key *k = legend_changes; k->name; k++)
+		w += 22 + strlen(k->name) * FONT_SIZE * FONT_W;
+	return MAX(w, LEGEND_W);
+}
+
 static void legend(struct svg *g, double x, double y)
 {
-	static const struct {
-		const char *name, *fill;
-	} kinds[] = {{"Python", "rgb(90,165,228)"},
-		     {"native", "rgb(228,95,25)"},
-		     {"kernel", "rgb(242,155,40)"},
-		     {"JIT", "rgb(90,210,85)"}},
-	  changes[] = {{"grew", "rgb(255,55,55)"},
-		       {"shrank", "rgb(55,55,255)"},
-		       {"same", "rgb(250,250,250)"},
-		       {"new", "none\" stroke=\"#222"}};
-	const __typeof__(kinds[0]) *keys = g->o.baseline ? changes : kinds;
+	const struct legend_key *keys = g->o.baseline ? legend_changes : legend_kinds;
 
-	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+	for (size_t i = 0; keys[i].name; i++) {
 		fprintf(g->out,
 			"<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/>"
 			"<text x=\"%.1f\" y=\"%.1f\" class=\"small\">%s</text>\n",
@@ -858,7 +908,7 @@ static int write_svg(struct svg *g, struct pp_out *o)
 			    : g->o.icicle   ? "Icicle Graph"
 					    : "Flame Graph";
 
-	g->scale = g->total ? (double)(width - 2 * PAD_X) / (double)g->total : 0;
+	g->scale = g->nodes[0].lay > 0 ? (double)(width - 2 * PAD_X) / g->nodes[0].lay : 0;
 	if (g->flame_of) {
 		size_t nr = 0;
 
@@ -911,7 +961,7 @@ static int write_svg(struct svg *g, struct pp_out *o)
 		/* the command line, cut to leave room for the legend on the right */
 		char sub[4096];
 		size_t room =
-		    (size_t)MAX(0.0, (width - 2.0 * LEGEND_W) / ((FONT_SIZE - 2) * FONT_W));
+		    (size_t)MAX(0.0, (width - 2.0 * legend_width(g)) / ((FONT_SIZE - 2) * FONT_W));
 		const char *c = cmd ? pp_utf8_clean(&g->labels.arena, cmd, strlen(cmd)) : NULL;
 
 		size_t nr_ranges;
@@ -946,9 +996,19 @@ static int write_svg(struct svg *g, struct pp_out *o)
 		PAD_X, FONT_SIZE * 2, width - PAD_X, FONT_SIZE * 2, PAD_X, height - FONT_SIZE,
 		width - PAD_X, height - FONT_SIZE);
 	if (g->o.baseline)
-		fprintf(g->out, "<text id=\"changed\" x=\"%d\" y=\"%d\">Changed</text>\n",
-			width - PAD_X - 80, FONT_SIZE * 2);
-	legend(g, width - PAD_X - LEGEND_W, FONT_SIZE * 3 + 2);
+		fprintf(
+		    g->out,
+		    "<text id=\"changed\" x=\"%d\" y=\"%d\">Changed</text>\n"
+		    /* frames only the baseline has: hatched in the colour of
+		     * a shrink, outlined */
+		    "<defs><pattern id=\"gone\" width=\"5\" height=\"5\" "
+		    "patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
+		    "<rect width=\"5\" height=\"5\" fill=\"rgb(225,228,255)\"/>"
+		    "<rect width=\"2\" height=\"5\" fill=\"rgb(80,90,220)\"/></pattern></defs>\n"
+		    "<style>.gone > rect { stroke: #336; stroke-width: 0.8; }\n"
+		    ".gone text { font-style: italic; }</style>\n",
+		    width - PAD_X - 80, FONT_SIZE * 2);
+	legend(g, width - PAD_X - legend_width(g), FONT_SIZE * 3 + 2);
 	fputs("<g id=\"frames\">\n", g->out);
 	if (draw(g, o, height))
 		return -ENOMEM;
@@ -1058,6 +1118,7 @@ PYPERF_API int pyperf_profile__write_svg(struct pyperf_profile *p, FILE *out,
 	g.btotal = g.nodes[0].btotal;
 	for (size_t i = 1; g.o.baseline && i < g.nr_nodes; i++)
 		g.max_delta = MAX(g.max_delta, fabs(self_delta(&g, &g.nodes[i])));
+	layout(&g);
 	{
 		struct pp_out *o = pp_malloc(sizeof(*o));
 
