@@ -87,6 +87,14 @@ SONAME := libpyperf.so.$(SOMAJOR)
 
 TOOLS := $(OUT)/bin/pyperf-report $(OUT)/bin/pyperf-record
 TOOL_SRCS = $(wildcard tools/$(1)/*.c)
+# What several tools share (tools/common: the terminal layer of the
+# full-screen views) is an archive, so a tool links only the parts it
+# uses, and ncurses only if it uses those (--as-needed).
+TOOLS_COMMON_SRCS := $(sort $(wildcard tools/common/*.c))
+TOOLS_COMMON_OBJS := $(patsubst tools/common/%.c,$(OUT)/obj/tools/%.o,$(TOOLS_COMMON_SRCS))
+TOOLS_COMMON := $(OUT)/lib/libtools-common.a
+CURSES_CFLAGS := $(shell pkg-config --cflags ncursesw)
+CURSES_LIBS := $(shell pkg-config --libs ncursesw)
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_STATIC := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
@@ -179,10 +187,23 @@ $(OUT)/lib/pkgconfig/libpyperf.pc: libpyperf/libpyperf.pc.in libpyperf/include/p
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 		-e 's|@REQUIRES@|$(PKGS)|' $< > $@
 
-$(OUT)/bin/%: $(STATIC) $(PUBLIC_HDRS) $$(call TOOL_SRCS,%)
+$(OUT)/obj/tools/%.o: tools/common/%.c $(wildcard tools/common/*.h)
+	@mkdir -p $(dir $@)
+	$(MSG) CC $@
+	$(Q)$(CC) $(TOOL_CFLAGS) $(CURSES_CFLAGS) -c -o $@ $<
+
+$(TOOLS_COMMON): $(TOOLS_COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	$(MSG) AR $@
+	$(Q)ar rcs $@ $^
+
+$(OUT)/bin/%: $(STATIC) $(TOOLS_COMMON) $(PUBLIC_HDRS) $$(call TOOL_SRCS,%) $$(wildcard tools/%/*.h) \
+		$(wildcard tools/common/*.h)
 	@mkdir -p $(dir $@)
 	$(MSG) LD $@
-	$(Q)$(CC) $(TOOL_CFLAGS) -o $@ $(call TOOL_SRCS,$*) $(LDFLAGS_ALL) $(STATIC) $(PKG_LIBS) -lpthread -lm
+	$(Q)$(CC) $(TOOL_CFLAGS) -Itools/common -o $@ $(call TOOL_SRCS,$*) $(LDFLAGS_ALL) $(TOOLS_COMMON) \
+		$(STATIC) $(PKG_LIBS) -Wl,--as-needed $(CURSES_LIBS) -Wl,--no-as-needed -lpthread -lm
 
 $(OUT)/python/.stamp: $(PYTHON_SRCS) $(INTERNAL) mk/python.sh
 	$(Q)mk/python.sh $(OUT) $(INTERNAL)
