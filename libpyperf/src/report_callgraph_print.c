@@ -341,6 +341,7 @@ void pyperf_report_print_flat(struct report *w, struct entry **sorted, size_t n)
 	char buf[2048];
 
 	/* column headers */
+	pyperf_report_mark_rows(w, PYPERF_ROW_COLUMNS, 0, 0, NULL, 0);
 	fputs("# ", w->out);
 	for (size_t i = 0; i < w->nr_fields; i++) {
 		const char *h = pyperf_report_field_header(w, w->fields[i]);
@@ -368,6 +369,7 @@ void pyperf_report_print_flat(struct report *w, struct entry **sorted, size_t n)
 
 		if (limit_pct < w->o.percent_limit)
 			continue;
+		pyperf_report_mark_rows(w, PYPERF_ROW_ENTRY, 0, 0, e, limit_pct);
 		for (size_t f = 0; f < w->nr_fields; f++) {
 			fputs("  ", w->out);
 			pyperf_report_field_text(w, e, w->fields[f], f + 1 == w->nr_fields, buf,
@@ -375,6 +377,7 @@ void pyperf_report_print_flat(struct report *w, struct entry **sorted, size_t n)
 			fputs(buf, w->out);
 		}
 		fputc('\n', w->out);
+		pyperf_report_mark_rows(w, PYPERF_ROW_GRAPH, 1, 0, e, limit_pct);
 		pyperf_report_print_callchain(w, e, w->children ? e->acc_period : e->period);
 	}
 }

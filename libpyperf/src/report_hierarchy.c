@@ -134,6 +134,8 @@ static void print_hier_level(struct report *w, struct entry **ents, size_t first
 		if (p < w->o.percent_limit)
 			continue;
 		shown++;
+		pyperf_report_mark_rows(w, PYPERF_ROW_ENTRY, (unsigned)level,
+					(unsigned)(level * HIERARCHY_INDENT), hs[i].rep, p);
 		fprintf(w->out, "%*s  ", (int)(level * HIERARCHY_INDENT), "");
 		snprintf(label, sizeof(label), "%.2f%%", p);
 		fprintf(w->out, "%8s%*s", label, pad, "");
@@ -142,6 +144,8 @@ static void print_hier_level(struct report *w, struct entry **ents, size_t first
 		if (level + 1 < w->nr_keys) {
 			print_hier_level(w, ents, hs[i].first, hs[i].count, level + 1);
 		} else {
+			pyperf_report_mark_rows(w, PYPERF_ROW_GRAPH, (unsigned)level + 1, 0,
+						hs[i].rep, p);
 			/* A leaf: one entry or several merged (sample key). */
 			if (hs[i].count == 1) {
 				pyperf_report_print_callchain(w, ents[hs[i].first], hs[i].period);
@@ -171,9 +175,11 @@ static void print_hier_level(struct report *w, struct entry **ents, size_t first
 			}
 		}
 	}
-	if (nh && !shown)
+	if (nh && !shown) {
+		pyperf_report_mark_rows(w, PYPERF_ROW_NOTE, (unsigned)level + 1, 0, NULL, 0);
 		fprintf(w->out, "%*s%*sno entry >= %.2f%%\n", (int)((level + 1) * HIERARCHY_INDENT),
 			"", 12, "", w->o.percent_limit);
+	}
 	free(hs);
 }
 
@@ -189,6 +195,7 @@ void pyperf_report_print_hierarchy(struct report *w, struct entry **sorted, size
 {
 	size_t header_width = 0, indent = (w->nr_keys + 1 - 2) * HIERARCHY_INDENT;
 
+	pyperf_report_mark_rows(w, PYPERF_ROW_COLUMNS, 0, 0, NULL, 0);
 	fprintf(w->out, "# %*s%8s  ", (int)indent, "", "Overhead");
 	for (size_t i = 0; i < w->nr_keys; i++) {
 		if (i)

@@ -11,6 +11,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <pyperf/output.h>
 #include "internal.h"
@@ -127,6 +128,15 @@ struct report {
 	uint8_t *wtop;
 	uint32_t *chain;
 	size_t chain_cap;
+
+	/* entry filters (--dsos, --symbol-filter) */
+	regex_t sym_re;
+	bool has_sym_re;
+
+	/* rows (report_rows.c): where each row of the output starts, when
+	 * the report is written for a browser; NULL otherwise */
+	struct pp_row_marks *marks;
+	int mark_event; /* the event section being written, -1 before */
 };
 
 static inline const struct pyperf_node *N(const struct report *w, uint32_t id)
@@ -206,6 +216,22 @@ void pyperf_report_graph_release(struct report *w);
 
 void pyperf_report_print_callchain(struct report *w, const struct entry *e, uint64_t parent_period);
 void pyperf_report_print_flat(struct report *w, struct entry **sorted, size_t n);
+
+/* report_rows.c: the rows of a report written for a browser */
+
+/*
+ * The output written from here on, up to the next mark, is rows of @kind
+ * (pyperf_report_row_kind) at @depth; @e (may be NULL) the entry they
+ * belong to, @indent where an entry's text begins, @percent its share.
+ * Nothing unless the report is written for rows.
+ */
+void pyperf_report_mark_rows(struct report *w, int kind, unsigned depth, unsigned indent,
+			     const struct entry *e, double percent);
+
+/* write_report.c: the driver, printing into @out, marking rows in @marks
+ * when not NULL */
+int pyperf_report_write(struct pyperf_profile *p, FILE *out, const struct pyperf_report_opts *opts,
+			struct pp_row_marks *marks);
 
 /* report_hierarchy.c */
 

@@ -74,15 +74,58 @@ PYPERF_API int pyperf_field__parse(const char *s, enum pyperf_field *fields, siz
 /* ---- driver ------------------------------------------------------------------------------------
  */
 
+/* The entry filters: --dsos, --symbol-filter. */
+static bool entry_shown(const struct report *w, const struct entry *e)
+{
+	if (w->o.nr_dsos) {
+		const char *dso = pyperf_report_dso_text(e);
+		size_t i;
+
+		for (i = 0; i < w->o.nr_dsos; i++)
+			if (!strcmp(w->o.dsos[i], dso))
+				break;
+		if (i == w->o.nr_dsos)
+			return false;
+	}
+	if (w->has_sym_re) {
+		char buf[1024];
+		/* the name alone, without the "[.] " of the column */
+		size_t len = pyperf_report_sym_text(e, buf, sizeof(buf));
+
+		if (len < 4 || regexec(&w->sym_re, buf + 4, 0, NULL, 0))
+			return false;
+	}
+	return true;
+}
+
+/* What the entry filters left out, so that no one takes the rest for the
+ * whole. */
+static void filter_header(struct report *w, size_t shown)
+{
+	fprintf(w->out, "# Entries: %zu of %zu shown:", shown, w->nr_entries);
+	if (w->o.nr_dsos) {
+		fputs(" DSO ", w->out);
+		for (size_t i = 0; i < w->o.nr_dsos; i++)
+			fprintf(w->out, "%s%s", i ? "," : "", w->o.dsos[i]);
+	}
+	if (w->has_sym_re)
+		fprintf(w->out, "%s symbol matching /%s/", w->o.nr_dsos ? "," : "",
+			w->o.symbol_regex);
+	fputs(" (percentages are of the whole event)\n#\n", w->out);
+}
+
 static int write_event(struct report *w, uint32_t ev_node, const struct pyperf_frame *evf)
 {
 	struct entry **sorted = NULL;
+	size_t n = 0;
 	int ret = 0;
 	char unit;
 
 	ret = pyperf_report_collect_event(w, ev_node);
 	if (ret)
 		goto out;
+	w->mark_event++;
+	pyperf_report_mark_rows(w, PYPERF_ROW_HEADER, 0, 0, NULL, 0);
 	if (!w->o.no_header) {
 		char num[32];
 		const char *s = pyperf_report_unit_samples(w->total_samples, &unit, num);
@@ -107,13 +150,17 @@ static int write_event(struct report *w, uint32_t ev_node, const struct pyperf_f
 		goto out;
 	}
 	for (size_t i = 0; i < w->nr_entries; i++)
-		sorted[i] = &w->entries[i];
+		if (entry_shown(w, &w->entries[i]))
+			sorted[n++] = &w->entries[i];
+	if (n < w->nr_entries && !w->o.no_header)
+		filter_header(w, n);
 	pyperf_report_compute_widths(w);
-	pyperf_report_sort_entries(w, sorted, w->nr_entries);
+	pyperf_report_sort_entries(w, sorted, n);
 	if (w->o.hierarchy)
-		pyperf_report_print_hierarchy(w, sorted, w->nr_entries);
+		pyperf_report_print_hierarchy(w, sorted, n);
 	else
-		pyperf_report_print_flat(w, sorted, w->nr_entries);
+		pyperf_report_print_flat(w, sorted, n);
+	pyperf_report_mark_rows(w, PYPERF_ROW_BLANK, 0, 0, NULL, 0);
 	fputs("\n\n", w->out);
 	ret = w->err;
 out:
@@ -205,6 +252,12 @@ static void time_header(FILE *out, const struct pyperf_profile *p)
 PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 					    const struct pyperf_report_opts *opts)
 {
+	return pyperf_err(pyperf_report_write(p, out, opts, NULL));
+}
+
+int pyperf_report_write(struct pyperf_profile *p, FILE *out, const struct pyperf_report_opts *opts,
+			struct pp_row_marks *marks)
+{
 	static const enum pyperf_sort_key default_keys[] = {PYPERF_SORT_COMM, PYPERF_SORT_DSO,
 							    PYPERF_SORT_SYM};
 	struct report w = {0};
@@ -223,6 +276,10 @@ PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 		w.o.callchain_min_percent = 0.5;
 	w.p = p;
 	w.out = out;
+	w.marks = marks;
+	w.mark_event = -1;
+	if (w.o.nr_dsos && !w.o.dsos)
+		return -EINVAL;
 	pp_strtab_init(&w.names);
 	pp_arena_init(&w.arena, 64 * 1024);
 
@@ -306,6 +363,12 @@ PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 			w.by_weight = true;
 	w.skip_first_chain_entry = !w.o.nr_fields && w.keys[0] == PYPERF_SORT_SYM;
 
+	/* last of the checks: nothing to release on the way out before */
+	if (w.o.symbol_regex) {
+		if (regcomp(&w.sym_re, w.o.symbol_regex, REG_EXTENDED | REG_NOSUB))
+			return -EINVAL;
+		w.has_sym_re = true;
+	}
 	pyperf_profile__finish(p);
 	if (pyperf_report_build_canon(&w))
 		ret = -ENOMEM;
@@ -326,5 +389,7 @@ PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 	pyperf_report_graph_release(&w);
 	pp_strtab_free(&w.names);
 	pp_arena_free(&w.arena);
-	return pyperf_err(pp_write_done(p, out, ret));
+	if (w.has_sym_re)
+		regfree(&w.sym_re);
+	return pp_write_done(p, out, ret);
 }

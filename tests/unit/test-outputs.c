@@ -2,7 +2,8 @@
 /*
  * The output writers: pprof decoded back with protobuf-c, the JSON tree
  * parsed with jansson, the SVG's narrow-frame elision and escaping, and
- * perf-script folding on tricky lines. Profiles come from recordings in
+ * perf-script folding on tricky lines, the report as a browser's rows
+ * (the lines --stdio prints) and its entry filters. Profiles come from recordings in
  * the fuzz corpus (tests/fuzz/corpus/data/), found through PYPERF_TOP or
  * this file's path.
  */
@@ -443,6 +444,200 @@ TEST(formats_by_name)
 	CHECK(!pyperf_format__is_binary(PYPERF_FORMAT_JSON));
 }
 
+/* pyperf_profile__report_rows(): what a browser shows is what --stdio
+ * prints, row by row. */
+
+static char *write_text(struct pyperf_profile *p, const struct pyperf_report_opts *o)
+{
+	char *data = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&data, &len);
+
+	if (!f)
+		return NULL;
+	if (pyperf_profile__write_report(p, f, o)) {
+		fclose(f);
+		free(data);
+		return NULL;
+	}
+	fclose(f);
+	return data;
+}
+
+static char *join_rows(const struct pyperf_report_rows *r)
+{
+	size_t len = 0, n = pyperf_report_rows__nr(r);
+	char *s;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(pyperf_report_rows__row(r, i)->text) + 1;
+	s = calloc(len + 1, 1);
+	if (!s)
+		return NULL;
+	for (size_t i = 0, at = 0; i < n; i++)
+		at += (size_t)sprintf(s + at, "%s\n", pyperf_report_rows__row(r, i)->text);
+	return s;
+}
+
+/* The rows' texts are the report's lines; their kinds make an outline:
+ * column headers before entries, graph lines under an entry of their
+ * event, one depth deeper. */
+static void check_rows(struct pyperf_profile *p, const struct pyperf_report_opts *o,
+		       size_t *entries)
+{
+	struct pyperf_report_rows *r = NULL;
+	char *want = write_text(p, o), *got;
+	const struct pyperf_report_row *entry = NULL;
+	bool columns = false;
+
+	REQUIRE(want);
+	REQUIRE(!pyperf_profile__report_rows(p, o, &r));
+	got = join_rows(r);
+	REQUIRE(got);
+	CHECK_STR(got, want);
+	*entries = 0;
+	for (size_t i = 0; i < pyperf_report_rows__nr(r); i++) {
+		const struct pyperf_report_row *row = pyperf_report_rows__row(r, i);
+
+		CHECK(row->kind != PYPERF_ROW_BLANK || !row->text[0]);
+		switch (row->kind) {
+		case PYPERF_ROW_COLUMNS:
+			CHECK(row->text[0] == '#');
+			columns = true;
+			entry = NULL;
+			break;
+		case PYPERF_ROW_ENTRY:
+			CHECK(columns);
+			CHECK(row->event >= 0);
+			CHECK(row->comm && row->dso);
+			/* the fold mark's place: two spaces, then the entry */
+			CHECK(!strncmp(row->text + row->indent, "  ", 2));
+			entry = row;
+			(*entries)++;
+			break;
+		case PYPERF_ROW_GRAPH:
+			REQUIRE(entry);
+			CHECK_EQ(row->event, entry->event);
+			CHECK_EQ(row->depth, entry->depth + 1);
+			break;
+		case PYPERF_ROW_HEADER:
+			CHECK(row->text[0] == '#');
+			columns = false;
+			break;
+		default:
+			break;
+		}
+	}
+	free(got);
+	free(want);
+	pyperf_report_rows__free(r);
+}
+
+TEST(rows_are_the_stdio_report)
+{
+	static const char *const files[] = {"fp-callchain.data", "threads-forks.data",
+					    "pyperf-python312.data", "dwarf1024.data"};
+	static const enum pyperf_sort_key keys[] = {PYPERF_SORT_COMM, PYPERF_SORT_DSO};
+
+	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		struct pyperf_profile *p = load(files[f], PYPERF_VIEW_MIXED);
+		PYPERF_OPTS(pyperf_report_opts, tree);
+		PYPERF_OPTS(pyperf_report_opts, hier, .hierarchy = true);
+		PYPERF_OPTS(pyperf_report_opts, hier2, .hierarchy = true, .sort = keys,
+			    .nr_sort = 2, .percent_limit = 30);
+		PYPERF_OPTS(pyperf_report_opts, self, .no_children = true, .percent_limit = 1,
+			    .callchain_min_percent = 1, .callchain_min_percent_set = true);
+		size_t n_tree, n;
+
+		REQUIRE(p);
+		check_rows(p, &tree, &n_tree);
+		CHECK(n_tree > 0);
+		check_rows(p, &hier, &n);
+		CHECK(n > 0);
+		check_rows(p, &hier2, &n);
+		check_rows(p, &self, &n);
+		unload(p);
+	}
+}
+
+/* --dsos and --symbol-filter keep the entries they name, and say so. */
+TEST(entry_filters)
+{
+	struct pyperf_profile *p = load("pyperf-python312.data", PYPERF_VIEW_MIXED);
+	struct pyperf_report_rows *all = NULL, *r = NULL;
+	PYPERF_OPTS(pyperf_report_opts, o);
+	const char *dso = NULL;
+	size_t n_all = 0, n = 0, kept = 0;
+	char *text, re[600] = "", sym_name[256];
+
+	REQUIRE(p);
+	REQUIRE(!pyperf_profile__report_rows(p, &o, &all));
+	for (size_t i = 0; i < pyperf_report_rows__nr(all); i++) {
+		const struct pyperf_report_row *row = pyperf_report_rows__row(all, i);
+
+		if (row->kind != PYPERF_ROW_ENTRY)
+			continue;
+		n_all++;
+		if (!dso && row->event == 0 && strcmp(row->dso, "[unknown]"))
+			dso = row->dso;
+		if (dso && !strcmp(row->dso, dso) && row->event == 0)
+			kept++;
+	}
+	REQUIRE(dso);
+	o.dsos = &dso;
+	o.nr_dsos = 1;
+	check_rows(p, &o, &n);
+	REQUIRE(!pyperf_profile__report_rows(p, &o, &r));
+	for (size_t i = 0; i < pyperf_report_rows__nr(r); i++) {
+		const struct pyperf_report_row *row = pyperf_report_rows__row(r, i);
+
+		if (row->kind == PYPERF_ROW_ENTRY && row->event == 0)
+			CHECK_STR(row->dso, dso);
+	}
+	CHECK(n >= kept && n < n_all);
+	pyperf_report_rows__free(r);
+	text = write_text(p, &o);
+	CHECK_CONTAINS(text, "# Entries: ");
+	CHECK_CONTAINS(text, " shown: DSO ");
+	free(text);
+
+	/* a symbol regex, the first entry's name: every entry shown has it */
+	o.dsos = NULL;
+	o.nr_dsos = 0;
+	for (size_t i = 0; i < pyperf_report_rows__nr(all) && !re[0]; i++) {
+		const struct pyperf_report_row *row = pyperf_report_rows__row(all, i);
+		const char *sym = row->kind == PYPERF_ROW_ENTRY ? strstr(row->text, "] ") : NULL;
+		size_t at = 1;
+
+		if (!sym)
+			continue;
+		snprintf(sym_name, sizeof(sym_name), "%s", sym + 2);
+		re[0] = '^';
+		for (const char *c = sym_name; *c && at + 3 < sizeof(re); c++) {
+			if (strchr("\\.[]()*+?{}|^$", *c))
+				re[at++] = '\\';
+			re[at++] = *c;
+		}
+		re[at++] = '$';
+		re[at] = 0;
+	}
+	REQUIRE(re[0]);
+	o.symbol_regex = re;
+	check_rows(p, &o, &n);
+	CHECK(n > 0 && n < n_all);
+	text = write_text(p, &o);
+	CHECK_CONTAINS(text, "symbol matching /");
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+		if (line[0] != '#' && strstr(line, "] "))
+			CHECK_STR(strstr(line, "] ") + 2, sym_name);
+	free(text);
+	o.symbol_regex = "(";
+	CHECK_EQ(pyperf_profile__report_rows(p, &o, &r), -EINVAL);
+	CHECK(r == NULL);
+	pyperf_report_rows__free(all);
+	unload(p);
+}
+
 int main(void)
 {
 	if (!find_corpus()) {
@@ -453,5 +648,6 @@ int main(void)
 	return RUN(CASE(pprof_round_trip), CASE(pprof_python_functions_carry_their_file),
 		   CASE(json_tree), CASE(svg_leaves_out_narrow_frames),
 		   CASE(svg_escapes_python_names), CASE(perf_script_tidies_names_as_the_script),
-		   CASE(perf_script_bad_lines), CASE(formats_by_name));
+		   CASE(perf_script_bad_lines), CASE(formats_by_name),
+		   CASE(rows_are_the_stdio_report), CASE(entry_filters));
 }

@@ -85,9 +85,17 @@ struct pyperf_report_opts {
 	/* printed after each event's name as perf prints its --time text:
 	 * " (time slices: TEXT)"; NULL: nothing */
 	const char *time_slices;
+	/* Only the entries whose DSO (its short name, as the Shared Object
+	 * column shows it) is one of these, and whose symbol (its name, or
+	 * the address of an unresolved one) matches this POSIX extended
+	 * regular expression. Percentages stay shares of the event's whole
+	 * total; the header says what is left out. NULL/0: every entry. */
+	const char *const *dsos;
+	size_t nr_dsos;
+	const char *symbol_regex;
 	size_t : 0;
 };
-#define pyperf_report_opts__last_field time_slices
+#define pyperf_report_opts__last_field symbol_regex
 
 /**
  * pyperf_profile__write_report() - write a perf report --stdio style report.
@@ -102,6 +110,70 @@ struct pyperf_report_opts {
  */
 PYPERF_API int pyperf_profile__write_report(struct pyperf_profile *p, FILE *out,
 					    const struct pyperf_report_opts *opts);
+
+/*
+ * The report as rows, for a browser: the lines that
+ * pyperf_profile__write_report() writes with the same options, each with
+ * its part in the report's outline, so that a browser shows what --stdio
+ * prints and folds it where perf's browser folds.
+ */
+enum pyperf_report_row_kind {
+	PYPERF_ROW_HEADER,  /* a '#' line about the recording or an event */
+	PYPERF_ROW_COLUMNS, /* an event's column headers ('#' lines) */
+	PYPERF_ROW_ENTRY,   /* an entry, or a level of the hierarchy */
+	PYPERF_ROW_GRAPH,   /* a line of the call graph of the entry above */
+	PYPERF_ROW_NOTE,    /* "no entry >= P%" below a hierarchy level */
+	PYPERF_ROW_BLANK,   /* an empty line */
+};
+
+struct pyperf_report_row {
+	const char *text; /* the line, without its newline */
+	enum pyperf_report_row_kind kind;
+	/* entries: the hierarchy level (0 in a flat report); graph lines and
+	 * notes: one more than the entry or level they belong to */
+	unsigned depth;
+	/* entries: where the line's text begins after the spaces of its
+	 * level (a browser's fold mark goes there, on the first of the two
+	 * spaces every entry line starts its text with) */
+	unsigned indent;
+	int event;	/* the event's section, from 0; -1: the recording's header */
+	double percent; /* entries: the share --percent-limit compares */
+	/* entries and their graph lines: the entry's thread and DSO (one of
+	 * them where an entry or level stands for several). Borrowed from
+	 * the profile: valid while it lives. NULL elsewhere. */
+	const char *comm, *dso;
+	int32_t pid, tid;
+};
+
+struct pyperf_report_rows;
+
+/**
+ * pyperf_profile__report_rows() - the report of @p as rows.
+ * @p: the profile.
+ * @opts: as for pyperf_profile__write_report().
+ * @out: the rows, to free with pyperf_report_rows__free().
+ *
+ * The rows' texts, joined by newlines, are pyperf_profile__write_report()'s
+ * output, byte for byte.
+ *
+ * Return: 0, -EINVAL (bad options) or -ENOMEM; *@out is NULL on failure.
+ */
+PYPERF_API int pyperf_profile__report_rows(struct pyperf_profile *p,
+					   const struct pyperf_report_opts *opts,
+					   struct pyperf_report_rows **out);
+
+/** pyperf_report_rows__nr() - how many rows. */
+PYPERF_API size_t pyperf_report_rows__nr(const struct pyperf_report_rows *r);
+
+/**
+ * pyperf_report_rows__row() - row @i (< pyperf_report_rows__nr()), borrowed:
+ * valid while @r lives.
+ */
+PYPERF_API const struct pyperf_report_row *
+pyperf_report_rows__row(const struct pyperf_report_rows *r, size_t i);
+
+/** pyperf_report_rows__free() - frees @r (NULL is fine). */
+PYPERF_API void pyperf_report_rows__free(struct pyperf_report_rows *r);
 
 struct pyperf_collapsed_opts {
 	size_t sz;
