@@ -5,12 +5,18 @@
  * speedscope, pprof and JSON profiles; and `perf script` text folded as
  * stackcollapse-perf.pl folds it.
  *
- * Exit status: 0 ok, 1 bad usage, 2 unreadable or damaged input (the report
- * of what could be read is still printed).
+ * On a terminal, without an output format, the report opens in a browser
+ * (tui_report.c); --stdio prints it.
+ *
+ * Exit status: 0 ok, 1 bad usage (or, for the browser, no terminal or one
+ * too small), 2 unreadable or damaged input (the report of what could be
+ * read is still printed); the browser ended by a signal: 128 + its number
+ * (129 a lost terminal, SIGHUP; 130 Ctrl-C; 143 SIGTERM).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +30,7 @@
 #include <pyperf/symbols.h>
 #include <pyperf/time_range.h>
 #include <pyperf/unwind.h>
+#include "tui_report.h"
 
 #define EXIT_USAGE 1
 #define EXIT_INPUT 2
@@ -111,8 +118,15 @@ static void usage(FILE *f)
 	    "                          file, so runs whose addresses moved compare\n"
 	    "      --diff-absolute     counts of samples, not shares of each side's total\n"
 	    "\n"
-	    "Report (as perf report --stdio):\n"
-	    "      --stdio             accepted for perf compatibility\n"
+	    "Report (as perf report):\n"
+	    "      --tui               browse the report (the default on a terminal without\n"
+	    "                          --format or -o): keys as perf report's browser, h lists\n"
+	    "                          them; needs a terminal of 40x8 at least\n"
+	    "      --stdio             print the report (the default into a pipe or a file)\n"
+	    "      --dsos NAME[,..]    only entries of these DSOs (short names, as shown)\n"
+	    "      --symbol-filter RE  only entries whose symbol matches the POSIX extended\n"
+	    "                          regular expression RE (percentages stay shares of\n"
+	    "                          the whole event)\n"
 	    "      --hierarchy         nested report, one level per sort key (--format hierarchy)\n"
 	    "  -s, --sort KEYS         comm,pid,tid,dso,sym,sample (default comm,dso,sym)\n"
 	    "  -F, --fields FIELDS     overhead,children,sample,period,comm,pid,tid,dso,sym\n"
@@ -192,6 +206,9 @@ enum {
 	OPT_BASELINE,
 	OPT_DIFF_ABSOLUTE,
 	OPT_NO_TIME_ORDER,
+	OPT_TUI,
+	OPT_DSOS,
+	OPT_SYMBOL_FILTER,
 };
 
 static const struct option long_opts[] = {
@@ -214,6 +231,9 @@ static const struct option long_opts[] = {
     {"no-time-order", no_argument, NULL, OPT_NO_TIME_ORDER},
     {"percent-limit", required_argument, NULL, OPT_PERCENT_LIMIT},
     {"stdio", no_argument, NULL, OPT_STDIO},
+    {"tui", no_argument, NULL, OPT_TUI},
+    {"dsos", required_argument, NULL, OPT_DSOS},
+    {"symbol-filter", required_argument, NULL, OPT_SYMBOL_FILTER},
     {"hierarchy", no_argument, NULL, OPT_HIERARCHY},
     {"sort", required_argument, NULL, 's'},
     {"fields", required_argument, NULL, 'F'},
@@ -584,6 +604,50 @@ static void explain_missing_frames(const struct pyperf_profile_stats *st, enum p
 			prog, st->samples);
 }
 
+/* perf report keeps the outermost frames of a long chain when it orders
+ * call graphs from the callers (the default with Children) */
+static bool keeps_outer_frames(enum pyperf_format format, const struct pyperf_report_opts *ro)
+{
+	return format == PYPERF_FORMAT_TREE &&
+	       (ro->order == PYPERF_ORDER_CALLER ||
+		(ro->order == PYPERF_ORDER_DEFAULT && !ro->no_children));
+}
+
+/* The browser reads the recording again (another view, weight, zoom):
+ * quietly, as the screen is its own. */
+struct reload_ctx {
+	const char **inputs;
+	int nr_inputs;
+	struct pyperf_symbols *syms;
+};
+
+static struct pyperf_profile *reload(void *ctx, const struct pyperf_profile_opts *popts,
+				     const struct pyperf_report_opts *ropts)
+{
+	struct reload_ctx *rc = ctx;
+	PYPERF_OPTS(pyperf_profile_opts, po);
+	struct pyperf_profile *p;
+	pyperf_print_fn_t old = pyperf_set_print(NULL);
+
+	memcpy(&po, popts, sizeof(po));
+	po.max_stack_outer = keeps_outer_frames(
+	    ropts->hierarchy ? PYPERF_FORMAT_HIERARCHY : PYPERF_FORMAT_TREE, ropts);
+	p = pyperf_profile__new(rc->syms, &po);
+
+	for (int i = 0; p && i < rc->nr_inputs; i++) {
+		struct pyperf_error err;
+
+		/* what failed was said when the files were first read */
+		pyperf_profile__add_file(p, rc->inputs[i], &err);
+	}
+	pyperf_set_print(old);
+	if (p && !pyperf_profile__stats(p)->files) {
+		pyperf_profile__free(p);
+		p = NULL;
+	}
+	return p;
+}
+
 /* Leaves main through its single clean-up path. */
 #define FAIL(code)                                                                                 \
 	do {                                                                                       \
@@ -603,6 +667,9 @@ int main(int argc, char **argv)
 	PYPERF_OPTS(pyperf_json_opts, jopts);
 	enum pyperf_format format = PYPERF_FORMAT_TREE;
 	bool perf_script_input = false, weight_set = false, format_set = false;
+	bool tui = false, stdio = false, hierarchy = false;
+	const char **dsos = NULL;
+	char *dso_arg = NULL;
 	enum pyperf_sort_key keys[8];
 	enum pyperf_field fields[16];
 	const char **inputs = NULL;
@@ -742,10 +809,46 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_STDIO:
+			stdio = true;
 			break;
+		case OPT_TUI:
+			tui = true;
+			break;
+		case OPT_DSOS: {
+			int n;
+
+			free(dso_arg);
+			free(dsos);
+			dsos = NULL;
+			dso_arg = strdup(optarg);
+			n = dso_arg ? parse_strs(dso_arg, &dsos) : -1;
+			if (n <= 0)
+				FAIL(bad_usage(
+				    "--dsos wants a comma-separated list of names, not '%s'",
+				    optarg));
+			ropts.dsos = dsos;
+			ropts.nr_dsos = (size_t)n;
+			break;
+		}
+		case OPT_SYMBOL_FILTER: {
+			regex_t re;
+			int err = regcomp(&re, optarg, REG_EXTENDED | REG_NOSUB);
+
+			if (err) {
+				char why[128], msg[512];
+
+				regerror(err, &re, why, sizeof(why));
+				snprintf(msg, sizeof(msg), "--symbol-filter '%s': %s", optarg, why);
+				FAIL(bad_usage("%s (a POSIX extended regular expression)", msg));
+			}
+			regfree(&re);
+			ropts.symbol_regex = optarg;
+			break;
+		}
 		case OPT_HIERARCHY:
+			/* the report's layout, in the browser as printed */
 			format = PYPERF_FORMAT_HIERARCHY;
-			format_set = true;
+			hierarchy = true;
 			break;
 		case OPT_FORMAT:
 			ret = pyperf_format__parse(optarg);
@@ -917,14 +1020,27 @@ int main(int argc, char **argv)
 		FAIL(bad_usage("unexpected argument '%s' (input files go after -i)", argv[optind]));
 	(void)children_set;
 	/* perf script text folds into one thing: collapsed stacks */
-	if (perf_script_input && !format_set)
+	if (perf_script_input && !format_set && !hierarchy)
 		format = PYPERF_FORMAT_COLLAPSED;
 	ropts.hierarchy = format == PYPERF_FORMAT_HIERARCHY;
-	/* perf report keeps the outermost frames of a long chain when it
-	 * orders call graphs from the callers (the default with Children) */
-	popts.max_stack_outer = format == PYPERF_FORMAT_TREE &&
-				(ropts.order == PYPERF_ORDER_CALLER ||
-				 (ropts.order == PYPERF_ORDER_DEFAULT && !ropts.no_children));
+	popts.max_stack_outer = keeps_outer_frames(format, &ropts);
+	/* The browser: asked for, or a terminal and nothing else asked for
+	 * (perf report's rule); an output format, a file or --stdio print. */
+	if (tui && (stdio || format_set || output || nr_base || perf_script_input))
+		FAIL(bad_usage("--tui browses the report: not with --stdio, --format, --collapsed, "
+			       "-o, --baseline or --input-format%s",
+			       ""));
+	if (!tui && !stdio && !format_set && !output && !nr_base && !perf_script_input &&
+	    isatty(STDOUT_FILENO) && isatty(STDIN_FILENO))
+		tui = true;
+	if (tui && (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))) {
+		fprintf(stderr,
+			"%s: --tui needs a terminal (standard input and output); --stdio prints "
+			"the report\n",
+			prog);
+		FAIL(EXIT_USAGE);
+	}
+
 	/* One limit and one weight for every format. */
 	copts.percent_limit = svgopts.percent_limit = ssopts.percent_limit = ppopts.percent_limit =
 	    jopts.percent_limit = ropts.percent_limit;
@@ -1073,6 +1189,26 @@ int main(int argc, char **argv)
 		FAIL(EXIT_USAGE);
 	}
 
+	if (tui) {
+		struct reload_ctx rc = {inputs, nr_inputs, syms};
+		struct tui_report_args ta = {
+		    .popts = popts,
+		    .ropts = ropts,
+		    .prof = &prof,
+		    .load = reload,
+		    .load_ctx = &rc,
+		    .input = inputs[0],
+		};
+		int st;
+
+		popts.progress = NULL;
+		ta.popts.progress = NULL;
+		st = tui_report_browse(&ta);
+		if (st)
+			status = st;
+		ret = 0;
+		goto report_done;
+	}
 	if (output && !script) {
 		out = fopen(output, "w");
 		if (!out) {
@@ -1123,6 +1259,7 @@ int main(int argc, char **argv)
 		ret = -EIO;
 	}
 	out = stdout;
+report_done:
 	if (stats)
 		print_stats(prof);
 	if (!quiet) {
@@ -1160,6 +1297,8 @@ out:
 	free(tids);
 	free(comms);
 	free(comm_arg);
+	free(dsos);
+	free(dso_arg);
 	free(ranges);
 	free(base_inputs);
 	pyperf_profile__free(base);
