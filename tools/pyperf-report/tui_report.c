@@ -150,6 +150,12 @@ static const char *weight_name(enum pyperf_weight w)
 	}
 }
 
+static bool caller_order(const struct pyperf_report_opts *o)
+{
+	return o->order == PYPERF_ORDER_CALLER ||
+	       (o->order == PYPERF_ORDER_DEFAULT && !o->no_children);
+}
+
 static void draw(struct browser *b)
 {
 	int rows = tui_rows() - 3; /* title, column headers, status */
@@ -204,8 +210,9 @@ static void draw(struct browser *b)
 	if (b->message[0]) {
 		tui_text(tui_rows() - 1, 0, TUI_ERROR, b->message, true);
 	} else {
-		size_t n = (size_t)snprintf(left, sizeof(left), "view %s, weight %s",
-					    view_name(b->popts.view), weight_name(b->popts.weight));
+		size_t n = (size_t)snprintf(left, sizeof(left), "view %s, weight %s, %s graphs",
+					    view_name(b->popts.view), weight_name(b->popts.weight),
+					    caller_order(&b->ropts) ? "caller" : "callee");
 
 		for (size_t z = 0; z < b->nr_zooms && n < sizeof(left); z++) {
 			const struct zoom *zm = &b->zooms[z];
@@ -229,6 +236,27 @@ static void draw(struct browser *b)
 		tui_status(left, right);
 	}
 	tui_refresh();
+}
+
+/*
+ * Off-CPU and wall weights need sched_switch records: counted as switches
+ * when weighed so, an event of their own otherwise.
+ */
+static bool has_switches(struct pyperf_profile *p)
+{
+	const struct pyperf_node *root = pyperf_profile__node(p, 0);
+
+	if (pyperf_profile__stats(p)->switches)
+		return true;
+	for (uint32_t ev = root ? root->first_child : 0; ev;
+	     ev = pyperf_profile__node(p, ev)->next_sibling) {
+		const char *name =
+		    pyperf_profile__frame(p, pyperf_profile__node(p, ev)->frame)->name;
+
+		if (name && !strcmp(name, "sched:sched_switch"))
+			return true;
+	}
+	return false;
 }
 
 /* A thread or process zoom, the view or the weight: the profile again. */
@@ -255,6 +283,7 @@ static int reload(struct browser *b)
 	}
 	pyperf_profile__free(*b->a->prof);
 	*b->a->prof = p;
+	b->has_off_cpu |= has_switches(p);
 	return 0;
 }
 
@@ -356,8 +385,15 @@ static bool prompt_percent(struct browser *b)
 	double v;
 
 	snprintf(buf, sizeof(buf), "%g", b->ropts.percent_limit);
-	if (tui_prompt("percent limit (0-100): ", buf, sizeof(buf)) != 1)
+	if (tui_prompt("percent limit (0-100, empty: none): ", buf, sizeof(buf)) != 1)
 		return false;
+	if (!buf[0]) {
+		/* the command line's, call graphs' limit included */
+		b->ropts.percent_limit = b->a->ropts.percent_limit;
+		b->ropts.callchain_min_percent = b->a->ropts.callchain_min_percent;
+		b->ropts.callchain_min_percent_set = b->a->ropts.callchain_min_percent_set;
+		return true;
+	}
 	v = strtod(buf, &end);
 	if (end == buf || *end || v < 0 || v > 100) {
 		snprintf(b->message, sizeof(b->message), "not a percentage: '%s'", buf);
@@ -408,12 +444,6 @@ static enum pyperf_weight next_weight(const struct browser *b)
 	default:
 		return PYPERF_WEIGHT_EVENTS;
 	}
-}
-
-static bool caller_order(const struct pyperf_report_opts *o)
-{
-	return o->order == PYPERF_ORDER_CALLER ||
-	       (o->order == PYPERF_ORDER_DEFAULT && !o->no_children);
 }
 
 /* One key; returns <0 on a failure that ends the browser, 1 to quit. */
@@ -537,7 +567,7 @@ int tui_report_browse(struct tui_report_args *a)
 
 	memcpy(&b.popts, &a->popts, sizeof(b.popts));
 	memcpy(&b.ropts, &a->ropts, sizeof(b.ropts));
-	b.has_off_cpu = pyperf_profile__stats(*a->prof)->switches > 0;
+	b.has_off_cpu = has_switches(*a->prof);
 	ret = tui_open(TUI_REPORT_MIN_COLS, TUI_REPORT_MIN_ROWS);
 	if (ret) {
 		fprintf(stderr, "pyperf-report: %s; use --stdio to print the report\n",
