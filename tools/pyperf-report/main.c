@@ -121,7 +121,9 @@ static void usage(FILE *f)
 	    "Report (as perf report):\n"
 	    "      --tui               browse the report (the default on a terminal without\n"
 	    "                          --format or -o): keys as perf report's browser, h lists\n"
-	    "                          them; needs a terminal of 40x8 at least\n"
+	    "                          them; needs a terminal of 40x8 at least. Exit status\n"
+	    "                          0 after q, 1 without a terminal or with one too small,\n"
+	    "                          128+N after signal N (129 also: the terminal lost)\n"
 	    "      --stdio             print the report (the default into a pipe or a file)\n"
 	    "      --dsos NAME[,..]    only entries of these DSOs (short names, as shown)\n"
 	    "      --symbol-filter RE  only entries whose symbol matches the POSIX extended\n"
@@ -351,6 +353,17 @@ static int parse_call_graph(char *s, struct pyperf_report_opts *o)
 			return -1;
 	}
 	return 0;
+}
+
+/* A comma-separated list of names: *@copy holds them, *@list points into
+ * it (an earlier list replaced). Returns the count or -1. */
+static int name_list(const char *arg, char **copy, const char ***list)
+{
+	free(*copy);
+	free(*list);
+	*list = NULL;
+	*copy = strdup(arg);
+	return *copy ? parse_strs(*copy, list) : -1;
 }
 
 /* Progress on stderr when reading takes over a second and stderr is a tty. */
@@ -782,10 +795,8 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_COMM: {
-			int n;
+			int n = name_list(optarg, &comm_arg, &comms);
 
-			comm_arg = strdup(optarg);
-			n = comm_arg ? parse_strs(comm_arg, &comms) : -1;
 			if (n <= 0)
 				FAIL(bad_usage(
 				    "--comm wants a comma-separated list of names, not '%s'",
@@ -815,13 +826,8 @@ int main(int argc, char **argv)
 			tui = true;
 			break;
 		case OPT_DSOS: {
-			int n;
+			int n = name_list(optarg, &dso_arg, &dsos);
 
-			free(dso_arg);
-			free(dsos);
-			dsos = NULL;
-			dso_arg = strdup(optarg);
-			n = dso_arg ? parse_strs(dso_arg, &dsos) : -1;
 			if (n <= 0)
 				FAIL(bad_usage(
 				    "--dsos wants a comma-separated list of names, not '%s'",

@@ -156,33 +156,59 @@ static bool caller_order(const struct pyperf_report_opts *o)
 	       (o->order == PYPERF_ORDER_DEFAULT && !o->no_children);
 }
 
+/* A header line worth the title: the file's "no sample lost" is not. */
+static bool says_something(const struct pyperf_report_row *r)
+{
+	return r->kind == PYPERF_ROW_HEADER && !strncmp(r->text, "# ", 2) &&
+	       strcmp(r->text, "# Total Lost Samples: 0");
+}
+
+/*
+ * The top line: the event's header (samples, event count or time, what the
+ * entry filters left out), then what the file's header says (lost
+ * samples, cut stacks, a time range).
+ */
+static void make_title(const struct browser *b, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < b->nr_rows && n < size; i++) {
+			const struct pyperf_report_row *r = row(b, i);
+
+			if (r->event != (pass ? -1 : b->event) || !says_something(r))
+				continue;
+			n += (size_t)snprintf(buf + n, size - n, "%s%s",
+					      !n     ? ""
+					      : pass ? " | "
+						     : ", ",
+					      r->text + 2);
+			if (!pass && b->nr_events > 1 && !strncmp(r->text, "# Samples:", 10) &&
+			    n < size)
+				n += (size_t)snprintf(buf + n, size - n, " [event %d of %d: Tab]",
+						      b->event + 1, b->nr_events);
+		}
+}
+
 static void draw(struct browser *b)
 {
 	int rows = tui_rows() - 3; /* title, column headers, status */
-	char title[1024] = "", left[1024], right[64];
-	size_t tl = 0;
+	char title[2048], left[1024], right[64];
 	bool columns = false;
 
 	tui_clear();
-	for (size_t i = 0; i < b->nr_rows; i++) {
+	make_title(b, title, sizeof(title));
+	tui_text(0, 0, TUI_TITLE, title, true);
+	for (size_t i = 0; i < b->nr_rows && !columns; i++) {
 		const struct pyperf_report_row *r = row(b, i);
 
-		if (r->event != b->event)
-			continue;
-		if (r->kind == PYPERF_ROW_HEADER && r->text[0] == '#' && r->text[1] == ' ' &&
-		    strncmp(r->text, "# Entries:", 10) && tl < sizeof(title) - 1)
-			tl += (size_t)snprintf(title + tl, sizeof(title) - tl, "%s%s",
-					       tl ? ", " : "", r->text + 2);
-		if (r->kind == PYPERF_ROW_COLUMNS && !columns) {
+		if (r->event == b->event && r->kind == PYPERF_ROW_COLUMNS) {
 			tui_text(1, 0, TUI_NORMAL, " ", false);
 			tui_text(1, 1, TUI_NORMAL, r->text + 1, false);
 			columns = true;
 		}
 	}
-	if (b->nr_events > 1 && tl < sizeof(title))
-		snprintf(title + tl, sizeof(title) - tl, "  [event %d of %d: Tab]", b->event + 1,
-			 b->nr_events);
-	tui_text(0, 0, TUI_TITLE, title, true);
 	if (b->cursor < b->top)
 		b->top = b->cursor;
 	if (rows > 0 && b->cursor >= b->top + (size_t)rows)
