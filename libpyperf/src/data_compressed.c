@@ -118,10 +118,9 @@ int pyperf_data_decompress(struct pyperf_data *d, const uint8_t *src, uint64_t l
 		r = ZSTD_decompressStream(d->zstd, &out, &in);
 		if (ZSTD_isError(r)) {
 			free(c);
-			return pyperf_error_set(
-			    err, -EBADMSG, d->comp_offset, d->name,
-			    "COMPRESSED record does not decompress: %s",
-			    ZSTD_getErrorName(r));
+			return pyperf_error_set(err, -EBADMSG, d->comp_offset, d->name,
+						"COMPRESSED record does not decompress: %s",
+						ZSTD_getErrorName(r));
 		}
 		c->len = out.pos;
 	}
