@@ -92,36 +92,6 @@ out:
 	return ret;
 }
 
-static int kernel_build_id(uint8_t out[20])
-{
-	uint8_t buf[4096];
-	int fd = open("/sys/kernel/notes", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-	size_t off = 0;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	while (n > 0 && off + 12 <= (size_t)n) {
-		uint32_t namesz = load_u32(buf + off), descsz = load_u32(buf + off + 4);
-		uint32_t type = load_u32(buf + off + 8);
-		size_t noff = off + 12, doff = noff + ALIGN_UP(namesz, 4);
-
-		if (doff + descsz > (size_t)n)
-			break;
-		if (type == 3 /* NT_GNU_BUILD_ID */ && namesz == 4 &&
-		    !memcmp(buf + noff, "GNU", 4)) {
-			size_t k = MIN(descsz, 20u);
-
-			memcpy(out, buf + doff, k);
-			return (int)k;
-		}
-		off = doff + ALIGN_UP(descsz, 4);
-	}
-	return -ENODATA;
-}
-
 /* As perf record does: the binaries stay readable after a rebuild. */
 static void cache_build_id(struct pyperf_recorder *r, const char *name, const uint8_t *id, size_t n)
 {
@@ -173,7 +143,7 @@ int pyperf_recorder_add_build_ids(struct pyperf_recorder *r, const struct hit_ds
 		int32_t pid = -1;
 
 		if (!strcmp(name, "[kernel.kallsyms]"))
-			n = kernel_build_id(id);
+			n = pyperf_kernel_build_id(id);
 		else if (name[0] == '/' && strncmp(name, "/tmp/perf-", 10))
 			n = pyperf_read_build_id(name, id);
 		else

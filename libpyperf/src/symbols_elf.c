@@ -5,6 +5,9 @@
  * symfs), which symbols are kept and how they are sized, as perf's
  * symbol-elf.c does; tables saved in the symbol cache.
  */
+#include <elfutils/libdwelf.h>
+#include <errno.h>
+#include <zlib.h>
 #include "symbols_elf.h"
 
 /* ---- ELF ----------------------------------------------------------------------- */
@@ -43,34 +46,17 @@ Elf_Scn *pyperf_symbols_section_by_name(Elf *elf, const GElf_Ehdr *ehdr, const c
 	return NULL;
 }
 
+/* The GNU build id note (libdw finds it in sections or segments). */
 static int elf_build_id(Elf *elf, uint8_t out[20])
 {
-	Elf_Scn *scn = NULL;
-	GElf_Shdr shdr;
+	const void *id;
+	ssize_t n = dwelf_elf_gnu_build_id(elf, &id);
 
-	while ((scn = elf_nextscn(elf, scn))) {
-		Elf_Data *data;
-		size_t off = 0, name_off, desc_off;
-		GElf_Nhdr nhdr;
-
-		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_NOTE)
-			continue;
-		data = elf_getdata(scn, NULL);
-		if (!data || !data->d_buf)
-			continue;
-		while ((off = gelf_getnote(data, off, &nhdr, &name_off, &desc_off)) > 0) {
-			if (nhdr.n_type == NT_GNU_BUILD_ID && nhdr.n_namesz == 4 &&
-			    !memcmp((char *)data->d_buf + name_off, "GNU", 4) &&
-			    nhdr.n_descsz > 0) {
-				size_t n = nhdr.n_descsz > 20 ? 20 : nhdr.n_descsz;
-
-				memset(out, 0, 20);
-				memcpy(out, (char *)data->d_buf + desc_off, n);
-				return (int)n;
-			}
-		}
-	}
-	return -ENODATA;
+	if (n <= 0)
+		return -ENODATA;
+	memset(out, 0, 20);
+	memcpy(out, id, n > 20 ? 20 : (size_t)n);
+	return n > 20 ? 20 : (int)n;
 }
 
 PYPERF_API int pyperf_read_build_id(const char *path, uint8_t out[20])
@@ -248,22 +234,42 @@ int pyperf_symbols_load_elf_table(struct pyperf_dso *d, struct elf_file *syms_f,
 	return added;
 }
 
-/* x86-64 PLT stubs start with an optional endbr64 and bnd prefix, then
- * jmp *disp(%rip): the GOT slot they jump through. */
-static bool debuglink(struct elf_file *f, char *out, size_t size)
+/* .gnu_debuglink: the name of a separate debug file and its CRC-32. */
+static bool debuglink(struct elf_file *f, char *out, size_t size, uint32_t *crc)
 {
-	GElf_Shdr sh;
-	Elf_Scn *scn =
-	    pyperf_symbols_section_by_name(f->elf, &f->ehdr, ".gnu_debuglink", &sh, NULL);
-	Elf_Data *data;
+	GElf_Word c;
+	const char *name = dwelf_elf_gnu_debuglink(f->elf, &c);
 
-	if (!scn || sh.sh_type == SHT_NOBITS)
+	if (!name || !name[0] || strlen(name) >= size)
 		return false;
-	data = elf_getdata(scn, NULL);
-	if (!data || !data->d_buf || !data->d_size || !memchr(data->d_buf, 0, data->d_size))
+	memcpy(out, name, strlen(name) + 1);
+	*crc = c;
+	return true;
+}
+
+/*
+ * Whether the file open at @fd has the CRC-32 the debug link names (zlib's
+ * CRC is the one .gnu_debuglink uses). Only asked of files found by the
+ * link's name alone: with a build id, the id already said it is the one.
+ */
+static bool crc_matches(int fd, uint32_t want)
+{
+	static const size_t chunk = 1 << 20;
+	uint8_t *buf = malloc(chunk);
+	uLong crc = crc32(0L, Z_NULL, 0);
+	off_t off = 0;
+	ssize_t n;
+
+	if (!buf)
 		return false;
-	snprintf(out, size, "%s", (const char *)data->d_buf);
-	return out[0] != 0;
+	while ((n = pread(fd, buf, chunk, off)) > 0 || (n < 0 && errno == EINTR)) {
+		if (n < 0)
+			continue;
+		crc = crc32(crc, buf, (uInt)n);
+		off += n;
+	}
+	free(buf);
+	return n == 0 && (uint32_t)crc == want;
 }
 
 void pyperf_symbols_bid_hex(const struct pyperf_dso *d, char *out)
@@ -332,6 +338,7 @@ static bool elf_candidate(const struct pyperf_dso *d, const struct elf_search *e
 	return cand[0] != 0;
 }
 #define ELF_CANDIDATES 9
+#define ELF_LINK_CANDIDATES 3 /* steps 0-2 are found by the debug link */
 
 /*
  * The key of an ELF file's table: every file the search could pick, with
@@ -424,7 +431,7 @@ int pyperf_symbols_load_elf(struct pyperf_dso *d, struct table_key *k)
 	if (d->bid_size)
 		pyperf_symbols_bid_hex(d, es.hex);
 	if (pyperf_symbols_elf_file_open(&probe, es.main_path, d)) {
-		es.have_link = debuglink(&probe, es.link, sizeof(es.link));
+		es.have_link = debuglink(&probe, es.link, sizeof(es.link), &es.link_crc);
 		pyperf_symbols_elf_file_close(&probe);
 	}
 	if (k)
@@ -444,6 +451,11 @@ int pyperf_symbols_load_elf(struct pyperf_dso *d, struct table_key *k)
 			continue;
 		if (!pyperf_symbols_elf_file_open(&files[nfiles], cand, d))
 			continue;
+		if (step < ELF_LINK_CANDIDATES && !d->bid_size &&
+		    !crc_matches(files[nfiles].fd, es.link_crc)) {
+			pyperf_symbols_elf_file_close(&files[nfiles]);
+			continue;
+		}
 		bool used = false;
 		if (!syms_f && files[nfiles].symtab) {
 			syms_f = &files[nfiles];

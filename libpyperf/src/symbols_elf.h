@@ -56,8 +56,9 @@ struct table_key {
 /* Where load_elf() looks for files: perf's order (see elf_candidate). */
 struct elf_search {
 	char main_path[PATH_MAX];
-	char link[256]; /* .gnu_debuglink of the main file */
-	char hex[41];	/* the build id */
+	char link[256];	   /* .gnu_debuglink of the main file */
+	char hex[41];	   /* the build id */
+	uint32_t link_crc; /* the CRC-32 the link names */
 	bool have_link;
 };
 

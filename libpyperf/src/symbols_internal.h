@@ -37,6 +37,9 @@ struct pyperf_dso {
 
 /* Frees a dso's inlines.c state (NULL is accepted). */
 void pyperf_dso_inlines_free(void *inlines);
+/* symbols_kernel.c: the running kernel's build id (/sys/kernel/notes); its
+ * length, or -errno / -ENODATA. */
+int pyperf_kernel_build_id(uint8_t out[20]);
 
 /* A perf map still being written (live recording): re-reads it if it grew,
  * at most every few milliseconds. Returns true if it did. */

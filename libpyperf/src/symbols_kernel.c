@@ -74,7 +74,7 @@ static bool kallsyms_type_kept(char t)
 }
 
 /* Reads the running kernel's build id from /sys/kernel/notes. */
-static int running_kernel_build_id(uint8_t out[20])
+int pyperf_kernel_build_id(uint8_t out[20])
 {
 	uint8_t buf[4096];
 	ssize_t n;
@@ -122,7 +122,7 @@ static const char *pick_kallsyms(struct pyperf_dso *d, char *buf, size_t size)
 		snprintf(buf, size, "%s/[kernel.kallsyms]/%s/kallsyms", s->buildid_dir, hex);
 		if (pyperf_symbols_is_regular(buf))
 			return buf;
-		n = running_kernel_build_id(id);
+		n = pyperf_kernel_build_id(id);
 		if (n == d->bid_size && !memcmp(id, d->bid, n))
 			return "/proc/kallsyms";
 		return NULL;

@@ -5,6 +5,8 @@
  */
 #include "symbols_elf.h"
 
+/* x86-64 PLT stubs start with an optional endbr64 and bnd prefix, then
+ * jmp *disp(%rip): the GOT slot they jump through. */
 static uint32_t x86_64_plt_disp(const uint8_t *p, size_t avail)
 {
 	static const uint8_t endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
@@ -256,5 +258,3 @@ void pyperf_symbols_synthesize_plt(struct pyperf_dso *d, struct elf_file *f)
 	}
 	free(slots);
 }
-
-/* .gnu_debuglink: the name of a separate debug file. */
