@@ -225,8 +225,8 @@ int pp_table_grow(void **slots, size_t *cap, size_t first_cap, size_t elem,
 
 		if (!slot_hash(old + i * elem, ctx, &h))
 			continue;
-		for (j = h & (ncap - 1); slot_hash(n + j * elem, ctx, &unused);
-		     j = (j + 1) & (ncap - 1))
+		for (j = pp_probe_start(h, ncap); slot_hash(n + j * elem, ctx, &unused);
+		     j = pp_probe_next(j, ncap))
 			;
 		memcpy(n + j * elem, old + i * elem, elem);
 	}
@@ -370,7 +370,7 @@ static int strtab_rehash(struct pp_strtab *t, size_t ncap)
 
 		if (!t->slots[i])
 			continue;
-		for (j = t->hashes[i] & (ncap - 1); slots[j]; j = (j + 1) & (ncap - 1))
+		for (j = pp_probe_start(t->hashes[i], ncap); slots[j]; j = pp_probe_next(j, ncap))
 			;
 		slots[j] = t->slots[i];
 		hashes[j] = t->hashes[i];
@@ -393,7 +393,7 @@ const char *pp_strtab_intern(struct pp_strtab *t, const char *s, size_t n)
 	if ((t->count + 1) * 4 > t->cap * 3 && strtab_rehash(t, t->cap ? t->cap * 2 : 256))
 		return NULL;
 	h = hash_bytes(s, n, HASH_SEED);
-	for (i = h & (t->cap - 1); t->slots[i]; i = (i + 1) & (t->cap - 1)) {
+	for (i = pp_probe_start(h, t->cap); t->slots[i]; i = pp_probe_next(i, t->cap)) {
 		if (t->hashes[i] == h && !strncmp(t->slots[i], s, n) && !t->slots[i][n])
 			return t->slots[i];
 	}

@@ -134,7 +134,8 @@ int pyperf_data_ids_insert(struct pyperf_data *d, uint64_t id, uint32_t idx)
 		if (ret)
 			return ret;
 	}
-	for (i = hash_u64(id) & (d->ids_cap - 1); d->ids[i].used; i = (i + 1) & (d->ids_cap - 1)) {
+	for (i = pp_probe_start(hash_u64(id), d->ids_cap); d->ids[i].used;
+	     i = pp_probe_next(i, d->ids_cap)) {
 		if (d->ids[i].id == id) {
 			d->ids[i].attr_idx = idx;
 			return 0;
@@ -151,8 +152,8 @@ int pyperf_data_ids_find(const struct pyperf_data *d, uint64_t id)
 {
 	if (!d->ids_cap)
 		return -1;
-	for (size_t i = hash_u64(id) & (d->ids_cap - 1); d->ids[i].used;
-	     i = (i + 1) & (d->ids_cap - 1))
+	for (size_t i = pp_probe_start(hash_u64(id), d->ids_cap); d->ids[i].used;
+	     i = pp_probe_next(i, d->ids_cap))
 		if (d->ids[i].id == id)
 			return d->ids[i].attr_idx;
 	return -1;

@@ -18,7 +18,8 @@ long pp_foldtab_index(struct pp_foldtab *t, const char *s, size_t n)
 
 	if ((t->nr + 1) * 2 > t->slots_cap && pp_hslots_grow(&t->slots, &t->slots_cap, 4096))
 		return -ENOMEM;
-	for (j = h & (t->slots_cap - 1); t->slots[j].idx; j = (j + 1) & (t->slots_cap - 1)) {
+	for (j = pp_probe_start(h, t->slots_cap); t->slots[j].idx;
+	     j = pp_probe_next(j, t->slots_cap)) {
 		struct pp_folded_line *l = &t->lines[t->slots[j].idx - 1];
 
 		if (t->slots[j].hash == h && l->len == n && !memcmp(l->text, s, n))

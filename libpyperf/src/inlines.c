@@ -220,8 +220,9 @@ static const struct pyperf_symbol *inline_symbol(struct dso_inlines *in,
 		for (size_t i = 0; i < in->cap_syms; i++) {
 			if (!in->syms[i])
 				continue;
-			for (j = sym_hash(in->syms[i]->base, in->syms[i]->dwarf_name) & (cap - 1);
-			     t[j]; j = (j + 1) & (cap - 1))
+			for (j = pp_probe_start(
+				 sym_hash(in->syms[i]->base, in->syms[i]->dwarf_name), cap);
+			     t[j]; j = pp_probe_next(j, cap))
 				;
 			t[j] = in->syms[i];
 		}
@@ -229,8 +230,8 @@ static const struct pyperf_symbol *inline_symbol(struct dso_inlines *in,
 		in->syms = t;
 		in->cap_syms = cap;
 	}
-	for (j = sym_hash(base, name) & (in->cap_syms - 1); (s = in->syms[j]);
-	     j = (j + 1) & (in->cap_syms - 1))
+	for (j = pp_probe_start(sym_hash(base, name), in->cap_syms); (s = in->syms[j]);
+	     j = pp_probe_next(j, in->cap_syms))
 		if (s->base == base && s->dwarf_name == name)
 			return &s->sym;
 	len = strlen(name);
@@ -277,7 +278,7 @@ static int read_scopes(Dwarf_Die *die, uint32_t depth, struct scope **v, size_t 
 		name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &at));
 		if (!name)
 			name = dwarf_formstring(
-				dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &at));
+			    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &at));
 		if (!name || !strncmp(name, "_Z", 2))
 			name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &at));
 		if (!name)
@@ -307,7 +308,7 @@ static int cmp_fn_range(const void *a, const void *b)
  * of @size bytes whose first member is the key. */
 static void *slot_of(void *table, size_t cap, size_t size, Dwarf_Off key)
 {
-	for (size_t j = hash_u64(key) & (cap - 1);; j = (j + 1) & (cap - 1)) {
+	for (size_t j = pp_probe_start(hash_u64(key), cap);; j = pp_probe_next(j, cap)) {
 		Dwarf_Off *k = (Dwarf_Off *)((char *)table + j * size);
 
 		if (!*k || *k == key + 1)

@@ -133,6 +133,21 @@ static inline uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
 #define HASH_SEED 0xcbf29ce484222325ULL
 
 /*
+ * The probe sequence of every open-addressing table here: capacities are
+ * powers of two, a key's probe starts at its hash's low bits and goes on
+ * to the next slot, wrapping at the end.
+ */
+static inline size_t pp_probe_start(uint64_t hash, size_t cap)
+{
+	return (size_t)hash & (cap - 1);
+}
+
+static inline size_t pp_probe_next(size_t slot, size_t cap)
+{
+	return (slot + 1) & (cap - 1);
+}
+
+/*
  * A slot of an open-addressing hash index over an array kept elsewhere:
  * the entry's hash and its index + 1 (0: empty). Tables are powers of two,
  * probed linearly, and kept at most half full by their owners.

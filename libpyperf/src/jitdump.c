@@ -204,7 +204,7 @@ static uint32_t *starts_slot(struct starts *h, const struct symtab *tab, uint64_
 	uint64_t hv = hash_u64(start);
 	size_t j;
 
-	for (j = hv & (h->cap - 1); h->slots[j].idx; j = (j + 1) & (h->cap - 1))
+	for (j = pp_probe_start(hv, h->cap); h->slots[j].idx; j = pp_probe_next(j, h->cap))
 		if (h->slots[j].hash == hv && tab->syms[h->slots[j].idx - 1].start == start)
 			break;
 	h->slots[j].hash = hv;
@@ -231,7 +231,7 @@ static const struct pyperf_symbol *starts_get(struct starts *h, const struct sym
 
 	if (!h->cap)
 		return NULL;
-	for (size_t j = hv & (h->cap - 1); h->slots[j].idx; j = (j + 1) & (h->cap - 1))
+	for (size_t j = pp_probe_start(hv, h->cap); h->slots[j].idx; j = pp_probe_next(j, h->cap))
 		if (h->slots[j].hash == hv && tab->syms[h->slots[j].idx - 1].start == start)
 			return &tab->syms[h->slots[j].idx - 1];
 	return NULL;

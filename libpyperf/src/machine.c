@@ -209,8 +209,8 @@ static int threads_rehash(struct pyperf_machine *m, size_t ncap)
 
 		if (!th)
 			continue;
-		for (j = hash_u64((uint64_t)(uint32_t)th->tid) & (ncap - 1); t[j];
-		     j = (j + 1) & (ncap - 1))
+		for (j = pp_probe_start(hash_u64((uint64_t)(uint32_t)th->tid), ncap); t[j];
+		     j = pp_probe_next(j, ncap))
 			;
 		t[j] = th;
 	}
@@ -226,8 +226,8 @@ static struct pyperf_thread *thread_find(struct pyperf_machine *m, int32_t tid)
 		return m->last;
 	if (!m->threads_cap)
 		return NULL;
-	for (size_t j = hash_u64((uint64_t)(uint32_t)tid) & (m->threads_cap - 1); m->threads[j];
-	     j = (j + 1) & (m->threads_cap - 1))
+	for (size_t j = pp_probe_start(hash_u64((uint64_t)(uint32_t)tid), m->threads_cap);
+	     m->threads[j]; j = pp_probe_next(j, m->threads_cap))
 		if (m->threads[j]->tid == tid)
 			return m->last = m->threads[j];
 	return NULL;
@@ -238,13 +238,13 @@ static void thread_unlink(struct pyperf_machine *m, struct pyperf_thread *th)
 	/* Backward-shift deletion keeps the probe sequences intact. */
 	size_t cap = m->threads_cap, i, j;
 
-	for (i = hash_u64((uint64_t)(uint32_t)th->tid) & (cap - 1); m->threads[i] != th;
-	     i = (i + 1) & (cap - 1))
+	for (i = pp_probe_start(hash_u64((uint64_t)(uint32_t)th->tid), cap); m->threads[i] != th;
+	     i = pp_probe_next(i, cap))
 		if (!m->threads[i])
 			return;
 	m->threads[i] = NULL;
-	for (j = (i + 1) & (cap - 1); m->threads[j]; j = (j + 1) & (cap - 1)) {
-		size_t home = hash_u64((uint64_t)(uint32_t)m->threads[j]->tid) & (cap - 1);
+	for (j = pp_probe_next(i, cap); m->threads[j]; j = pp_probe_next(j, cap)) {
+		size_t home = pp_probe_start(hash_u64((uint64_t)(uint32_t)m->threads[j]->tid), cap);
 
 		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
 			m->threads[i] = m->threads[j];
@@ -288,8 +288,8 @@ static struct pyperf_thread *thread_new(struct pyperf_machine *m, int32_t pid, i
 	{
 		size_t j;
 
-		for (j = hash_u64((uint64_t)(uint32_t)tid) & (m->threads_cap - 1); m->threads[j];
-		     j = (j + 1) & (m->threads_cap - 1))
+		for (j = pp_probe_start(hash_u64((uint64_t)(uint32_t)tid), m->threads_cap);
+		     m->threads[j]; j = pp_probe_next(j, m->threads_cap))
 			;
 		m->threads[j] = th;
 	}

@@ -41,8 +41,8 @@ static struct off_cpu_slot *offcpu_slot(struct pyperf_profile *p, int32_t tid, b
 		for (size_t j = 0; j < p->offcpu_cap; j++) {
 			if (!p->offcpu[j].tid)
 				continue;
-			for (i = hash_u64((uint64_t)p->offcpu[j].tid) & (ncap - 1); n[i].tid;
-			     i = (i + 1) & (ncap - 1))
+			for (i = pp_probe_start(hash_u64((uint64_t)p->offcpu[j].tid), ncap);
+			     n[i].tid; i = pp_probe_next(i, ncap))
 				;
 			n[i] = p->offcpu[j];
 		}
@@ -52,8 +52,8 @@ static struct off_cpu_slot *offcpu_slot(struct pyperf_profile *p, int32_t tid, b
 	}
 	if (!p->offcpu_cap)
 		return NULL;
-	for (i = hash_u64((uint64_t)tid) & (p->offcpu_cap - 1); p->offcpu[i].tid;
-	     i = (i + 1) & (p->offcpu_cap - 1))
+	for (i = pp_probe_start(hash_u64((uint64_t)tid), p->offcpu_cap); p->offcpu[i].tid;
+	     i = pp_probe_next(i, p->offcpu_cap))
 		if (p->offcpu[i].tid == tid)
 			return &p->offcpu[i];
 	if (!create)

@@ -427,8 +427,8 @@ int pyperf_profile_add_sample(struct pyperf_profile *p, struct pyperf_machine *m
 	h = pyperf_profile_chain_hash(tn, gen, cpumode, ips, nr_ips);
 	if ((p->chains_used + 1) * 2 > p->chains_cap && pyperf_profile_chains_grow(p))
 		return -ENOMEM;
-	for (j = h & (p->chains_cap - 1); cacheable && p->chains[j].e;
-	     j = (j + 1) & (p->chains_cap - 1)) {
+	for (j = pp_probe_start(h, p->chains_cap); cacheable && p->chains[j].e;
+	     j = pp_probe_next(j, p->chains_cap)) {
 		const struct chain_entry *c = p->chains[j].e;
 
 		if (p->chains[j].hash == h && c->gen == gen && c->thread_node == tn &&

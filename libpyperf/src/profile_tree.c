@@ -46,7 +46,8 @@ uint32_t pyperf_profile_frame_intern(struct pyperf_profile *p, const struct fram
 	if ((p->nr_frames + 1) * 2 > p->fslots_cap &&
 	    pp_hslots_grow(&p->fslots, &p->fslots_cap, 4096))
 		return 0;
-	for (j = h & (p->fslots_cap - 1); p->fslots[j].idx; j = (j + 1) & (p->fslots_cap - 1)) {
+	for (j = pp_probe_start(h, p->fslots_cap); p->fslots[j].idx;
+	     j = pp_probe_next(j, p->fslots_cap)) {
 		if (p->fslots[j].hash == h && frame_matches(&p->frames[p->fslots[j].idx - 1], k))
 			return p->fslots[j].idx;
 	}
@@ -127,8 +128,8 @@ uint32_t pyperf_profile_node_child(struct pyperf_profile *p, uint32_t parent, ui
 
 	if ((p->nr_nodes + 1) * 2 > p->nslots_cap && nslots_grow(p))
 		return 0;
-	for (j = hash_u64(key) & (p->nslots_cap - 1); p->nslots[j].id;
-	     j = (j + 1) & (p->nslots_cap - 1))
+	for (j = pp_probe_start(hash_u64(key), p->nslots_cap); p->nslots[j].id;
+	     j = pp_probe_next(j, p->nslots_cap))
 		if (p->nslots[j].key == key)
 			return p->nslots[j].id;
 	if (PP_GROW(p->nodes, p->cap_nodes, p->nr_nodes + 1))
@@ -181,8 +182,8 @@ uint32_t pyperf_profile_resolve_ip(struct pyperf_profile *p, struct pyperf_threa
 
 	if ((p->aslots_used + 1) * 2 > p->aslots_cap && aslots_grow(p))
 		return 0;
-	for (j = addr_hash(ip, gen, cpumode) & (p->aslots_cap - 1); p->aslots[j].frame;
-	     j = (j + 1) & (p->aslots_cap - 1)) {
+	for (j = pp_probe_start(addr_hash(ip, gen, cpumode), p->aslots_cap); p->aslots[j].frame;
+	     j = pp_probe_next(j, p->aslots_cap)) {
 		struct addr_slot *s = &p->aslots[j];
 
 		if (s->ip == ip && s->gen == gen && s->cpumode == cpumode) {
@@ -257,8 +258,9 @@ long pyperf_profile_push_unwound(struct pyperf_profile *p, struct pyperf_thread 
 		return -ENOMEM;
 	if (!p->opts.no_inline && p->frames[id - 1].kind == PYPERF_FRAME_NATIVE &&
 	    p->frames[id - 1].sym) {
-		for (size_t j = addr_hash(ip, gen, PYPERF_CPUMODE_USER) & (p->aslots_cap - 1);
-		     p->aslots[j].frame; j = (j + 1) & (p->aslots_cap - 1))
+		for (size_t j =
+			 pp_probe_start(addr_hash(ip, gen, PYPERF_CPUMODE_USER), p->aslots_cap);
+		     p->aslots[j].frame; j = pp_probe_next(j, p->aslots_cap))
 			if (p->aslots[j].ip == ip && p->aslots[j].gen == gen &&
 			    p->aslots[j].cpumode == PYPERF_CPUMODE_USER) {
 				s = &p->aslots[j];

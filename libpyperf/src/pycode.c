@@ -185,7 +185,7 @@ static struct pycode *find(struct pyperf_interp *ip, uint64_t addr, uint64_t h)
 {
 	if (!ip->cap_slots)
 		return NULL;
-	for (size_t j = h & (ip->cap_slots - 1);; j = (j + 1) & (ip->cap_slots - 1)) {
+	for (size_t j = pp_probe_start(h, ip->cap_slots);; j = pp_probe_next(j, ip->cap_slots)) {
 		const struct pp_hslot *s = &ip->code_slots[j];
 
 		if (!s->idx)
@@ -204,7 +204,8 @@ static struct pycode *insert(struct pyperf_interp *ip, const struct pycode *c, u
 		return NULL;
 	if (PP_GROW(ip->codes, ip->cap_codes, ip->nr_codes + 1))
 		return NULL;
-	for (j = h & (ip->cap_slots - 1); ip->code_slots[j].idx; j = (j + 1) & (ip->cap_slots - 1))
+	for (j = pp_probe_start(h, ip->cap_slots); ip->code_slots[j].idx;
+	     j = pp_probe_next(j, ip->cap_slots))
 		;
 	ip->code_slots[j] = (struct pp_hslot){.hash = h, .idx = (uint32_t)ip->nr_codes + 1};
 	ip->codes[ip->nr_codes] = *c;

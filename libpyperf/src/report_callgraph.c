@@ -46,8 +46,8 @@ static int cslot_add(struct report *w, uint32_t id)
 
 	if ((w->nr_cslots_used + 1) * 2 > w->cslots_cap && cslots_grow(w))
 		return -ENOMEM;
-	for (j = hash_u64(key) & (w->cslots_cap - 1); w->cslots[j].gen == w->cgen;
-	     j = (j + 1) & (w->cslots_cap - 1))
+	for (j = pp_probe_start(hash_u64(key), w->cslots_cap); w->cslots[j].gen == w->cgen;
+	     j = pp_probe_next(j, w->cslots_cap))
 		;
 	w->cslots[j] = (struct node_slot_c){key, id, w->cgen};
 	w->nr_cslots_used++;
@@ -65,8 +65,8 @@ static uint32_t graph_child(struct report *w, uint32_t parent, uint32_t frame)
 	} else {
 		uint64_t key = (uint64_t)parent << 32 | key_frame;
 
-		for (size_t j = hash_u64(key) & (w->cslots_cap - 1); w->cslots[j].gen == w->cgen;
-		     j = (j + 1) & (w->cslots_cap - 1))
+		for (size_t j = pp_probe_start(hash_u64(key), w->cslots_cap);
+		     w->cslots[j].gen == w->cgen; j = pp_probe_next(j, w->cslots_cap))
 			if (w->cslots[j].key == key)
 				return w->cslots[j].id;
 	}

@@ -87,7 +87,8 @@ static long entry_for(struct report *w, const struct key *k, const struct pyperf
 	if ((w->nr_entries + 1) * 2 > w->slots_cap &&
 	    pp_hslots_grow(&w->slots, &w->slots_cap, 1024))
 		return -1;
-	for (j = h & (w->slots_cap - 1); w->slots[j].idx; j = (j + 1) & (w->slots_cap - 1)) {
+	for (j = pp_probe_start(h, w->slots_cap); w->slots[j].idx;
+	     j = pp_probe_next(j, w->slots_cap)) {
 		if (w->slots[j].hash == h &&
 		    !memcmp(&w->entries[w->slots[j].idx - 1].key, k, sizeof(*k)))
 			return w->slots[j].idx - 1;

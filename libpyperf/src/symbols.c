@@ -92,10 +92,10 @@ static int dsos_rehash(struct pyperf_symbols *s, size_t ncap)
 	if (!slots)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->nr_dsos; i++) {
-		size_t j = s->dsos[i]->key & (ncap - 1);
+		size_t j = pp_probe_start(s->dsos[i]->key, ncap);
 
 		while (slots[j])
-			j = (j + 1) & (ncap - 1);
+			j = pp_probe_next(j, ncap);
 		slots[j] = (uint32_t)i + 1;
 	}
 	free(s->slots);
@@ -155,7 +155,8 @@ struct pyperf_dso *symbols_add_dso(struct pyperf_symbols *s, const char *name,
 	if ((s->nr_dsos + 1) * 2 > s->slots_cap &&
 	    dsos_rehash(s, s->slots_cap ? s->slots_cap * 2 : 64))
 		return NULL;
-	for (j = key & (s->slots_cap - 1); s->slots[j]; j = (j + 1) & (s->slots_cap - 1)) {
+	for (j = pp_probe_start(key, s->slots_cap); s->slots[j];
+	     j = pp_probe_next(j, s->slots_cap)) {
 		d = s->dsos[s->slots[j] - 1];
 		if (d->key == key && dso_matches(d, name, bid, bid_size))
 			return d;

@@ -528,8 +528,8 @@ static const struct pyperf_symbol *mapped_at(struct symtab *t, size_t i)
 		t->nomem = true;
 		return NULL;
 	}
-	for (j = hash_u64(i + 1) & (t->made_cap - 1); t->made[j].idx1;
-	     j = (j + 1) & (t->made_cap - 1))
+	for (j = pp_probe_start(hash_u64(i + 1), t->made_cap); t->made[j].idx1;
+	     j = pp_probe_next(j, t->made_cap))
 		if (t->made[j].idx1 == i + 1)
 			return t->made[j].sym;
 	s = pp_arena_alloc_raw(&t->names, sizeof(*s));

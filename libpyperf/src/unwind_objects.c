@@ -243,8 +243,8 @@ const struct cfi_rule *pyperf_unwind_rule_for(struct pyperf_unwinder *u, struct 
 
 	if ((o->nr_rules + 1) * 2 > o->slots_cap && rule_slots_grow(o))
 		goto nomem;
-	for (j = hash_u64(vaddr) & (o->slots_cap - 1); o->slots[j].idx;
-	     j = (j + 1) & (o->slots_cap - 1))
+	for (j = pp_probe_start(hash_u64(vaddr), o->slots_cap); o->slots[j].idx;
+	     j = pp_probe_next(j, o->slots_cap))
 		if (o->slots[j].pc == vaddr) {
 			r = &o->rules[o->slots[j].idx - 1];
 			return r->valid ? r : NULL;

@@ -57,7 +57,8 @@ static int64_t str_index(struct pwriter *w, const char *s)
 	if ((w->nr_strs + 1) * 2 > w->sslots_cap &&
 	    pp_hslots_grow(&w->sslots, &w->sslots_cap, 1024))
 		return -1;
-	for (j = h & (w->sslots_cap - 1); w->sslots[j].idx; j = (j + 1) & (w->sslots_cap - 1))
+	for (j = pp_probe_start(h, w->sslots_cap); w->sslots[j].idx;
+	     j = pp_probe_next(j, w->sslots_cap))
 		if (w->sslots[j].hash == h && !strcmp(w->strs[w->sslots[j].idx - 1], s))
 			return w->sslots[j].idx - 1;
 	if (PP_GROW(w->strs, w->cap_strs, w->nr_strs + 1))
@@ -93,7 +94,8 @@ static uint64_t function_id(struct pwriter *w, int64_t name, int64_t file)
 
 	if ((w->nr_funcs + 1) * 2 > w->fslots_cap && fslots_grow(w))
 		return 0;
-	for (j = h & (w->fslots_cap - 1); w->fslots[j].id; j = (j + 1) & (w->fslots_cap - 1))
+	for (j = pp_probe_start(h, w->fslots_cap); w->fslots[j].id;
+	     j = pp_probe_next(j, w->fslots_cap))
 		if (w->fslots[j].name == name && w->fslots[j].file == file)
 			return w->fslots[j].id;
 	f = pp_arena_alloc(&w->arena, sizeof(*f));

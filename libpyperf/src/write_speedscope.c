@@ -84,7 +84,8 @@ static int64_t frame_of(struct swriter *w, uint32_t id)
 		h = hash_bytes(file, strlen(file), h ^ 1);
 	if ((json_array_size(w->frames) + 1) * 2 > w->slots_cap && slots_grow(w))
 		return -1;
-	for (j = h & (w->slots_cap - 1); w->slots[j].idx; j = (j + 1) & (w->slots_cap - 1)) {
+	for (j = pp_probe_start(h, w->slots_cap); w->slots[j].idx;
+	     j = pp_probe_next(j, w->slots_cap)) {
 		struct sframe_slot *s = &w->slots[j];
 
 		if (s->hash == h && !strcmp(s->name, name) &&

@@ -92,8 +92,8 @@ static uint32_t child(struct svg *g, uint32_t parent, const char *name, uint8_t 
 
 	if ((g->nr_nodes + 1) * 2 > g->slots_cap && slots_grow(g))
 		return 0;
-	for (j = hash_u64(key) & (g->slots_cap - 1); g->slots[j].id;
-	     j = (j + 1) & (g->slots_cap - 1)) {
+	for (j = pp_probe_start(hash_u64(key), g->slots_cap); g->slots[j].id;
+	     j = pp_probe_next(j, g->slots_cap)) {
 		struct fnode *n = &g->nodes[g->slots[j].id];
 
 		if (g->slots[j].key == key && n->parent == parent && n->name == name)
