@@ -145,6 +145,9 @@ uint64_t pyperf_data_record_time(struct pyperf_data *d, const void *p);
 /* A writer on @fd (consumed; -1: in memory), @path naming it in errors. */
 struct pyperf_data_writer *pyperf_data_writer_open_fd(int fd, const char *path,
 						      struct pyperf_error *err);
+/* From now on, pack records into COMPRESSED records (see
+ * pyperf_data_writer_opts.compression): 0, -EOPNOTSUPP, -EINVAL, -ENOMEM. */
+int pyperf_data_writer_set_compression(struct pyperf_data_writer *w, int level, size_t max_chunk);
 
 /* Frees the decompressed chunks that no queued record with a sequence
  * number of @min_seq or more can point into (the queue's lowest; d->seq

@@ -224,5 +224,6 @@ PYPERF_API int pyperf_data__decode(struct pyperf_data *d, const void *rec, size_
 	ret = pyperf_data_decode(d, rec, size, 0);
 	if (ret == 1)
 		*out = &d->rec;
-	return pyperf_err(ret);
+	/* malformed (and counted): an error here, where 0 would read as "end" */
+	return pyperf_err(ret ? ret : -EBADMSG);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "internal.h"
+#include "data_internal.h"
 #include <pyperf/data.h>
 #ifdef HAVE_ZSTD
 #include <zstd.h>
@@ -113,11 +114,25 @@ struct pyperf_data_writer *pyperf_data_writer_open_fd(int fd, const char *path,
 	return w;
 }
 
-PYPERF_API struct pyperf_data_writer *pyperf_data_writer__open(const char *path,
-							       struct pyperf_error *err)
+PYPERF_API struct pyperf_data_writer *
+pyperf_data_writer__open(const char *path, const struct pyperf_data_writer_opts *opts,
+			 struct pyperf_error *err)
 {
-	int fd = -1;
+	struct pyperf_data_writer *w;
+	int fd = -1, level = OPTS_GET(opts, compression, 0), ret;
 
+	if (!OPTS_VALID(opts, pyperf_data_writer_opts) || level < 0 || level > 22) {
+		pyperf_error_set(err, -EINVAL, PYPERF_NO_OFFSET, path ? path : "(memory)",
+				 "invalid writer options");
+		return pyperf_err_ptr(-EINVAL);
+	}
+#ifndef HAVE_ZSTD
+	if (level) {
+		pyperf_error_set(err, -EOPNOTSUPP, PYPERF_NO_OFFSET, path ? path : "(memory)",
+				 "compression is not available in this build");
+		return pyperf_err_ptr(-EOPNOTSUPP);
+	}
+#endif
 	if (path) {
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd < 0) {
@@ -128,7 +143,16 @@ PYPERF_API struct pyperf_data_writer *pyperf_data_writer__open(const char *path,
 			return pyperf_err_ptr(-e);
 		}
 	}
-	return pyperf_data_writer_open_fd(fd, path, err);
+	w = pyperf_data_writer_open_fd(fd, path, err);
+	if (w && level &&
+	    (ret = pyperf_data_writer_set_compression(w, level,
+						      OPTS_GET(opts, compression_chunk, 0)))) {
+		pyperf_error_set(err, ret, PYPERF_NO_OFFSET, path ? path : "(memory)", "%s",
+				 strerror(-ret));
+		pyperf_data_writer__close(w);
+		return pyperf_err_ptr(ret);
+	}
+	return w;
 }
 
 PYPERF_API int pyperf_data_writer__add_attr(struct pyperf_data_writer *w, const void *attr,
@@ -293,8 +317,7 @@ static int flush_raw(struct pyperf_data_writer *w)
 	return ret;
 }
 
-PYPERF_API int pyperf_data_writer__set_compression(struct pyperf_data_writer *w, int level,
-						   size_t max_chunk)
+int pyperf_data_writer_set_compression(struct pyperf_data_writer *w, int level, size_t max_chunk)
 {
 #ifdef HAVE_ZSTD
 	if (level < 1 || level > 22)

@@ -352,13 +352,17 @@ PYPERF_API struct pyperf_thread *pyperf_machine__findnew_thread(struct pyperf_ma
 /* ---- construction ------------------------------------------------------------------ */
 
 PYPERF_API struct pyperf_machine *pyperf_machine__new(struct pyperf_symbols *syms,
-						      const struct pyperf_data *data)
+						      const struct pyperf_machine_opts *opts)
 {
-	struct pyperf_machine *m = pp_calloc(1, sizeof(*m));
+	const struct pyperf_data *data = OPTS_GET(opts, data, NULL);
 	const struct pyperf_build_id *kbid = NULL;
+	struct pyperf_machine *m;
 
+	if (!OPTS_VALID(opts, pyperf_machine_opts))
+		return pyperf_err_ptr(-EINVAL);
+	m = pp_calloc(1, sizeof(*m));
 	if (!m)
-		return NULL;
+		return pyperf_err_ptr(-ENOMEM);
 	m->syms = syms;
 	m->data = data;
 	pp_strtab_init(&m->comms);

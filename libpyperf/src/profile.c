@@ -35,7 +35,7 @@ PYPERF_API struct pyperf_profile *pyperf_profile__new(struct pyperf_symbols *sym
 	p->raw_outer = p->opts.max_stack_outer && p->opts.view == PYPERF_VIEW_NATIVE;
 	p->max_unwind = p->opts.max_unwind ? p->opts.max_unwind : p->max_raw;
 	if (!p->opts.no_unwind) {
-		p->unwinder = pyperf_unwinder__new();
+		p->unwinder = pyperf_unwinder__new(NULL);
 		p->uips = pp_calloc(p->max_unwind, sizeof(*p->uips));
 		if (!p->unwinder || !p->uips)
 			goto fail;
@@ -272,6 +272,26 @@ PYPERF_API int pyperf_weight__parse(const char *s, enum pyperf_weight *out)
 		}
 	}
 	return pyperf_err(-EINVAL);
+}
+
+static const char *const view_names[] = {[PYPERF_VIEW_MIXED] = "mixed",
+					 [PYPERF_VIEW_NATIVE] = "native",
+					 [PYPERF_VIEW_PYTHON] = "python"};
+
+PYPERF_API int pyperf_view__parse(const char *s, enum pyperf_view *out)
+{
+	for (size_t i = 0; s && i < ARRAY_SIZE(view_names); i++) {
+		if (!strcmp(s, view_names[i])) {
+			*out = (enum pyperf_view)i;
+			return 0;
+		}
+	}
+	return pyperf_err(-EINVAL);
+}
+
+PYPERF_API const char *pyperf_view__name(enum pyperf_view view)
+{
+	return (unsigned)view < ARRAY_SIZE(view_names) ? view_names[view] : "?";
 }
 
 PYPERF_API uint64_t pyperf_profile__lost(const struct pyperf_profile *p)

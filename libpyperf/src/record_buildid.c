@@ -13,7 +13,8 @@ int pyperf_recorder_scan_recording(struct pyperf_recorder *r, struct hit_dso **h
 {
 	struct pyperf_symbols *syms = pyperf_symbols__new(NULL);
 	struct pyperf_data *d = syms ? pyperf_data__open(r->write_path, NULL, NULL) : NULL;
-	struct pyperf_machine *m = d ? pyperf_machine__new(syms, d) : NULL;
+	PYPERF_OPTS(pyperf_machine_opts, mopts, .data = d);
+	struct pyperf_machine *m = d ? pyperf_machine__new(syms, &mopts) : NULL;
 	const struct pyperf_record *rec;
 	size_t cap_hits = 0, cap_pids = 0;
 	struct pyperf_dso *last = NULL;

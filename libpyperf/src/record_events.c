@@ -332,11 +332,12 @@ int pyperf_recorder_open_events(struct pyperf_recorder *r, bool launch, struct p
  */
 static int setup_online(struct pyperf_recorder *r, const uint64_t *ids, size_t n)
 {
+	PYPERF_OPTS(pyperf_unwinder_opts, uopts, .live = true);
 	const void *buf;
 	size_t size;
 	int ret;
 
-	r->decoder_w = pyperf_data_writer__open(NULL, NULL);
+	r->decoder_w = pyperf_data_writer__open(NULL, NULL, NULL);
 	if (!r->decoder_w)
 		return -ENOMEM;
 	if ((ret = pyperf_data_writer__add_attr(r->decoder_w, &r->attr, sizeof(r->attr), ids, n,
@@ -350,9 +351,7 @@ static int setup_online(struct pyperf_recorder *r, const uint64_t *ids, size_t n
 	r->decoder = pyperf_data__open_mem(buf, size, "ring buffer", NULL, NULL);
 	r->syms = pyperf_symbols__new(NULL);
 	r->machine = r->syms ? pyperf_machine__new(r->syms, NULL) : NULL;
-	r->unwinder = pyperf_unwinder__new();
-	if (r->unwinder)
-		pyperf_unwinder__set_live(r->unwinder, true);
+	r->unwinder = pyperf_unwinder__new(&uopts);
 	r->uips = pp_calloc(MAX_UNWIND, sizeof(*r->uips));
 	r->outbuf = pp_calloc(65536 / 8 + 2, sizeof(*r->outbuf));
 	pp_arena_init(&r->pass_arena[0], 1 << 20);
@@ -419,7 +418,7 @@ int pyperf_recorder_write_attrs(struct pyperf_recorder *r, struct pyperf_error *
 	/* Only when asked, as perf record: hotspot's perfparser (1.3, Debian
 	 * 12) skips COMPRESSED records and would show an empty profile. */
 	level = r->o.compression > 0 ? r->o.compression : 0;
-	if (level && !pyperf_data_writer__set_compression(r->w, level, 256 * 1024))
+	if (level && !pyperf_data_writer_set_compression(r->w, level, 256 * 1024))
 		r->stats.compression = level;
 	else if (level && r->o.compression > 0)
 		pyperf_recorder_note(

@@ -19,7 +19,7 @@
 #include "symbols_internal.h"
 
 #define HIERARCHY_INDENT 3
-#define MAX_KEYS 8
+#define MAX_KEYS PYPERF_REPORT_MAX_SORT_KEYS
 #define ADDR_WIDTH 16 /* hex digits of an unresolved address */
 
 /* ---- entries --------------------------------------------------------------------- */
@@ -73,7 +73,7 @@ struct report {
 	FILE *out;
 	enum pyperf_sort_key keys[MAX_KEYS];
 	size_t nr_keys;
-	enum pyperf_field fields[16];
+	enum pyperf_field fields[PYPERF_REPORT_MAX_FIELDS];
 	size_t nr_fields;
 	bool children;
 	bool caller;

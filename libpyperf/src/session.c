@@ -160,7 +160,8 @@ static void add_file_stats(struct pyperf_profile *p, struct pyperf_machine *m,
 PYPERF_API int pyperf_profile__add_data(struct pyperf_profile *p, struct pyperf_data *data,
 					struct pyperf_error *err)
 {
-	struct pyperf_machine *m = pyperf_machine__new(p->syms, data);
+	PYPERF_OPTS(pyperf_machine_opts, mopts, .data = data);
+	struct pyperf_machine *m = pyperf_machine__new(p->syms, &mopts);
 	int ret;
 
 	if (!m)

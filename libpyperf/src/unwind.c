@@ -33,11 +33,6 @@ static const int8_t perf_to_dwarf[24] = {
 };
 /* clang-format on */
 
-PYPERF_API void pyperf_unwinder__set_live(struct pyperf_unwinder *u, bool live)
-{
-	u->live = live;
-}
-
 /* CPython's trampoline: sub $8,%rsp; call *%rcx; add $8,%rsp; ret */
 static const uint8_t cpython_trampoline[11] = {0x48, 0x83, 0xec, 0x08, 0xff, 0xd1,
 					       0x48, 0x83, 0xc4, 0x08, 0xc3};
@@ -107,10 +102,16 @@ PYPERF_API const char *pyperf_unwind_stop__name(enum pyperf_unwind_stop stop)
 	return stop < PYPERF_UNWIND_NR_STOPS ? names[stop] : "?";
 }
 
-PYPERF_API struct pyperf_unwinder *pyperf_unwinder__new(void)
+PYPERF_API struct pyperf_unwinder *pyperf_unwinder__new(const struct pyperf_unwinder_opts *opts)
 {
-	struct pyperf_unwinder *u = pp_calloc(1, sizeof(*u));
+	struct pyperf_unwinder *u;
 
+	if (!OPTS_VALID(opts, pyperf_unwinder_opts))
+		return pyperf_err_ptr(-EINVAL);
+	u = pp_calloc(1, sizeof(*u));
+	if (!u)
+		return pyperf_err_ptr(-ENOMEM);
+	u->live = OPTS_GET(opts, live, false);
 	elf_version(EV_CURRENT);
 	return u;
 }

@@ -45,11 +45,6 @@ static json_t *u64(uint64_t v)
 	return json_integer((json_int_t)v);
 }
 
-static const char *view_name(enum pyperf_view v)
-{
-	return v == PYPERF_VIEW_NATIVE ? "native" : v == PYPERF_VIEW_PYTHON ? "python" : "mixed";
-}
-
 static int64_t frame_entry(struct jwriter *w, uint32_t id)
 {
 	const struct pyperf_frame *f = pyperf_profile__frame(w->p, id);
@@ -172,7 +167,7 @@ static json_t *metadata(struct jwriter *w)
 	    set(m, "command",
 		cmd ? json_string(pp_utf8_clean(&w->labels.arena, cmd, strlen(cmd)))
 		    : json_null()) ||
-	    set(m, "view", json_string(view_name(pyperf_profile__view(w->p)))) ||
+	    set(m, "view", json_string(pyperf_view__name(pyperf_profile__view(w->p)))) ||
 	    set(m, "files", u64(st->files)) || set(m, "samples", u64(st->samples)) ||
 	    set(m, "samples_filtered", u64(st->samples_filtered)) ||
 	    set(m, "lost_samples", u64(st->lost_samples)) ||

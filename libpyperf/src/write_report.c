@@ -63,8 +63,9 @@ PYPERF_API int pyperf_field__parse(const char *s, enum pyperf_field *fields, siz
 	    PYPERF_FIELD_OVERHEAD, PYPERF_FIELD_CHILDREN, PYPERF_FIELD_SAMPLE, PYPERF_FIELD_PERIOD,
 	    PYPERF_FIELD_COMM,	   PYPERF_FIELD_PID,	  PYPERF_FIELD_TID,    PYPERF_FIELD_DSO,
 	    PYPERF_FIELD_SYM,	   PYPERF_FIELD_SYM};
-	int tmp[16];
-	int n = parse_list(s, names, values, ARRAY_SIZE(names), tmp, MIN(max, (size_t)16));
+	int tmp[PYPERF_REPORT_MAX_FIELDS];
+	int n = parse_list(s, names, values, ARRAY_SIZE(names), tmp,
+			   MIN(max, (size_t)PYPERF_REPORT_MAX_FIELDS));
 
 	for (int i = 0; i < n; i++)
 		fields[i] = (enum pyperf_field)tmp[i];

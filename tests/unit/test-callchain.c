@@ -106,7 +106,7 @@ static void sample(struct pyperf_data_writer *w, uint64_t time, const uint64_t *
 
 static void *recording(size_t *size)
 {
-	struct pyperf_data_writer *w = pyperf_data_writer__open(NULL, NULL);
+	struct pyperf_data_writer *w = pyperf_data_writer__open(NULL, NULL, NULL);
 	struct perf_event_attr a = {0};
 	uint64_t id = 1;
 	/* whole; marked stack-copy; ends outside every mapping; at the

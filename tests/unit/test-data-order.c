@@ -122,7 +122,7 @@ static size_t read_back(const struct script *s, uint64_t *out, void **bufp)
 	    .config = PERF_COUNT_SW_CPU_CLOCK,
 	    .sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME,
 	};
-	struct pyperf_data_writer *w = pyperf_data_writer__open(NULL, NULL);
+	struct pyperf_data_writer *w = pyperf_data_writer__open(NULL, NULL, NULL);
 	struct pyperf_data *d;
 	const struct pyperf_record *r;
 	const void *buf;
@@ -261,7 +261,8 @@ TEST(compressed_chunks_freed_as_delivered)
 	    .config = PERF_COUNT_SW_CPU_CLOCK,
 	    .sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME,
 	};
-	struct pyperf_data_writer *w = pyperf_data_writer__open(NULL, NULL);
+	PYPERF_OPTS(pyperf_data_writer_opts, wopts, .compression = 1);
+	struct pyperf_data_writer *w = pyperf_data_writer__open(NULL, &wopts, NULL);
 	struct pyperf_data *d;
 	const struct pyperf_record *r;
 	const void *buf;
@@ -271,10 +272,6 @@ TEST(compressed_chunks_freed_as_delivered)
 	bool sorted = true;
 
 	REQUIRE(w && !pyperf_data_writer__add_attr(w, &attr, sizeof(attr), &id, 1, "cpu-clock"));
-	if (pyperf_data_writer__set_compression(w, 1, 0) == -EOPNOTSUPP) {
-		pyperf_data_writer__close(w);
-		return; /* no zstd here */
-	}
 	for (size_t i = 0; i < nr; i++)
 		REQUIRE(!write_sample(w, 0x400000 + (i * 2654435761u) % 4096, 1000 + i,
 				      i % 2000 == 1999));

@@ -209,7 +209,7 @@ static void switch_in(struct pyperf_data_writer *w, uint32_t tid, uint64_t time)
  */
 static struct pyperf_data *story(bool good_tracing, long cut, void **keep)
 {
-	struct pyperf_data_writer *w = pyperf_data_writer__open(NULL, NULL);
+	struct pyperf_data_writer *w = pyperf_data_writer__open(NULL, NULL, NULL);
 	struct buf tb;
 	const void *mem;
 	size_t size;

@@ -986,13 +986,7 @@ int main(int argc, char **argv)
 			stats = true;
 			break;
 		case OPT_VIEW:
-			if (!strcmp(optarg, "mixed"))
-				popts.view = PYPERF_VIEW_MIXED;
-			else if (!strcmp(optarg, "python"))
-				popts.view = PYPERF_VIEW_PYTHON;
-			else if (!strcmp(optarg, "native"))
-				popts.view = PYPERF_VIEW_NATIVE;
-			else
+			if (pyperf_view__parse(optarg, &popts.view))
 				FAIL(bad_usage("--view wants python, mixed or native, not '%s'",
 					       optarg));
 			break;

@@ -293,7 +293,6 @@ struct pyperf_record {
 	uint64_t offset;
 	const void *data;
 	const struct pyperf_attr *attr;
-	struct pyperf_sample sample;
 	union {
 		struct pyperf_record_mmap mmap;
 		struct pyperf_record_comm comm;
@@ -302,6 +301,8 @@ struct pyperf_record {
 		struct pyperf_record_ksymbol ksymbol;
 		struct pyperf_record_throttle throttle;
 	};
+	/* last: fields appended to struct pyperf_sample move nothing else */
+	struct pyperf_sample sample;
 };
 
 /* Header feature bits (HEADER_*), numbered as perf numbers them. */
@@ -558,8 +559,9 @@ PYPERF_API int pyperf_data__parse_sample(const struct pyperf_attr *attr, const v
  * @size: its size.
  * @out: set to the decoded record, valid until the next call on @data.
  *
- * Return: 1, 0 when the record is malformed (counted, as by the
- * iterators), or a negative errno.
+ * Return: 1, -EBADMSG when the record is malformed (counted, as by the
+ * iterators), -EINVAL for a size that is not the header's, or another
+ * negative errno.
  */
 PYPERF_API int pyperf_data__decode(struct pyperf_data *data, const void *rec, size_t size,
 				   const struct pyperf_record **out);
@@ -579,18 +581,38 @@ PYPERF_API const char *pyperf_record_type__name(uint32_t type);
  */
 struct pyperf_data_writer;
 
+struct pyperf_data_writer_opts {
+	size_t sz;
+	/*
+	 * zstd level 1-22: records are packed into zstd-compressed
+	 * PERF_RECORD_COMPRESSED records (as perf record -z); the COMPRESSED
+	 * feature tells readers how. Each packed batch is a complete zstd frame
+	 * of at most compression_chunk bytes of records, ended at every
+	 * FINISHED_ROUND and flush, so a writer killed mid-way leaves readable
+	 * data. 0: not compressed.
+	 */
+	int compression;
+	/* bytes of records per frame (perf's mmap_len); 0: 256 KiB */
+	size_t compression_chunk;
+	size_t : 0;
+};
+#define pyperf_data_writer_opts__last_field compression_chunk
+
 /**
  * pyperf_data_writer__open() - start writing @path (created or truncated,
  * mode 0600).
  * @path: output file, or NULL to build the file in memory
  *	  (see pyperf_data_writer__buffer()).
+ * @opts: NULL for the defaults (uncompressed).
  * @err: filled on failure; may be NULL.
  *
  * Return: a writer to free with pyperf_data_writer__close(), or NULL with
- * errno set.
+ * errno set (EINVAL: a compression level out of range or unknown opts;
+ * EOPNOTSUPP: compression asked of a build without zstd).
  */
-PYPERF_API struct pyperf_data_writer *pyperf_data_writer__open(const char *path,
-							       struct pyperf_error *err);
+PYPERF_API struct pyperf_data_writer *
+pyperf_data_writer__open(const char *path, const struct pyperf_data_writer_opts *opts,
+			 struct pyperf_error *err);
 
 /**
  * pyperf_data_writer__add_attr() - describe an event. All attrs come
@@ -634,20 +656,6 @@ PYPERF_API int pyperf_data_writer__add_feature_string(struct pyperf_data_writer 
  * Return: 0 or a negative errno.
  */
 PYPERF_API int pyperf_data_writer__finish(struct pyperf_data_writer *w);
-
-/**
- * pyperf_data_writer__set_compression() - from now on, pack records into
- * zstd-compressed PERF_RECORD_COMPRESSED records (as perf record -z); the
- * COMPRESSED feature tells readers how. Each packed batch is a complete
- * zstd frame of at most @max_chunk bytes of records, ended at every
- * FINISHED_ROUND and flush, so a writer killed mid-way leaves readable data.
- * @level: zstd level 1-22.
- * @max_chunk: bytes of records per frame (perf's mmap_len); 0: 256 KiB.
- *
- * Return: 0, -EOPNOTSUPP when built without zstd, -EINVAL, -ENOMEM.
- */
-PYPERF_API int pyperf_data_writer__set_compression(struct pyperf_data_writer *w, int level,
-						   size_t max_chunk);
 
 /**
  * pyperf_data_writer__flush() - put buffered records into the file, so that

@@ -43,17 +43,25 @@ struct pyperf_addr_loc {
 struct pyperf_machine;
 struct pyperf_thread;
 
+struct pyperf_machine_opts {
+	size_t sz;
+	/* the recording (borrowed; gives build ids and the kernel release), or
+	 * NULL (records decoded as they come, e.g. from ring buffers) */
+	const struct pyperf_data *data;
+	size_t : 0;
+};
+#define pyperf_machine_opts__last_field data
+
 /**
  * pyperf_machine__new() - an empty machine.
  * @syms: symbol cache to take dsos from (borrowed; must outlive the machine).
- * @data: the recording (borrowed; gives build ids and the kernel release),
- *	  or NULL.
+ * @opts: NULL for the defaults.
  *
- * Return: a new machine to free with pyperf_machine__free(), or NULL
- * (ENOMEM). Not thread-safe.
+ * Return: a new machine to free with pyperf_machine__free(), or NULL with
+ * errno set (ENOMEM; EINVAL for unknown opts). Not thread-safe.
  */
 PYPERF_API struct pyperf_machine *pyperf_machine__new(struct pyperf_symbols *syms,
-						      const struct pyperf_data *data);
+						      const struct pyperf_machine_opts *opts);
 
 /** pyperf_machine__free() - free; NULL is accepted. */
 PYPERF_API void pyperf_machine__free(struct pyperf_machine *m);

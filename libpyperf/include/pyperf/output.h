@@ -65,16 +65,20 @@ enum pyperf_callchain_order {
 	PYPERF_ORDER_CALLEE,
 };
 
+/* The most sort keys and fields a report takes (more: -EINVAL). */
+#define PYPERF_REPORT_MAX_SORT_KEYS 8
+#define PYPERF_REPORT_MAX_FIELDS 16
+
 struct pyperf_report_opts {
 	size_t sz;
 	const enum pyperf_sort_key *sort; /* default comm,dso,sym */
-	size_t nr_sort;
-	const enum pyperf_field *fields; /* default: overhead (+children) + sort keys */
-	size_t nr_fields;
-	bool hierarchy;	      /* nested levels, one per sort key */
-	bool no_children;     /* no Children column (hierarchy implies it) */
-	bool show_nr_samples; /* add a Samples column (perf -n) */
-	bool no_header;	      /* omit the "# Samples: ..." block */
+	size_t nr_sort;			  /* at most PYPERF_REPORT_MAX_SORT_KEYS */
+	const enum pyperf_field *fields;  /* default: overhead (+children) + sort keys */
+	size_t nr_fields;		  /* at most PYPERF_REPORT_MAX_FIELDS */
+	bool hierarchy;			  /* nested levels, one per sort key */
+	bool no_children;		  /* no Children column (hierarchy implies it) */
+	bool show_nr_samples;		  /* add a Samples column (perf -n) */
+	bool no_header;			  /* omit the "# Samples: ..." block */
 	enum pyperf_callchain_mode callchain;
 	enum pyperf_callchain_order order;
 	double callchain_min_percent; /* branches below are hidden; default 0.5 */
@@ -389,14 +393,16 @@ PYPERF_API bool pyperf_format__is_binary(enum pyperf_format f);
  * pyperf_sort_key__parse() - parse "comm,dso,sym" into keys.
  * @s: the list.
  * @keys: receives up to @max keys.
- * @max: capacity of @keys.
+ * @max: capacity of @keys (PYPERF_REPORT_MAX_SORT_KEYS is what a report
+ *	 takes; a longer list is -EINVAL).
  *
  * Return: the number of keys, or -EINVAL naming nothing (the caller prints
  * the list); unknown names and empty items are errors.
  */
 PYPERF_API int pyperf_sort_key__parse(const char *s, enum pyperf_sort_key *keys, size_t max);
 
-/** pyperf_field__parse() - parse "overhead,sample,comm,dso,sym" likewise. */
+/** pyperf_field__parse() - parse "overhead,sample,comm,dso,sym" likewise
+ * (at most PYPERF_REPORT_MAX_FIELDS are taken). */
 PYPERF_API int pyperf_field__parse(const char *s, enum pyperf_field *fields, size_t max);
 
 #ifdef __cplusplus

@@ -358,6 +358,15 @@ PYPERF_API bool pyperf_profile__event_in_ns(const struct pyperf_profile *p, uint
 PYPERF_API int pyperf_weight__parse(const char *s, enum pyperf_weight *out);
 
 /**
+ * pyperf_view__parse() - "mixed", "native" or "python".
+ * Return: 0 or -EINVAL.
+ */
+PYPERF_API int pyperf_view__parse(const char *s, enum pyperf_view *out);
+
+/** pyperf_view__name() - "mixed", "native", "python"; "?" otherwise. */
+PYPERF_API const char *pyperf_view__name(enum pyperf_view view);
+
+/**
  * pyperf_profile__lost() - lost samples as perf report's header counts
  * them: the sum of LOST_SAMPLES records (which perf record and
  * pyperf-record write at the end). Files with LOST records only count 0

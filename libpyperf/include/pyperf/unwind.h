@@ -55,13 +55,29 @@ struct pyperf_unwind_stats {
 
 struct pyperf_unwinder;
 
+struct pyperf_unwinder_opts {
+	size_t sz;
+	/*
+	 * The sampled processes are still running (unwinding while recording):
+	 * JIT code whose runtime has not yet written its perf map or jitdump
+	 * entry is recognised by reading its machine code from the process
+	 * (needs the right to read its memory, as a debugger).
+	 */
+	bool live;
+	size_t : 0;
+};
+#define pyperf_unwinder_opts__last_field live
+
 /**
  * pyperf_unwinder__new() - an unwinder; it caches the CFI of every object it
  * meets (opened files, decoded rules), so keep one for a whole recording.
+ * @opts: NULL for the defaults (a recording read after the fact).
  *
- * Return: a new unwinder, or NULL (ENOMEM). Not thread-safe.
+ * Return: a new unwinder, or NULL with errno set (ENOMEM; EINVAL for opts
+ * from a newer header with fields set that this library does not know).
+ * Not thread-safe.
  */
-PYPERF_API struct pyperf_unwinder *pyperf_unwinder__new(void);
+PYPERF_API struct pyperf_unwinder *pyperf_unwinder__new(const struct pyperf_unwinder_opts *opts);
 
 /** pyperf_unwinder__free() - free; NULL is accepted. */
 PYPERF_API void pyperf_unwinder__free(struct pyperf_unwinder *u);
@@ -83,14 +99,6 @@ PYPERF_API void pyperf_unwinder__free(struct pyperf_unwinder *u);
 PYPERF_API size_t pyperf_unwinder__unwind(struct pyperf_unwinder *u, struct pyperf_thread *thread,
 					  const struct pyperf_sample *sample, uint64_t *ips,
 					  size_t max, enum pyperf_unwind_stop *stop);
-
-/**
- * pyperf_unwinder__set_live() - the sampled processes are still running
- * (unwinding while recording): JIT code whose runtime has not yet written
- * its perf map or jitdump entry is recognised by reading its machine code
- * from the process (needs the right to read its memory, as a debugger).
- */
-PYPERF_API void pyperf_unwinder__set_live(struct pyperf_unwinder *u, bool live);
 
 /** pyperf_unwinder__stats() - counts so far. Borrowed. */
 PYPERF_API const struct pyperf_unwind_stats *
