@@ -181,3 +181,98 @@ int pyperf_data_decode(struct pyperf_data *d, const void *p, uint64_t size, uint
 		d->stats.lost_samples += r->lost.lost;
 	return 1;
 }
+
+/*
+ * A record that did not come from the file: 1, or -EBADMSG (malformed,
+ * counted), -ENOENT (its event id is none of the events', counted as
+ * unknown; perf drops these), -EINVAL (a size that is not the header's).
+ */
+static int decode_one(struct pyperf_data *d, const void *rec, size_t size,
+		      const struct pyperf_record **out)
+{
+	uint64_t malformed = d->stats.malformed_records;
+	int ret;
+
+	if (size < 8 || size > 65535 || (uintptr_t)rec % 8 ||
+	    load_u16((const uint8_t *)rec + 6) != size)
+		return pyperf_err(-EINVAL);
+	ret = pyperf_data_decode(d, rec, size, 0);
+	if (ret == 1)
+		*out = &d->rec;
+	else if (!ret) /* an error here, where 0 would read as "end" */
+		ret = d->stats.malformed_records != malformed ? -EBADMSG : -ENOENT;
+	return pyperf_err(ret);
+}
+
+PYPERF_API int pyperf_data__decode(struct pyperf_data *d, const void *rec, size_t size,
+				   const struct pyperf_record **out)
+{
+	return decode_one(d, rec, size, out);
+}
+
+/* ---- decoder: the events alone, for records from ring buffers -------------------------- */
+
+struct pyperf_decoder {
+	struct pyperf_data *d;
+};
+
+PYPERF_API struct pyperf_decoder *pyperf_decoder__new(const char *name)
+{
+	struct pyperf_decoder *dec = pp_calloc(1, sizeof(*dec));
+
+	if (!dec)
+		return pyperf_err_ptr(-ENOMEM);
+	dec->d = pyperf_data_new(name ? name : "ring buffer");
+	if (!dec->d) {
+		free(dec);
+		return pyperf_err_ptr(-ENOMEM);
+	}
+	return dec;
+}
+
+PYPERF_API int pyperf_decoder__add_attr(struct pyperf_decoder *dec, const void *attr,
+					size_t attr_size, const uint64_t *ids, size_t nr_ids,
+					const char *name)
+{
+	struct pyperf_data *d = dec->d;
+	struct attr_entry *e;
+	char *n = NULL;
+	int ret;
+
+	if (attr_size < ATTR_SIZE_VER0 || (nr_ids && !ids))
+		return pyperf_err(-EINVAL);
+	if (name && !(n = pp_strdup(name)))
+		return pyperf_err(-ENOMEM);
+	ret = pyperf_data_add_attr(d, attr, attr_size, (const uint8_t *)ids, nr_ids);
+	if (ret) {
+		free(n);
+		return pyperf_err(ret);
+	}
+	e = &d->attrs[d->nr_attrs - 1];
+	if (n) {
+		free(e->name);
+		e->name = n;
+	}
+	pyperf_data_refresh_attr_pointers(d);
+	pyperf_data_check_same_layout(d);
+	return 0;
+}
+
+PYPERF_API int pyperf_decoder__decode(struct pyperf_decoder *dec, const void *rec, size_t size,
+				      const struct pyperf_record **out)
+{
+	return decode_one(dec->d, rec, size, out);
+}
+
+PYPERF_API const struct pyperf_data_stats *pyperf_decoder__stats(const struct pyperf_decoder *dec)
+{
+	return pyperf_data__stats(dec->d);
+}
+
+PYPERF_API void pyperf_decoder__free(struct pyperf_decoder *dec)
+{
+	if (!dec)
+		return;
+	pyperf_data__close(dec->d);
+	free(dec);
+}

@@ -11,6 +11,7 @@
 
 #include <pyperf/data.h>
 #include "internal.h"
+#include "order_queue.h"
 #include "perf_file.h"
 
 /* Where a sample keeps its event id, and how long the sample_id trailer of
@@ -37,13 +38,6 @@ struct id_slot {
 };
 
 /* An entry of the time-ordering queue (data_order.c). */
-struct queued {
-	uint64_t time;
-	uint64_t seq; /* arrival order breaks ties, as in perf */
-	const void *rec;
-	uint64_t offset;
-};
-
 /* Records inflated from one COMPRESSED record. */
 struct decomp_chunk {
 	struct decomp_chunk *next;
@@ -110,14 +104,8 @@ struct pyperf_data {
 	uint8_t *carry;	      /* a record split across COMPRESSED records */
 	size_t carry_len, carry_cap;
 
-	/* time-ordered iteration: sorted runs, and a heap for the rest */
-	struct order_run {
-		struct queued *q;
-		size_t head, len, cap; /* queued: q[head..len) */
-	} runs[8];
-	unsigned nr_runs;
-	struct queued *heap;
-	size_t heap_len, heap_cap;
+	/* time-ordered iteration */
+	struct pyperf_order_queue queue;
 	uint64_t seq;
 	uint64_t max_time;
 	uint64_t next_flush;
@@ -143,6 +131,8 @@ void pyperf_data_handle_user_record(struct pyperf_data *d, const void *rec);
 uint64_t pyperf_data_record_time(struct pyperf_data *d, const void *p);
 
 /* A writer on @fd (consumed; -1: in memory), @path naming it in errors. */
+/* data_read.c: an empty reader (no file), named @name for messages. */
+struct pyperf_data *pyperf_data_new(const char *name);
 struct pyperf_data_writer *pyperf_data_writer_open_fd(int fd, const char *path,
 						      struct pyperf_error *err);
 /* From now on, pack records into COMPRESSED records (see

@@ -212,18 +212,3 @@ void pyperf_data_handle_user_record(struct pyperf_data *d, const void *rec)
 {
 	handle_user_record(d, rec, load_u16((const uint8_t *)rec + 6));
 }
-
-PYPERF_API int pyperf_data__decode(struct pyperf_data *d, const void *rec, size_t size,
-				   const struct pyperf_record **out)
-{
-	int ret;
-
-	if (size < 8 || size > 65535 || (uintptr_t)rec % 8 ||
-	    load_u16((const uint8_t *)rec + 6) != size)
-		return pyperf_err(-EINVAL);
-	ret = pyperf_data_decode(d, rec, size, 0);
-	if (ret == 1)
-		*out = &d->rec;
-	/* malformed (and counted): an error here, where 0 would read as "end" */
-	return pyperf_err(ret ? ret : -EBADMSG);
-}

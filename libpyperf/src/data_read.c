@@ -263,7 +263,7 @@ static int read_header(struct pyperf_data *d, const struct pyperf_data_open_opts
 	return 0;
 }
 
-static struct pyperf_data *data_new(const char *name)
+struct pyperf_data *pyperf_data_new(const char *name)
 {
 	struct pyperf_data *d = pp_calloc(1, sizeof(*d));
 
@@ -314,7 +314,7 @@ PYPERF_API struct pyperf_data *pyperf_data__open(const char *path,
 	    err);
 	if (fd < 0)
 		return pyperf_err_ptr(fd);
-	d = data_new(path);
+	d = pyperf_data_new(path);
 	if (!d) {
 		close(fd);
 		pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, path, "out of memory");
@@ -368,7 +368,7 @@ PYPERF_API struct pyperf_data *pyperf_data__open_mem(const void *buf, size_t siz
 		pyperf_error_set(err, -EINVAL, PYPERF_NO_OFFSET, name, "invalid argument");
 		return pyperf_err_ptr(-EINVAL);
 	}
-	d = data_new(name ? name : "<memory>");
+	d = pyperf_data_new(name ? name : "<memory>");
 	if (!d) {
 		pyperf_error_set(err, -ENOMEM, PYPERF_NO_OFFSET, name, "out of memory");
 		return pyperf_err_ptr(-ENOMEM);
@@ -416,9 +416,7 @@ PYPERF_API void pyperf_data__close(struct pyperf_data *d)
 		ZSTD_freeDStream(d->zstd);
 #endif
 	free(d->carry);
-	free(d->heap);
-	for (unsigned i = 0; i < d->nr_runs; i++)
-		free(d->runs[i].q);
+	pyperf_order_queue_free(&d->queue);
 	free(d->scratch);
 	pp_arena_free(&d->arena);
 	free(d->name);

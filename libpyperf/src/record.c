@@ -392,14 +392,13 @@ PYPERF_API void pyperf_recorder__free(struct pyperf_recorder *r)
 	/* never finished (the start failed): nothing is left behind */
 	if (r->temp_output && !r->keep_temp)
 		unlink(r->write_path);
-	pyperf_data__close(r->decoder);
-	pyperf_data_writer__close(r->decoder_w);
+	pyperf_decoder__free(r->decoder);
 	pyperf_machine__free(r->machine);
 	pyperf_unwinder__free(r->unwinder);
 	pyperf_symbols__free(r->syms);
 	free(r->uips);
 	free(r->outbuf);
-	free(r->heap);
+	pyperf_order_queue_free(&r->queue);
 	pp_arena_free(&r->pass_arena[0]);
 	pp_arena_free(&r->pass_arena[1]);
 	free(r->attach_pids);

@@ -9,17 +9,12 @@
 
 /* ---- online unwinding ---------------------------------------------------------------- */
 
-static bool q_less(const struct queued_rec *a, const struct queued_rec *b)
-{
-	return a->time < b->time || (a->time == b->time && a->seq < b->seq);
-}
-
 int pyperf_recorder_enqueue(struct pyperf_recorder *r, const union perf_event *ev)
 {
 	uint16_t size = ev->header.size;
 	uint64_t t = 0;
-	struct queued_rec q;
-	size_t i;
+	struct pyperf_queued q;
+	uint8_t *copy;
 
 	if (ev->header.type == PERF_RECORD_SAMPLE) {
 		if (size >= r->time_off + 8)
@@ -28,47 +23,18 @@ int pyperf_recorder_enqueue(struct pyperf_recorder *r, const union perf_event *e
 		/* from the sample_id pyperf_recorder_trailer */
 		memcpy(&t, (const uint8_t *)ev + size - r->trailer_time_back, 8);
 	}
-	q.rec = pp_arena_alloc_raw(&r->pass_arena[r->fill], size);
-	q.arena = r->fill;
-	if (!q.rec || PP_GROW(r->heap, r->heap_cap, r->heap_len + 1))
+	copy = pp_arena_alloc_raw(&r->pass_arena[r->fill], size);
+	if (!copy)
 		return -ENOMEM;
-	memcpy(q.rec, ev, size);
+	memcpy(copy, ev, size);
+	q = (struct pyperf_queued){t, r->seq, copy, r->fill, NULL};
+	if (pyperf_order_queue_push(&r->queue, &q))
+		return -ENOMEM;
+	r->seq++;
 	r->arena_live[r->fill]++;
-	q.time = t;
-	q.seq = r->seq++;
 	if (t > r->max_time)
 		r->max_time = t;
-	for (i = r->heap_len++; i;) {
-		size_t parent = (i - 1) / 2;
-
-		if (!q_less(&q, &r->heap[parent]))
-			break;
-		r->heap[i] = r->heap[parent];
-		i = parent;
-	}
-	r->heap[i] = q;
 	return 0;
-}
-
-static struct queued_rec dequeue(struct pyperf_recorder *r)
-{
-	struct queued_rec top = r->heap[0], last = r->heap[--r->heap_len];
-	size_t i = 0, n = r->heap_len;
-
-	for (;;) {
-		size_t l = 2 * i + 1, m;
-
-		if (l >= n)
-			break;
-		m = (l + 1 < n && q_less(&r->heap[l + 1], &r->heap[l])) ? l + 1 : l;
-		if (!q_less(&r->heap[m], &last))
-			break;
-		r->heap[i] = r->heap[m];
-		i = m;
-	}
-	if (n)
-		r->heap[i] = last;
-	return top;
 }
 
 /* check_unwind: the sample's REGS_USER and STACK_USER fields, as read, at
@@ -211,8 +177,10 @@ int pyperf_recorder_flush_queue(struct pyperf_recorder *r, uint64_t limit, size_
 	/* the budget counts real unwinds: shed and side-band records are cheap */
 	uint64_t start = r->stats.unwound - r->stats.switch_stacks_shed;
 
-	while (r->heap_len && r->heap[0].time <= limit) {
-		struct queued_rec q;
+	const struct pyperf_queued *top;
+
+	while ((top = pyperf_order_queue_peek(&r->queue)) && top->time <= limit) {
+		struct pyperf_queued q;
 		const struct pyperf_record *rec;
 		uint16_t size;
 		int ret;
@@ -221,10 +189,10 @@ int pyperf_recorder_flush_queue(struct pyperf_recorder *r, uint64_t limit, size_
 			r->backlog = true;
 			return 0;
 		}
-		q = dequeue(r);
-		r->arena_live[q.arena]--;
-		memcpy(&size, q.rec + 6, 2);
-		if (pyperf_data__decode(r->decoder, q.rec, size, &rec) != 1)
+		pyperf_order_queue_pop_until(&r->queue, limit, &q);
+		r->arena_live[q.tag]--;
+		memcpy(&size, (const uint8_t *)q.rec + 6, 2);
+		if (pyperf_decoder__decode(r->decoder, q.rec, size, &rec) != 1)
 			continue; /* malformed: nothing to write */
 		if (rec->type == PYPERF_RECORD_SAMPLE) {
 			ret = write_unwound(r, rec);
@@ -301,9 +269,9 @@ int pyperf_recorder_drain(struct pyperf_recorder *r)
 	if (r->online) {
 		/* Everything up to the newest time of the previous pass is safe:
 		 * no later pass can bring older records (perf's round rule). */
-		if (r->o.off_cpu && r->heap_len > SHED_ABOVE)
+		if (r->o.off_cpu && pyperf_order_queue_len(&r->queue) > SHED_ABOVE)
 			r->shedding = true;
-		else if (r->heap_len < SHED_UNTIL)
+		else if (pyperf_order_queue_len(&r->queue) < SHED_UNTIL)
 			r->shedding = false;
 		ret = pyperf_recorder_flush_queue(r, r->prev_max, UNWIND_BUDGET);
 		if (ret)

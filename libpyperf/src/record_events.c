@@ -333,22 +333,17 @@ int pyperf_recorder_open_events(struct pyperf_recorder *r, bool launch, struct p
 static int setup_online(struct pyperf_recorder *r, const uint64_t *ids, size_t n)
 {
 	PYPERF_OPTS(pyperf_unwinder_opts, uopts, .live = true);
-	const void *buf;
-	size_t size;
 	int ret;
 
-	r->decoder_w = pyperf_data_writer__open(NULL, NULL, NULL);
-	if (!r->decoder_w)
+	r->decoder = pyperf_decoder__new("ring buffer");
+	if (!r->decoder)
 		return -ENOMEM;
-	if ((ret = pyperf_data_writer__add_attr(r->decoder_w, &r->attr, sizeof(r->attr), ids, n,
-						r->event_name)) ||
+	if ((ret = pyperf_decoder__add_attr(r->decoder, &r->attr, sizeof(r->attr), ids, n,
+					    r->event_name)) ||
 	    (r->o.off_cpu &&
-	     (ret = pyperf_data_writer__add_attr(r->decoder_w, &r->sw_attr, sizeof(r->sw_attr),
-						 r->sw_ids, r->nr_sw_ids, "sched:sched_switch"))) ||
-	    (ret = pyperf_data_writer__finish(r->decoder_w)))
+	     (ret = pyperf_decoder__add_attr(r->decoder, &r->sw_attr, sizeof(r->sw_attr), r->sw_ids,
+					     r->nr_sw_ids, "sched:sched_switch"))))
 		return ret;
-	buf = pyperf_data_writer__buffer(r->decoder_w, &size);
-	r->decoder = pyperf_data__open_mem(buf, size, "ring buffer", NULL, NULL);
 	r->syms = pyperf_symbols__new(NULL);
 	r->machine = r->syms ? pyperf_machine__new(r->syms, NULL) : NULL;
 	r->unwinder = pyperf_unwinder__new(&uopts);

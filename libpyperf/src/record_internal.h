@@ -42,6 +42,7 @@
 #include "callchain.h"
 #include "binary.h"
 #include "data_internal.h"
+#include "order_queue.h"
 #include "internal.h"
 #include "tracing.h"
 #include "buildid_cache.h"
@@ -116,20 +117,16 @@ struct pyperf_recorder {
 
 	/* online unwinding (dwarf mode without raw_stacks) */
 	bool online;
-	struct perf_event_attr file_attr;     /* what the written samples hold */
-	struct pyperf_data_writer *decoder_w; /* an in-memory file with the kernel's attr */
-	struct pyperf_data *decoder;
+	struct perf_event_attr file_attr; /* what the written samples hold */
+	struct pyperf_decoder *decoder;	  /* the ring buffers' records, with the kernel's attrs */
 	struct pyperf_symbols *syms;
 	struct pyperf_machine *machine;
 	struct pyperf_unwinder *unwinder;
 	uint64_t *uips;
 	uint64_t *outbuf;
-	struct queued_rec {
-		uint64_t time, seq;
-		uint8_t *rec;
-		unsigned arena;
-	} * heap;
-	size_t heap_len, heap_cap;
+	/* records drained, until written in time order; a record's tag is
+	 * the arena holding its copy */
+	struct pyperf_order_queue queue;
 	uint64_t seq, max_time, prev_max;
 	/* Queued records live in two arenas: one fills while the other
 	 * drains; an arena is reused once none of its records is queued. */

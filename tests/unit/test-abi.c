@@ -113,6 +113,48 @@ TEST(malformed_record_is_an_error)
 	pyperf_data_writer__close(w);
 }
 
+TEST(decoder_without_a_file)
+{
+	struct perf_event_attr a =
+				   {
+				       .type = PERF_TYPE_SOFTWARE,
+				       .size = sizeof(a),
+				       .config = PERF_COUNT_SW_CPU_CLOCK,
+				       .sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP |
+						      PERF_SAMPLE_TID,
+				   },
+			       b = a;
+	uint64_t ida = 7, idb = 9;
+	struct pyperf_decoder *dec = pyperf_decoder__new(NULL);
+	const struct pyperf_record *r = NULL;
+	uint64_t rec[4] __attribute__((aligned(8))) = {0};
+	struct perf_event_header hdr = {PERF_RECORD_SAMPLE, PERF_RECORD_MISC_USER, sizeof(rec)};
+
+	b.config = PERF_COUNT_SW_TASK_CLOCK;
+	REQUIRE(dec);
+	CHECK_EQ(pyperf_decoder__add_attr(dec, &a, 8, &ida, 1, NULL), -EINVAL);
+	REQUIRE(!pyperf_decoder__add_attr(dec, &a, sizeof(a), &ida, 1, "cpu-clock"));
+	REQUIRE(!pyperf_decoder__add_attr(dec, &b, sizeof(b), &idb, 1, "task-clock"));
+	memcpy(rec, &hdr, sizeof(hdr));
+	rec[1] = 9;
+	rec[2] = 0x401000;
+	rec[3] = 5 | (6ULL << 32);
+	CHECK_EQ(pyperf_decoder__decode(dec, rec, sizeof(rec), &r), 1);
+	REQUIRE(r && r->attr);
+	CHECK(!strcmp(r->attr->name, "task-clock"));
+	CHECK_U64(r->sample.ip, 0x401000);
+	CHECK_EQ(r->sample.tid, 6);
+	rec[1] = 8; /* no event has it */
+	CHECK_EQ(pyperf_decoder__decode(dec, rec, sizeof(rec), &r), -ENOENT);
+	CHECK_U64(pyperf_decoder__stats(dec)->unknown_ids, 1);
+	rec[1] = 7;
+	hdr.size = 24; /* TID cut off */
+	memcpy(rec, &hdr, sizeof(hdr));
+	CHECK_EQ(pyperf_decoder__decode(dec, rec, 24, &r), -EBADMSG);
+	CHECK_U64(pyperf_decoder__stats(dec)->malformed_records, 1);
+	pyperf_decoder__free(dec);
+}
+
 TEST(record_sample_last)
 {
 	CHECK(offsetof(struct pyperf_record, sample) > offsetof(struct pyperf_record, mmap));
@@ -124,5 +166,5 @@ int main(void)
 {
 	return RUN(CASE(opts_refuse_unknown_fields), CASE(writer_compression_in_opts),
 		   CASE(view_names_round_trip), CASE(malformed_record_is_an_error),
-		   CASE(record_sample_last));
+		   CASE(decoder_without_a_file), CASE(record_sample_last));
 }

@@ -560,11 +560,57 @@ PYPERF_API int pyperf_data__parse_sample(const struct pyperf_attr *attr, const v
  * @out: set to the decoded record, valid until the next call on @data.
  *
  * Return: 1, -EBADMSG when the record is malformed (counted, as by the
- * iterators), -EINVAL for a size that is not the header's, or another
- * negative errno.
+ * iterators), -ENOENT when its event id is none of the file's (counted in
+ * unknown_ids; perf drops these), -EINVAL for a size that is not the
+ * header's, or another negative errno.
  */
 PYPERF_API int pyperf_data__decode(struct pyperf_data *data, const void *rec, size_t size,
 				   const struct pyperf_record **out);
+
+/*
+ * A decoder: records read from ring buffers (perf_event_open's mmap)
+ * decoded with the events they belong to, without a file. Not thread-safe;
+ * one decoder per thread.
+ */
+struct pyperf_decoder;
+
+/**
+ * pyperf_decoder__new() - a decoder without events.
+ * @name: names it in warnings ("ring buffer" when NULL).
+ *
+ * Return: a decoder to free with pyperf_decoder__free(), or NULL (ENOMEM).
+ */
+PYPERF_API struct pyperf_decoder *pyperf_decoder__new(const char *name);
+
+/**
+ * pyperf_decoder__add_attr() - an event whose records will be decoded.
+ * @attr: a struct perf_event_attr of @attr_size bytes (copied), as given to
+ *	  perf_event_open.
+ * @ids: the event ids its records carry (PERF_SAMPLE_ID/IDENTIFIER), @nr_ids
+ *	 of them (copied).
+ * @name: the event's name ("cpu-clock"), or NULL to derive one.
+ *
+ * Return: 0, -EINVAL (an attr smaller than PERF_ATTR_SIZE_VER0), -ENOMEM.
+ */
+PYPERF_API int pyperf_decoder__add_attr(struct pyperf_decoder *dec, const void *attr,
+					size_t attr_size, const uint64_t *ids, size_t nr_ids,
+					const char *name);
+
+/**
+ * pyperf_decoder__decode() - decode one record, header first, 8-byte
+ * aligned, @size bytes.
+ * @out: set to the record, valid until the next call on @dec.
+ *
+ * Return: as pyperf_data__decode().
+ */
+PYPERF_API int pyperf_decoder__decode(struct pyperf_decoder *dec, const void *rec, size_t size,
+				      const struct pyperf_record **out);
+
+/** pyperf_decoder__stats() - malformed and unknown-id records so far. Borrowed. */
+PYPERF_API const struct pyperf_data_stats *pyperf_decoder__stats(const struct pyperf_decoder *dec);
+
+/** pyperf_decoder__free() - free; NULL is accepted. */
+PYPERF_API void pyperf_decoder__free(struct pyperf_decoder *dec);
 
 /** pyperf_record_type__name() - "SAMPLE", "MMAP2"...; "UNKNOWN" otherwise. */
 PYPERF_API const char *pyperf_record_type__name(uint32_t type);
