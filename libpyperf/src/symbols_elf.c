@@ -416,7 +416,12 @@ int pyperf_symbols_load_elf(struct pyperf_dso *d, struct table_key *k)
 	char cand[PATH_MAX];
 	struct elf_file files[2], probe, *syms_f = NULL, *run_f = NULL;
 	int nfiles = 0, added = 0;
+	/* libelf and libdw report a failed allocation as no file, no note or
+	 * no table; the errno of the failed malloc or mmap tells it apart,
+	 * noted after each step (a later open's ENOENT would overwrite it) */
+	bool oom = false;
 
+	errno = 0;
 	snprintf(es.main_path, sizeof(es.main_path), "%s%s", s->symfs, d->name);
 	/* Without a recorded build id, the file's own finds its debug file. */
 	if (!d->bid_size) {
@@ -434,6 +439,7 @@ int pyperf_symbols_load_elf(struct pyperf_dso *d, struct table_key *k)
 		es.have_link = debuglink(&probe, es.link, sizeof(es.link), &es.link_crc);
 		pyperf_symbols_elf_file_close(&probe);
 	}
+	oom |= errno == ENOMEM;
 	if (k)
 		k->len = 0;
 	if (k && elf_table_key(d, &es, k)) {
@@ -443,16 +449,17 @@ int pyperf_symbols_load_elf(struct pyperf_dso *d, struct table_key *k)
 			return n;
 	}
 
-	/* libelf reports a failed allocation as no file or no table; the
-	 * errno of the failed malloc or mmap tells it apart */
-	errno = 0;
 	for (int step = 0; step < ELF_CANDIDATES && !(syms_f && run_f); step++) {
 		if (!elf_candidate(d, &es, step, cand, sizeof(cand)))
 			continue;
-		if (!pyperf_symbols_elf_file_open(&files[nfiles], cand, d))
+		errno = 0;
+		if (!pyperf_symbols_elf_file_open(&files[nfiles], cand, d)) {
+			oom |= errno == ENOMEM;
 			continue;
+		}
 		if (step < ELF_LINK_CANDIDATES && !d->bid_size &&
 		    !crc_matches(files[nfiles].fd, es.link_crc)) {
+			oom |= errno == ENOMEM;
 			pyperf_symbols_elf_file_close(&files[nfiles]);
 			continue;
 		}
@@ -492,7 +499,7 @@ int pyperf_symbols_load_elf(struct pyperf_dso *d, struct table_key *k)
 		if (added > 0)
 			pyperf_symbols_synthesize_plt(d, run_f);
 	}
-	if (errno == ENOMEM)
+	if (oom || errno == ENOMEM)
 		d->tab.nomem = true;
 	for (int i = 0; i < nfiles; i++)
 		pyperf_symbols_elf_file_close(&files[i]);
