@@ -205,6 +205,10 @@ PYPERF_API int pyperf_recorder__run(struct pyperf_recorder *r, struct pyperf_err
 		bool done = r->stop || child_done(r);
 
 		ret = pyperf_recorder_drain(r);
+		if (ret && r->sink_err)
+			return pyperf_err(pyperf_error_set(err, ret, PYPERF_NO_OFFSET, r->output,
+							   "the record sink stopped recording: %s",
+							   strerror(-ret)));
 		if (ret)
 			return pyperf_err(pyperf_error_set(err, ret, PYPERF_NO_OFFSET, r->output,
 							   "cannot write: %s", strerror(-ret)));
@@ -377,6 +381,16 @@ PYPERF_API const char *pyperf_recorder__notes(const struct pyperf_recorder *r)
 	return r->notes;
 }
 
+PYPERF_API int pyperf_recorder__set_sink(struct pyperf_recorder *r, pyperf_record_sink_fn_t fn,
+					 void *ctx)
+{
+	if (r->started || r->sink_decoder)
+		return pyperf_err(-EINVAL);
+	r->sink = fn;
+	r->sink_ctx = ctx;
+	return 0;
+}
+
 PYPERF_API void pyperf_recorder__free(struct pyperf_recorder *r)
 {
 	if (!r)
@@ -393,6 +407,7 @@ PYPERF_API void pyperf_recorder__free(struct pyperf_recorder *r)
 	if (r->temp_output && !r->keep_temp)
 		unlink(r->write_path);
 	pyperf_decoder__free(r->decoder);
+	pyperf_decoder__free(r->sink_decoder);
 	pyperf_machine__free(r->machine);
 	pyperf_unwinder__free(r->unwinder);
 	pyperf_symbols__free(r->syms);

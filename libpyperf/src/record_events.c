@@ -325,6 +325,42 @@ int pyperf_recorder_open_events(struct pyperf_recorder *r, bool launch, struct p
 	return 0;
 }
 
+/* The events into @w: as the kernel gives them, or as the file holds them
+ * (@file: without stack copies when they are unwound here). */
+static int add_attrs(struct pyperf_recorder *r, struct pyperf_data_writer *w, bool file,
+		     const uint64_t *ids, size_t n)
+{
+	bool f = file && r->online;
+	int ret = pyperf_data_writer__add_attr(w, f ? &r->file_attr : &r->attr, sizeof(r->attr),
+					       ids, n, r->event_name);
+
+	if (!ret && r->o.off_cpu)
+		ret = pyperf_data_writer__add_attr(w, f ? &r->sw_file_attr : &r->sw_attr,
+						   sizeof(r->sw_attr), r->sw_ids, r->nr_sw_ids,
+						   "sched:sched_switch");
+	return ret;
+}
+
+/* A decoder of the events: as the kernel gives them, or as the file holds
+ * them (@file: without stack copies when they are unwound here). */
+static int new_decoder(struct pyperf_recorder *r, bool file, const uint64_t *ids, size_t n,
+		       const char *name, struct pyperf_decoder **dec)
+{
+	bool f = file && r->online;
+	int ret;
+
+	*dec = pyperf_decoder__new(name);
+	if (!*dec)
+		return -ENOMEM;
+	ret = pyperf_decoder__add_attr(*dec, f ? &r->file_attr : &r->attr, sizeof(r->attr), ids, n,
+				       r->event_name);
+	if (!ret && r->o.off_cpu)
+		ret = pyperf_decoder__add_attr(*dec, f ? &r->sw_file_attr : &r->sw_attr,
+					       sizeof(r->sw_attr), r->sw_ids, r->nr_sw_ids,
+					       "sched:sched_switch");
+	return ret;
+}
+
 /*
  * Online unwinding: samples arrive with registers and a stack copy and
  * leave as callchain samples. The written attr says so; an in-memory file
@@ -333,16 +369,9 @@ int pyperf_recorder_open_events(struct pyperf_recorder *r, bool launch, struct p
 static int setup_online(struct pyperf_recorder *r, const uint64_t *ids, size_t n)
 {
 	PYPERF_OPTS(pyperf_unwinder_opts, uopts, .live = true);
-	int ret;
+	int ret = new_decoder(r, false, ids, n, "ring buffer", &r->decoder);
 
-	r->decoder = pyperf_decoder__new("ring buffer");
-	if (!r->decoder)
-		return -ENOMEM;
-	if ((ret = pyperf_decoder__add_attr(r->decoder, &r->attr, sizeof(r->attr), ids, n,
-					    r->event_name)) ||
-	    (r->o.off_cpu &&
-	     (ret = pyperf_decoder__add_attr(r->decoder, &r->sw_attr, sizeof(r->sw_attr), r->sw_ids,
-					     r->nr_sw_ids, "sched:sched_switch"))))
+	if (ret)
 		return ret;
 	r->syms = pyperf_symbols__new(NULL);
 	r->machine = r->syms ? pyperf_machine__new(r->syms, NULL) : NULL;
@@ -351,7 +380,7 @@ static int setup_online(struct pyperf_recorder *r, const uint64_t *ids, size_t n
 	r->outbuf = pp_calloc(65536 / 8 + 2, sizeof(*r->outbuf));
 	pp_arena_init(&r->pass_arena[0], 1 << 20);
 	pp_arena_init(&r->pass_arena[1], 1 << 20);
-	if (!r->decoder || !r->machine || !r->unwinder || !r->uips || !r->outbuf)
+	if (!r->machine || !r->unwinder || !r->uips || !r->outbuf)
 		return -ENOMEM;
 	return 0;
 }
@@ -398,14 +427,12 @@ int pyperf_recorder_write_attrs(struct pyperf_recorder *r, struct pyperf_error *
 			qsort(r->sw_ids, r->nr_sw_ids, sizeof(*r->sw_ids), pyperf_recorder_cmp_u64);
 	}
 	if (!ret)
-		ret = pyperf_data_writer__add_attr(r->w, r->online ? &r->file_attr : &r->attr,
-						   sizeof(r->attr), ids, n, r->event_name);
-	if (!ret && r->o.off_cpu)
-		ret = pyperf_data_writer__add_attr(r->w, r->online ? &r->sw_file_attr : &r->sw_attr,
-						   sizeof(r->sw_attr), r->sw_ids, r->nr_sw_ids,
-						   "sched:sched_switch");
+		ret = add_attrs(r, r->w, true, ids, n);
 	if (!ret && r->online)
 		ret = setup_online(r, ids, n);
+	/* the sink's records are decoded as a reader of the file decodes them */
+	if (!ret && r->sink)
+		ret = new_decoder(r, true, ids, n, r->output, &r->sink_decoder);
 	free(ids);
 	if (ret)
 		return pyperf_error_set(err, ret, PYPERF_NO_OFFSET, r->output, "cannot write: %s",

@@ -136,6 +136,13 @@ struct pyperf_recorder {
 	bool backlog;  /* records due for writing are still queued */
 	bool shedding; /* see SHED_ABOVE */
 	bool wrote;
+
+	/* pyperf_recorder__set_sink(): written records decoded with the
+	 * file's attrs */
+	pyperf_record_sink_fn_t sink;
+	void *sink_ctx;
+	struct pyperf_decoder *sink_decoder;
+	int sink_err; /* what the sink returned when it stopped the recording */
 };
 
 /* Records unwound per pass before the ring buffers are read again: a

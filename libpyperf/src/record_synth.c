@@ -9,11 +9,19 @@
 
 int pyperf_recorder_write_rec(struct pyperf_recorder *r, const void *rec, size_t size)
 {
+	const struct pyperf_record *dec;
 	int ret = pyperf_data_writer__write(r->w, rec, size);
 
-	if (!ret)
-		r->stats.bytes_written += size;
-	return ret;
+	if (ret)
+		return ret;
+	r->stats.bytes_written += size;
+	/* a malformed record (the file then holds it too; readers skip it)
+	 * does not reach the sink */
+	if (r->sink_decoder && !r->sink_err &&
+	    pyperf_decoder__decode(r->sink_decoder, rec, size, &dec) == 1 &&
+	    (ret = r->sink(r->sink_ctx, dec)) < 0)
+		r->sink_err = ret;
+	return ret < 0 ? ret : 0;
 }
 
 /* Synthesized records: through the online machine too when unwinding live. */

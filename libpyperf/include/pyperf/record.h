@@ -262,6 +262,37 @@ pyperf_recorder__stats(const struct pyperf_recorder *r);
  */
 PYPERF_API const char *pyperf_recorder__notes(const struct pyperf_recorder *r);
 
+/*
+ * A record as the recording's file gets it (see pyperf_recorder__set_sink()).
+ * @rec and everything it points to are borrowed for the call. Return 0 to
+ * go on; a negative errno stops the recording: pyperf_recorder__run()
+ * returns it (@err says the sink stopped it), the sink is not called
+ * again, and pyperf_recorder__finish() still completes the file.
+ */
+typedef int (*pyperf_record_sink_fn_t)(void *ctx, const struct pyperf_record *rec);
+
+/**
+ * pyperf_recorder__set_sink() - also hand every record written to the
+ * file to @fn, for live views (pyperf-top).
+ * @fn: called with each record once it is written, decoded with the
+ *	file's events (pyperf_data__attr() of what the file holds): samples
+ *	as written (after unwinding while recording, with the callchain and
+ *	cut mark the file gets), and the side-band records a reader needs to
+ *	name their frames (COMM, MMAP2, FORK, EXIT, synthesized ones too).
+ *	With online unwinding (dwarf mode without raw_stacks) they come in
+ *	time order, as a reader of the file would take them; otherwise in
+ *	ring-buffer order. NULL: none.
+ * @ctx: passed to @fn.
+ *
+ * Call before pyperf_recorder__launch() or __attach(). @fn runs on the
+ * thread that calls pyperf_recorder__run() or __finish(), and allocates
+ * nothing per record on the recorder's side.
+ *
+ * Return: 0, or -EINVAL once started.
+ */
+PYPERF_API int pyperf_recorder__set_sink(struct pyperf_recorder *r, pyperf_record_sink_fn_t fn,
+					 void *ctx);
+
 /** pyperf_recorder__free() - free (kills nothing; finish first). NULL is accepted. */
 PYPERF_API void pyperf_recorder__free(struct pyperf_recorder *r);
 
