@@ -93,6 +93,29 @@ static void read_tracing_formats(struct pyperf_profile *p, struct pyperf_data *d
 		p->nomem = true;
 }
 
+static int add_record(struct pyperf_profile *p, struct pyperf_machine *m,
+		      const struct pyperf_record *rec)
+{
+	if ((rec->sample.present & PYPERF_SAMPLE_TIME) && rec->sample.time > p->last_time)
+		p->last_time = rec->sample.time;
+	if (rec->type == PYPERF_RECORD_SAMPLE)
+		return rec->attr ? pyperf_profile_weigh_sample(p, m, rec) : 0;
+	if (p->offcpu_open)
+		pyperf_offcpu_note_record(p, rec);
+	return pyperf_machine__process(m, rec);
+}
+
+/* A live stream's record (a recorder's sink): the machine is the caller's. */
+PYPERF_API int pyperf_profile__add_record(struct pyperf_profile *p, struct pyperf_machine *m,
+					  const struct pyperf_record *rec)
+{
+	int ret = add_record(p, m, rec);
+
+	if (ret >= 0)
+		ret = pp_profile_check(p);
+	return pyperf_err(ret < 0 ? ret : 0);
+}
+
 /*
  * Every record in time order: samples into the profile (weighed), the
  * others into the machine (maps, threads), which off-CPU accounting
@@ -106,17 +129,7 @@ static int read_records(struct pyperf_profile *p, struct pyperf_machine *m,
 	int ret;
 
 	while ((ret = pyperf_data__next_ordered(data, &rec, err)) > 0) {
-		if ((rec->sample.present & PYPERF_SAMPLE_TIME) && rec->sample.time > p->last_time)
-			p->last_time = rec->sample.time;
-		if (rec->type == PYPERF_RECORD_SAMPLE) {
-			if (!rec->attr)
-				continue;
-			ret = pyperf_profile_weigh_sample(p, m, rec);
-		} else {
-			if (p->offcpu_open)
-				pyperf_offcpu_note_record(p, rec);
-			ret = pyperf_machine__process(m, rec);
-		}
+		ret = add_record(p, m, rec);
 		if (ret < 0) {
 			pyperf_error_set(err, ret, rec->offset, pyperf_data__name(data),
 					 "out of memory");

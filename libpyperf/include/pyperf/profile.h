@@ -301,6 +301,27 @@ PYPERF_API int pyperf_profile__add_data(struct pyperf_profile *p, struct pyperf_
 					struct pyperf_error *err);
 
 /**
+ * pyperf_profile__add_record() - one record of a live stream, such as a
+ * recorder's sink (pyperf_recorder__set_sink()): a sample is counted in
+ * the tree as pyperf_profile__add_data() counts a file's, other records
+ * update @m (threads, maps), which names the samples' frames.
+ * @p: the profile.
+ * @m: the stream's machine (pyperf_machine__new() on @p's symbols), fed
+ *     the stream's records in time order. Several profiles may share it
+ *     (views of one stream): give each sample to every profile, the other
+ *     records to one of them only. @rec's attr must outlive @p (a
+ *     recorder's attrs live as long as the recorder).
+ * @rec: the record (borrowed).
+ *
+ * Call pyperf_profile__finish() before reading the tree again. Not
+ * thread-safe: one thread at a time per profile and machine.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+PYPERF_API int pyperf_profile__add_record(struct pyperf_profile *p, struct pyperf_machine *m,
+					  const struct pyperf_record *rec);
+
+/**
  * pyperf_profile__finish() - compute totals and order children by weight
  * (heaviest first, ties by name). Call after adding, before reading the
  * tree; adding more later needs another finish.
@@ -408,6 +429,50 @@ pyperf_profile__time_ranges(const struct pyperf_profile *p, size_t *nr);
  */
 PYPERF_API const struct pyperf_sample_run *pyperf_profile__timeline(const struct pyperf_profile *p,
 								    size_t *nr);
+
+/*
+ * A function's weight (pyperf_profile__top()): its own samples (it was the
+ * leaf) and its total (it was on the stack, counted once per sample however
+ * often it recurses), as perf report's Self and Children columns count a
+ * symbol.
+ */
+struct pyperf_top_entry {
+	uint32_t frame;	 /* the function: pyperf_profile__frame() */
+	uint32_t thread; /* per_thread: its thread's node; else 0 */
+	uint64_t self_samples, total_samples;
+	uint64_t self_period, total_period;
+};
+
+struct pyperf_top_opts {
+	size_t sz;
+	uint32_t event;	 /* index among the profile's events; default 0 */
+	bool per_thread; /* one entry per thread and function, not per function */
+	bool by_total;	 /* heaviest total first, not heaviest self */
+	size_t : 0;
+};
+#define pyperf_top_opts__last_field by_total
+
+/**
+ * pyperf_profile__top() - the heaviest functions of one event, for live
+ * views (pyperf-top) and summaries.
+ * @p: the profile (totals are brought up to date; siblings keep their
+ *     order).
+ * @opts: options, or NULL (event 0, merged over threads, by self).
+ * @out: filled with the first @max entries, heaviest first (ties by name).
+ * @max: room in @out.
+ * @nr: set to the number of entries in all (before @max); may be NULL.
+ *
+ * Return: the entries written, or -EINVAL (bad opts), -ENOMEM. Not
+ * thread-safe.
+ */
+PYPERF_API long pyperf_profile__top(struct pyperf_profile *p, const struct pyperf_top_opts *opts,
+				    struct pyperf_top_entry *out, size_t max, size_t *nr);
+
+/**
+ * pyperf_profile__event_node() - the tree node of event @idx (its threads
+ * are its children), or 0 if there is no such event.
+ */
+PYPERF_API uint32_t pyperf_profile__event_node(const struct pyperf_profile *p, uint32_t idx);
 
 #ifdef __cplusplus
 }
