@@ -51,6 +51,12 @@ static void dso_free(struct pyperf_dso *d)
 	symtab_free(&d->tab);
 	pyperf_map_table__free(d->perf_map);
 	jitdump_free(d->jitdump);
+	for (size_t i = 0; i < d->nr_old_maps; i++)
+		pyperf_map_table__free(d->old_maps[i]);
+	for (size_t i = 0; i < d->nr_old_jitdumps; i++)
+		jitdump_free(d->old_jitdumps[i]);
+	free(d->old_maps);
+	free(d->old_jitdumps);
 	free(d->name);
 	free(d->short_name);
 	free(d);
@@ -272,6 +278,30 @@ static void jit_file_refused(struct pyperf_dso *d, const struct pyperf_error *er
 	}
 }
 
+/* The dso's jitdump is being replaced: kept until the dso goes (see
+ * old_jitdumps). false on ENOMEM: then it must stay in place. */
+static bool retire_jitdump(struct pyperf_dso *d)
+{
+	if (!d->jitdump)
+		return true;
+	if (PP_GROW(d->old_jitdumps, d->cap_old_jitdumps, d->nr_old_jitdumps + 1))
+		return false;
+	d->old_jitdumps[d->nr_old_jitdumps++] = d->jitdump;
+	d->jitdump = NULL;
+	return true;
+}
+
+static bool retire_perf_map(struct pyperf_dso *d)
+{
+	if (!d->perf_map)
+		return true;
+	if (PP_GROW(d->old_maps, d->cap_old_maps, d->nr_old_maps + 1))
+		return false;
+	d->old_maps[d->nr_old_maps++] = d->perf_map;
+	d->perf_map = NULL;
+	return true;
+}
+
 /* Reads /tmp/jit-PID.dump for the perf-map dso @d, in place of any jitdump
  * it had. Returns its number of code regions, 0 when not read. */
 static int load_jitdump_file(struct pyperf_dso *d)
@@ -287,7 +317,11 @@ static int load_jitdump_file(struct pyperf_dso *d)
 		jit_file_refused(d, &err);
 		return 0;
 	}
-	jitdump_free(d->jitdump);
+	if (!retire_jitdump(d)) {
+		jitdump_free(j);
+		d->owner->stats.alloc_failures++;
+		return 0;
+	}
 	d->jitdump = j;
 	d->jitdump_size = (uint64_t)st.st_size;
 	d->jitdump_mtime = st.st_mtim;
@@ -307,7 +341,11 @@ static int load_perf_map_file(struct pyperf_dso *d)
 		jit_file_refused(d, &err);
 		return 0;
 	}
-	pyperf_map_table__free(d->perf_map);
+	if (!retire_perf_map(d)) {
+		pyperf_map_table__free(t);
+		d->owner->stats.alloc_failures++;
+		return 0;
+	}
 	d->perf_map = t;
 	d->owner->stats.perf_map_bad_lines += pyperf_map_table__bad_lines(t);
 	/* the size read, not a later one: the file may still grow */
@@ -457,8 +495,8 @@ bool symbols_refresh_perf_map(struct pyperf_dso *d)
 			return load_jitdump_file(d) > 0;
 		if (!stat(d->name, &st) && ts_after(st.st_mtim, d->jitdump_mtime) &&
 		    load_perf_map_file(d) > 0) {
-			jitdump_free(d->jitdump);
-			d->jitdump = NULL;
+			if (!retire_jitdump(d))
+				d->owner->stats.alloc_failures++;
 			return true;
 		}
 		return false;

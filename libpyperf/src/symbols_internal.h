@@ -33,6 +33,11 @@ struct pyperf_dso {
 	void (*unwind_free)(void *);
 	void *inlines;	     /* inlines.c's DWARF state, or NULL */
 	bool inlines_failed; /* no DWARF to read: not tried again */
+	/* tables replaced when the files grew: frames and lookups made
+	 * before keep pointing into them, so they live as long as the dso */
+	struct pyperf_map_table **old_maps;
+	struct jitdump **old_jitdumps;
+	size_t nr_old_maps, cap_old_maps, nr_old_jitdumps, cap_old_jitdumps;
 };
 
 /* Frees a dso's inlines.c state (NULL is accepted). */
