@@ -161,6 +161,8 @@ struct pyperf_profile {
 	uint64_t last_time;
 	struct tp_formats *tracing;
 	struct pyperf_profile_stats stats;
+	/* opts.live: addresses a perf map did not name yet (not cached) */
+	uint64_t live_misses;
 	bool totals_done; /* total_* up to date */
 	bool finished;	  /* and siblings ordered */
 	/* thread -> its node under an event, for the last threads seen */

@@ -378,6 +378,7 @@ int pyperf_profile_add_sample(struct pyperf_profile *p, struct pyperf_machine *m
 	uint8_t cpumode = (uint8_t)s->cpumode;
 	enum pyperf_stack_cut cut;
 	bool cacheable;
+	uint64_t misses;
 	size_t j;
 	long n;
 
@@ -445,9 +446,13 @@ int pyperf_profile_add_sample(struct pyperf_profile *p, struct pyperf_machine *m
 		}
 	}
 
+	misses = p->live_misses;
 	n = pyperf_profile_sample_stack(p, th, rec, &cut);
 	if (n < 0)
 		return (int)n;
+	/* a chain with frames a perf map may name later is resolved again */
+	if (p->live_misses != misses)
+		cacheable = false;
 	leaf = tn;
 	for (long i = n - 1; i >= 0; i--) {
 		leaf = pyperf_profile_node_child(p, leaf, p->stack[i]);

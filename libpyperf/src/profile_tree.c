@@ -177,6 +177,7 @@ uint32_t pyperf_profile_resolve_ip(struct pyperf_profile *p, struct pyperf_threa
 	uint64_t gen =
 	    cpumode == PYPERF_CPUMODE_KERNEL ? p->kernel_gen : pyperf_thread__maps_generation(th);
 	struct pyperf_addr_loc loc;
+	bool live_miss;
 	uint32_t id;
 	size_t j;
 
@@ -192,10 +193,21 @@ uint32_t pyperf_profile_resolve_ip(struct pyperf_profile *p, struct pyperf_threa
 		}
 	}
 	pyperf_thread__resolve(th, cpumode, ip, &loc);
+	/* live: a perf map grows while its process runs; re-read it (at most
+	 * every few ms) and remember nothing it does not name yet */
+	live_miss = p->opts.live && !loc.sym && loc.dso->kind == PYPERF_DSO_PERF_MAP;
+	if (live_miss && symbols_refresh_perf_map(loc.dso)) {
+		pyperf_thread__resolve(th, cpumode, ip, &loc);
+		live_miss = !loc.sym;
+	}
 	id = frame_for(p, &loc, ip);
 	if (!id)
 		return 0;
 	p->last_addr = loc.addr;
+	if (live_miss) {
+		p->live_misses++;
+		return id;
+	}
 	p->aslots[j] = (struct addr_slot){gen, ip, id, 0, cpumode, loc.addr};
 	p->aslots_used++;
 	return id;

@@ -258,9 +258,15 @@ struct pyperf_profile_opts {
 	/* pyperf_profile__add_file() reads files other users own (see
 	 * pyperf_data_open_opts.force). */
 	bool force;
+	/* The records come live (pyperf_profile__add_record() from a
+	 * recorder): perf maps grow while their processes run, so an address
+	 * in one that names nothing yet makes it be read again (at most every
+	 * 5 ms) and is looked up afresh next time instead of staying
+	 * unresolved. */
+	bool live;
 	size_t : 0;
 };
-#define pyperf_profile_opts__last_field force
+#define pyperf_profile_opts__last_field live
 
 /**
  * pyperf_profile__new() - an empty profile.
