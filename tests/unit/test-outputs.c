@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include <zlib.h>
+#include <pyperf/machine.h>
 #include <pyperf/output.h>
 #include <pyperf/profile.h>
 #include "check.h"
@@ -638,6 +639,141 @@ TEST(entry_filters)
 	unload(p);
 }
 
+/* The profile's functions by (name, thread) summed from the tree, to check
+ * pyperf_profile__top() against: self is the leaf count; total counts a
+ * sample once per function on its path (recursion included). */
+static void walk_totals(struct pyperf_profile *p, uint32_t node, uint32_t *on_path, uint64_t *self,
+			uint64_t *total)
+{
+	const struct pyperf_node *n = pyperf_profile__node(p, node);
+
+	self[n->frame] += n->self_samples;
+	if (!on_path[n->frame])
+		total[n->frame] += n->total_samples;
+	on_path[n->frame]++;
+	for (uint32_t c = n->first_child; c; c = pyperf_profile__node(p, c)->next_sibling)
+		walk_totals(p, c, on_path, self, total);
+	on_path[n->frame]--;
+}
+
+static void test_top_counts_as_the_tree(void)
+{
+	static const char *const files[] = {"fp-callchain.data", "python312-xperf.data",
+					    "dwarf1024.data"};
+
+	for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
+		struct pyperf_profile *p = load(files[k], PYPERF_VIEW_MIXED);
+		PYPERF_OPTS(pyperf_top_opts, by_total, .by_total = true);
+		PYPERF_OPTS(pyperf_top_opts, per_thread, .per_thread = true);
+		size_t nf, nr = 0, nrt = 0;
+		uint32_t ev;
+		uint64_t *self, *total, all, sum = 0, sum_t = 0;
+		uint32_t *on_path;
+		struct pyperf_top_entry *e, *et;
+		long n, nt;
+
+		CHECK(p != NULL);
+		if (!p)
+			continue;
+		nf = pyperf_profile__nr_frames(p);
+		ev = pyperf_profile__event_node(p, 0);
+		CHECK(ev != 0);
+		all = pyperf_profile__node(p, ev)->total_samples;
+		self = calloc(nf, sizeof(*self));
+		total = calloc(nf, sizeof(*total));
+		on_path = calloc(nf, sizeof(*on_path));
+		e = calloc(nf + 1, sizeof(*e));
+		et = calloc(nf * 64 + 1, sizeof(*et));
+		for (uint32_t t = pyperf_profile__node(p, ev)->first_child; t;
+		     t = pyperf_profile__node(p, t)->next_sibling)
+			for (uint32_t c = pyperf_profile__node(p, t)->first_child; c;
+			     c = pyperf_profile__node(p, c)->next_sibling)
+				walk_totals(p, c, on_path, self, total);
+		n = pyperf_profile__top(p, NULL, e, nf + 1, &nr);
+		CHECK(n > 0);
+		CHECK_U64(nr, (uint64_t)n);
+		for (long i = 0; i < n; i++) {
+			CHECK_U64(e[i].self_samples, self[e[i].frame]);
+			CHECK_U64(e[i].total_samples, total[e[i].frame]);
+			CHECK(e[i].total_samples <= all);
+			CHECK(e[i].total_samples >= e[i].self_samples);
+			if (i)
+				CHECK(e[i - 1].self_samples >= e[i].self_samples);
+			sum += e[i].self_samples;
+		}
+		/* every sample ends in one function */
+		CHECK_U64(sum, all);
+		n = pyperf_profile__top(p, &by_total, e, nf + 1, NULL);
+		for (long i = 1; i < n; i++)
+			CHECK(e[i - 1].total_samples >= e[i].total_samples);
+		CHECK(n < 2 || e[0].total_samples == total[e[0].frame]);
+		/* per thread: the threads' entries add up to the merged ones */
+		nt = pyperf_profile__top(p, &per_thread, et, nf * 64 + 1, &nrt);
+		CHECK(nt > 0 && (size_t)nt == nrt);
+		for (long i = 0; i < nt; i++) {
+			CHECK(et[i].thread != 0);
+			sum_t += et[i].self_samples;
+		}
+		CHECK_U64(sum_t, all);
+		/* a short buffer gets the heaviest, and the count of all */
+		n = pyperf_profile__top(p, NULL, e, 1, &nr);
+		CHECK(n == 1 && nr > 1);
+		CHECK(pyperf_profile__top(p, NULL, NULL, 3, NULL) == -EINVAL);
+		free(self);
+		free(total);
+		free(on_path);
+		free(e);
+		free(et);
+		unload(p);
+	}
+}
+
+/* A file's records one by one through pyperf_profile__add_record(), as a
+ * recorder's sink gives them, make the tree add_file() makes. */
+static void test_add_record_as_add_file(void)
+{
+	static const char *const files[] = {"fp-callchain.data", "dwarf1024.data"};
+
+	for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
+		struct pyperf_profile *a = load(files[k], PYPERF_VIEW_NATIVE);
+		struct pyperf_symbols *s = corpus_symbols();
+		PYPERF_OPTS(pyperf_profile_opts, o, .view = PYPERF_VIEW_NATIVE, .live = k == 1);
+		struct pyperf_profile *b = s ? pyperf_profile__new(s, &o) : NULL;
+		char path[PATH_MAX + 64];
+		struct pyperf_data *d;
+		struct pyperf_machine *m;
+		const struct pyperf_record *rec;
+		struct pyperf_top_entry ea[64], eb[64];
+		long na, nb;
+
+		snprintf(path, sizeof(path), "%s/%s", corpus, files[k]);
+		d = pyperf_data__open(path, NULL, NULL);
+		m = d && s ? pyperf_machine__new(s, d) : NULL;
+		CHECK(a && b && d && m);
+		if (!a || !b || !d || !m)
+			return;
+		while (pyperf_data__next_ordered(d, &rec, NULL) > 0)
+			CHECK_EQ(pyperf_profile__add_record(b, m, rec), 0);
+		pyperf_profile__finish(b);
+		CHECK_U64(pyperf_profile__stats(b)->samples, pyperf_profile__stats(a)->samples);
+		CHECK_U64(pyperf_profile__nr_nodes(b), pyperf_profile__nr_nodes(a));
+		na = pyperf_profile__top(a, NULL, ea, 64, NULL);
+		nb = pyperf_profile__top(b, NULL, eb, 64, NULL);
+		CHECK_EQ(na, nb);
+		for (long i = 0; i < na && i < nb; i++) {
+			CHECK_STR(pyperf_profile__frame(a, ea[i].frame)->name,
+				  pyperf_profile__frame(b, eb[i].frame)->name);
+			CHECK_U64(ea[i].self_samples, eb[i].self_samples);
+			CHECK_U64(ea[i].total_samples, eb[i].total_samples);
+		}
+		pyperf_machine__free(m);
+		pyperf_data__close(d);
+		pyperf_profile__free(b);
+		pyperf_symbols__free(s);
+		unload(a);
+	}
+}
+
 int main(void)
 {
 	if (!find_corpus()) {
@@ -649,5 +785,6 @@ int main(void)
 		   CASE(json_tree), CASE(svg_leaves_out_narrow_frames),
 		   CASE(svg_escapes_python_names), CASE(perf_script_tidies_names_as_the_script),
 		   CASE(perf_script_bad_lines), CASE(formats_by_name),
-		   CASE(rows_are_the_stdio_report), CASE(entry_filters));
+		   CASE(rows_are_the_stdio_report), CASE(entry_filters),
+		   CASE(top_counts_as_the_tree), CASE(add_record_as_add_file));
 }
