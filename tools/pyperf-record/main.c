@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <pyperf/record.h>
+#include "target.h"
 
 #define EXIT_USAGE 1
 #define EXIT_RECORD 2
@@ -77,37 +78,6 @@ static void usage(FILE *f)
 	    "\n"
 	    "View the result with: pyperf-report --hierarchy\n",
 	    prog, prog);
-}
-
-/*
- * The perf_trampoline package for launched Pythons: $PYPERF_PYTHON_DIR, or
- * beside this program in the build tree (bin/../python) or installed
- * (bin/../lib/pyperf/python).
- */
-static const char *find_python_dir(char *buf, size_t size)
-{
-	static const char *const rel[] = {"/../python", "/../lib/pyperf/python"};
-	const char *env = getenv("PYPERF_PYTHON_DIR");
-	char exe[PATH_MAX], probe[PATH_MAX + 64];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	struct stat st;
-
-	if (env && *env)
-		return env;
-	if (n <= 0)
-		return NULL;
-	exe[n] = 0;
-	*strrchr(exe, '/') = 0;
-	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-		snprintf(probe, sizeof(probe), "%s%s/perf_trampoline/__init__.py", exe, rel[i]);
-		if (!stat(probe, &st) && realpath(probe, buf) && strlen(buf) < size) {
-			/* strip "/perf_trampoline/__init__.py" */
-			*strrchr(buf, '/') = 0;
-			*strrchr(buf, '/') = 0;
-			return buf;
-		}
-	}
-	return NULL;
 }
 
 enum {
@@ -474,25 +444,13 @@ int main(int argc, char **argv)
 			o.mmap_pages = (unsigned)v;
 			break;
 		case 'p': {
-			char *s = optarg;
+			int e = tools_parse_pids(optarg, &pids, &nr_pids);
 
-			while (*s) {
-				char *end;
-				long p = strtol(s, &end, 10);
-				pid_t *n;
-
-				if (end == s || p <= 0 || (*end && *end != ','))
-					return bad_usage(
-					    "-p wants process ids separated by commas, not "
-					    "'%s'",
-					    optarg);
-				n = realloc(pids, (nr_pids + 1) * sizeof(*pids));
-				if (!n)
-					return EXIT_RECORD;
-				pids = n;
-				pids[nr_pids++] = (pid_t)p;
-				s = *end ? end + 1 : end;
-			}
+			if (e == -ENOMEM)
+				return EXIT_RECORD;
+			if (e)
+				return bad_usage(
+				    "-p wants process ids separated by commas, not '%s'", optarg);
 			break;
 		}
 		case OPT_NO_INHERIT:
@@ -566,7 +524,7 @@ int main(int argc, char **argv)
 		pyperf_set_print(NULL);
 
 	if (!o.no_python)
-		o.python_dir = find_python_dir(python_dir, sizeof(python_dir));
+		o.python_dir = tools_find_python_dir(python_dir, sizeof(python_dir));
 	recorder = pyperf_recorder__new(&o, &err);
 	if (!recorder) {
 		fprintf(stderr, "%s: %s\n", prog, pyperf_error__format(&err, msg, sizeof(msg)));
