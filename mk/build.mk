@@ -85,7 +85,7 @@ INTERNAL := $(OUT)/obj/libpyperf-internal.a
 SHARED := $(OUT)/lib/libpyperf.so.$(VERSION)
 SONAME := libpyperf.so.$(SOMAJOR)
 
-TOOLS := $(OUT)/bin/pyperf-report $(OUT)/bin/pyperf-record
+TOOLS := $(OUT)/bin/pyperf-report $(OUT)/bin/pyperf-record $(OUT)/bin/pyperf-top
 TOOL_SRCS = $(wildcard tools/$(1)/*.c)
 # What several tools share (tools/common: the terminal layer of the
 # full-screen views) is an archive, so a tool links only the parts it
