@@ -5,12 +5,13 @@ clock): the SVG's timeline shows samples where the phases ran, and in
 headless Chromium ?t=START,STOP redraws the flame graph with only the
 phase of that range; the time-ordered speedscope file has the first
 phase's samples before the second's, in the durations' ratio, and the
-speedscope app imports it (Time Order view, screenshot)."""
+speedscope app imports it and draws the phases in order in its Time Order
+view, each as wide as it weighs (read from its screenshot)."""
 import json
 import os
 import re
 import shutil
-from lib.common import BIN, artifacts, check, chromium, main, pyperf_report, run, tmpdir, workload
+from lib.common import BIN, artifacts, check, chromium, colour_runs, main, pyperf_report, read_png, run, tmpdir, workload
 
 FIRST, SECOND = 0.4, 0.8
 
@@ -115,8 +116,30 @@ def test():
         check(title and title.group(1) == f'{doc["name"]} - speedscope' and not errors,
               f'speedscope imported it ({title.group(1)[:50] if title else None!r}, {errors[:1]})')
         shot = os.path.join(artifacts(), 'speedscope-time-order.png')
+        if os.path.exists(shot):
+            os.unlink(shot)
         ss.load_in_speedscope(srv, 'phases.json', view='time-ordered', shot=shot)
         check(os.path.exists(shot), f'screenshot {shot}')
+        # What the app drew: a row of its flame chart (it paints on a
+        # canvas) holds the phases' frames in two colours, first, second,
+        # first, second, each as wide as its samples weigh in the file.
+        weights = []
+        for k, w in where:
+            if k and weights and weights[-1][0] == k:
+                weights[-1][1] += w
+            elif k:
+                weights.append([k, w])
+        want = [w / sum(w for _, w in weights) for _, w in weights]
+        w, h, rows = read_png(shot, max_rows=500)
+        drawn = None
+        for y in range(h // 6, len(rows)):
+            runs = colour_runs(rows[y])
+            if len(runs) == 4 and runs[0][0] == runs[2][0] and runs[1][0] == runs[3][0]:
+                drawn = [n / sum(n for _, n in runs) for _, n in runs]
+                break
+        check(drawn and all(abs(a - b) < 0.02 for a, b in zip(drawn, want)),
+              f'the speedscope app draws first, second, first, second phase in Time Order, as wide as they '
+              f'weigh (shares {[round(x, 3) for x in drawn or []]}; the file\'s {[round(x, 3) for x in want]})')
     finally:
         srv.shutdown()
 

@@ -4,9 +4,11 @@ import glob
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 from collections import Counter
 
 TOP = os.environ.get('PYPERF_TOP') or os.path.abspath(os.path.join(os.path.dirname(__file__), '../../..'))
@@ -392,6 +394,79 @@ def artifacts():
     d = os.path.join(BUILD, 'test-artifacts')
     os.makedirs(d, exist_ok=True)
     return d
+
+
+def read_png(path, max_rows=None):
+    """(width, height, rows): an 8-bit RGB or RGBA PNG (as Chromium's
+    screenshots are) decoded, each row a list of (r, g, b); the first
+    @max_rows rows only when given (decoding is slow in Python)."""
+    data = open(path, 'rb').read()
+    if data[:8] != b'\x89PNG\r\n\x1a\n':
+        raise ValueError(f'{path}: not a PNG file')
+    pos, idat, hdr = 8, [], None
+    while pos < len(data):
+        n, kind = struct.unpack('>I4s', data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b'IHDR':
+            hdr = struct.unpack('>IIBBBBB', body)
+        elif kind == b'IDAT':
+            idat.append(body)
+        pos += 12 + n
+    w, h, depth, ctype, _, _, interlace = hdr
+    if depth != 8 or ctype not in (2, 6) or interlace:
+        raise ValueError(f'{path}: PNG of depth {depth}, colour type {ctype}: only 8-bit RGB(A) is read')
+    bpp = 3 if ctype == 2 else 4
+    raw, stride, prev, rows, at = zlib.decompress(b''.join(idat)), w * bpp, bytearray(w * bpp), [], 0
+    for _ in range(h if max_rows is None else min(h, max_rows)):
+        f, line = raw[at], bytearray(raw[at + 1:at + 1 + stride])
+        at += 1 + stride
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append([tuple(line[i:i + 3]) for i in range(0, stride, bpp)])
+        prev = line
+    return w, h, rows
+
+
+def colour_runs(row, min_len=4):
+    """The row's runs of its two commonest colours (white-ish background,
+    gaps and label text left out): [(colour, length in pixels)]."""
+    pale = lambda p: min(p) > 240
+    count = {}
+    for p in row:
+        if not pale(p):
+            count[p] = count.get(p, 0) + 1
+    top = sorted(count, key=count.get, reverse=True)[:2]
+    if len(top) < 2 or count[top[1]] < 0.1 * len(row):
+        return []
+    runs, cur = [], None
+    for p in row:
+        k = p if p in top else cur  # label text and edges belong to the run they are in
+        if pale(p):
+            k = None
+        if runs and runs[-1][0] == k:
+            runs[-1][1] += 1
+        else:
+            runs.append([k, 1])
+        cur = k if k is not None else cur
+    runs = [r for r in runs if r[0] is not None and r[1] >= min_len]
+    merged = []
+    for k, n in runs:
+        if merged and merged[-1][0] == k:
+            merged[-1][1] += n
+        else:
+            merged.append([k, n])
+    return [tuple(r) for r in merged]
 
 
 def validate_json(path, schema_path):
