@@ -401,6 +401,32 @@ static const struct fn_scopes *fn_scopes(struct dso_inlines *in, Dwarf_Off off)
 }
 
 /*
+ * Whether libdw's last error was its "out of memory". Its error codes are
+ * not public: the code is the one whose message says so (10 in elfutils
+ * 0.188), found once; the same value whichever thread finds it.
+ */
+static bool dw_error_is_nomem(void)
+{
+	static int nomem = -1;
+	int e = dwarf_errno();
+
+	if (nomem < 0) {
+		int found = 10;
+
+		for (int c = 1; c < 64; c++) {
+			const char *m = dwarf_errmsg(c);
+
+			if (m && !strcmp(m, "out of memory")) {
+				found = c;
+				break;
+			}
+		}
+		nomem = found;
+	}
+	return e == nomem;
+}
+
+/*
  * The function and inlined instances containing @pc, outermost first
  * (dwarf_getscopes() finds nothing in the LTO units of Debian's python,
  * and a walk per address would cost the CU's size): the CU's functions
@@ -420,11 +446,13 @@ static long scopes(struct dso_inlines *in, Dwarf_Addr pc, const char **names, si
 		/* no unit holds @pc, or the address index could not be read:
 		 * under memory pressure libelf's failed section loads read as
 		 * "invalid DWARF", told apart by the errno of the failed
-		 * allocation; otherwise the debug info is damaged and gives no
-		 * inlined frames (as perf shows none from it) */
-		if (!dwarf_getaranges(in->dw, &ar, &nar))
+		 * allocation or libdw's own error; otherwise the debug info is
+		 * damaged and gives no inlined frames (as perf shows none) */
+		bool nomem = errno == ENOMEM || dw_error_is_nomem();
+
+		if (!nomem && !dwarf_getaranges(in->dw, &ar, &nar))
 			return 0;
-		if (errno == ENOMEM)
+		if (nomem || errno == ENOMEM || dw_error_is_nomem())
 			return -ENOMEM;
 		in->dw_damaged = true;
 		return 0;
