@@ -363,8 +363,8 @@ static int new_decoder(struct pyperf_recorder *r, bool file, const uint64_t *ids
 
 /*
  * Online unwinding: samples arrive with registers and a stack copy and
- * leave as callchain samples. The written attr says so; an in-memory file
- * with the kernel's attr decodes what the ring buffers hold.
+ * leave as callchain samples. The written attr says so; a decoder with the
+ * kernel's attr reads what the ring buffers hold.
  */
 static int setup_online(struct pyperf_recorder *r, const uint64_t *ids, size_t n)
 {

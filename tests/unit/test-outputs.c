@@ -739,6 +739,7 @@ static void test_add_record_as_add_file(void)
 		struct pyperf_symbols *s = corpus_symbols();
 		PYPERF_OPTS(pyperf_profile_opts, o, .view = PYPERF_VIEW_NATIVE, .live = k == 1);
 		struct pyperf_profile *b = s ? pyperf_profile__new(s, &o) : NULL;
+		PYPERF_OPTS(pyperf_machine_opts, mopts);
 		char path[PATH_MAX + 64];
 		struct pyperf_data *d;
 		struct pyperf_machine *m;
@@ -748,7 +749,8 @@ static void test_add_record_as_add_file(void)
 
 		snprintf(path, sizeof(path), "%s/%s", corpus, files[k]);
 		d = pyperf_data__open(path, NULL, NULL);
-		m = d && s ? pyperf_machine__new(s, d) : NULL;
+		mopts.data = d;
+		m = d && s ? pyperf_machine__new(s, &mopts) : NULL;
 		CHECK(a && b && d && m);
 		if (!a || !b || !d || !m)
 			return;
